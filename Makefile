@@ -1,0 +1,131 @@
+# lg — one Makefile for every tool. `make` builds bin/, `make check` runs the
+# whole test suite under ASan+UBSan, `make bench` prints the benchmark figures.
+
+.DEFAULT_GOAL := all
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+CC         ?= cc
+PKGS       := libcurl libcjson lmdb libpcre2-8
+TOOLS      := fetch map detect policy store
+
+LG_WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+              -Wvla -Wnull-dereference -Wno-unused-parameter
+LG_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLG_VERSION='"$(VERSION)"' -Icommon $(LG_WARN)
+ifeq ($(CI),true)
+LG_CFLAGS  += -Werror
+endif
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+
+.SECONDEXPANSION:
+
+# Two flavours share the sources: release (bin/) and sanitized (build/asan/bin).
+MODE       ?= release
+ifeq ($(MODE),asan)
+OPT        := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN      := -fsanitize=address,undefined
+OUT        := build/asan
+BINOUT     := build/asan/bin
+else
+OPT        := -O2 -g
+LDSAN      :=
+OUT        := build/release
+BINOUT     := bin
+endif
+
+CFLAGS     ?=
+ALL_CFLAGS  = $(LG_CFLAGS) $(PKG_CFLAGS) $(OPT) $(CFLAGS)
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o)
+COMMON_LIB := $(OUT)/libcommon.a
+
+# Each tool: T/main.c holds main(); every other T/*.c is library code that
+# unit tests may link against.
+define tool_rules
+$(1)_SRC := $$(wildcard $(1)/*.c)
+$(1)_OBJ := $$($(1)_SRC:%.c=$(OUT)/%.o)
+$(1)_LIBOBJ := $$(filter-out $(OUT)/$(1)/main.o,$$($(1)_OBJ))
+$(BINOUT)/lg-$(1): $$($(1)_OBJ) $(COMMON_LIB) | $(BINOUT)
+	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $$(PKG_LIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))
+
+BINS       := $(TOOLS:%=$(BINOUT)/lg-%)
+
+# Unit tests: tests/unit/<tool>_*.c links that tool's library objects,
+# tests/unit/common_*.c links common only.
+UNIT_SRC   := $(wildcard tests/unit/*_test.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
+unit_tool   = $(firstword $(subst _, ,$(notdir $(1))))
+$(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$$($$(call unit_tool,$$*)_LIBOBJ)) $(COMMON_LIB) tests/unit/t.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< $(if $(filter $(call unit_tool,$*),$(TOOLS)),$($(call unit_tool,$*)_LIBOBJ)) $(COMMON_LIB) $(PKG_LIBS)
+
+.PHONY: all deps build check unit e2e bench eval fuzz demo chaos install uninstall clean valgrind
+all: deps
+	@$(MAKE) --no-print-directory build
+
+build: $(BINS) $(BINOUT)/lg-sync
+
+$(BINOUT)/lg-sync: scripts/lg-sync | $(BINOUT)
+	cp $< $@ && chmod 755 $@
+
+$(BINOUT):
+	@mkdir -p $@
+
+$(OUT)/%.o: %.c $(wildcard common/*.h) $$(wildcard $$(dir $$*)*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+units: $(UNIT_BINS)
+
+deps:
+	@scripts/install-deps
+
+# The test command of the README: sanitized build, unit tests, end-to-end tests.
+check: deps
+	@$(MAKE) --no-print-directory MODE=asan build units
+	@tests/run.sh build/asan
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@tests/bench/run.sh
+
+eval: deps
+	@$(MAKE) --no-print-directory build
+	@tests/eval/run.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/demo
+
+chaos: deps
+	@$(MAKE) --no-print-directory build
+	@tests/chaos/run.sh
+
+valgrind: deps
+	@$(MAKE) --no-print-directory build
+	@VALGRIND=1 tests/run.sh build/release
+
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) bin/lg-sync $(DESTDIR)$(BINDIR)/
+	for m in man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/lg-%) $(DESTDIR)$(BINDIR)/lg-sync
+	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+
+clean:
+	rm -rf build bin

@@ -1,0 +1,21 @@
+/* A growable byte buffer; the only allocation pattern for output. */
+#ifndef LG_BUF_H
+#define LG_BUF_H
+#include <stddef.h>
+
+typedef struct {
+	char *data;
+	size_t len;
+	size_t cap;
+} lg_buf;
+
+/* Returns 0, or -1 when memory is exhausted (the buffer is unchanged). */
+int lg_buf_reserve(lg_buf *b, size_t extra);
+int lg_buf_add(lg_buf *b, const void *p, size_t n);
+int lg_buf_addc(lg_buf *b, char c);
+int lg_buf_adds(lg_buf *b, const char *s);
+int lg_buf_printf(lg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* NUL-terminates without counting the NUL in len. */
+const char *lg_buf_cstr(lg_buf *b);
+void lg_buf_free(lg_buf *b);
+#endif

@@ -1,0 +1,685 @@
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+/* ---- parser ---------------------------------------------------------- */
+
+typedef struct {
+	const unsigned char *start, *p, *end;
+	lg_json_error *err;
+	int depth;
+} parser;
+
+static cJSON *fail(parser *ps, const unsigned char *at, const char *msg)
+{
+	if (ps->err && !ps->err->msg) {
+		ps->err->offset = (size_t)(at - ps->start) + 1;
+		ps->err->msg = msg;
+	}
+	return NULL;
+}
+
+static cJSON *new_item(int type)
+{
+	cJSON *c = cJSON_CreateNull();
+	if (c)
+		c->type = type;
+	return c;
+}
+
+static void skip_ws(parser *ps)
+{
+	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+		ps->p++;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. */
+static int utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return (end - p >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && p[1] < 0xA0)
+			return 0; /* overlong */
+		if (c == 0xED && p[1] >= 0xA0)
+			return 0; /* surrogate */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static int hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Parses the string at ps->p (on the opening quote). Returns a malloc'd
+ * decoded string; *has_nul tells that it held "\u0000". */
+static char *parse_string_raw(parser *ps, int *has_nul)
+{
+	const unsigned char *q = ps->p + 1, *end = ps->end;
+	const unsigned char *run = q;
+	*has_nul = 0;
+	/* Fast scan: find the closing quote, note whether escapes occur. */
+	int escapes = 0;
+	while (q < end && *q != '"') {
+		if (*q == '\\') {
+			escapes = 1;
+			q += 2;
+			continue;
+		}
+		if (*q < 0x20) {
+			fail(ps, q, "control character in string");
+			return NULL;
+		}
+		if (*q >= 0x80) {
+			int n = utf8_len(q, end);
+			if (!n) {
+				fail(ps, q, "invalid UTF-8");
+				return NULL;
+			}
+			q += n;
+			continue;
+		}
+		q++;
+	}
+	if (q >= end) {
+		fail(ps, ps->p, "unterminated string");
+		return NULL;
+	}
+	size_t rawlen = (size_t)(q - run);
+	char *out = malloc(rawlen + 1);
+	if (!out) {
+		fail(ps, ps->p, "out of memory");
+		return NULL;
+	}
+	if (!escapes) {
+		memcpy(out, run, rawlen);
+		out[rawlen] = '\0';
+		ps->p = q + 1;
+		return out;
+	}
+	char *o = out;
+	const unsigned char *r = run;
+	while (r < q) {
+		if (*r != '\\') {
+			*o++ = (char)*r++;
+			continue;
+		}
+		const unsigned char *esc = r;
+		r++;
+		switch (*r) {
+		case '"': *o++ = '"'; r++; break;
+		case '\\': *o++ = '\\'; r++; break;
+		case '/': *o++ = '/'; r++; break;
+		case 'b': *o++ = '\b'; r++; break;
+		case 'f': *o++ = '\f'; r++; break;
+		case 'n': *o++ = '\n'; r++; break;
+		case 'r': *o++ = '\r'; r++; break;
+		case 't': *o++ = '\t'; r++; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (q - r < 5 || hex4(r + 1, &cp)) {
+				free(out);
+				fail(ps, esc, "invalid \\u escape");
+				return NULL;
+			}
+			r += 5;
+			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
+			    !hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				r += 6;
+			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
+				cp = 0xFFFD; /* lone surrogate, as JSON.stringify may emit */
+			}
+			if (cp == 0)
+				*has_nul = 1;
+			o += put_utf8(o, cp);
+			break;
+		}
+		default:
+			free(out);
+			fail(ps, esc, "invalid escape in string");
+			return NULL;
+		}
+	}
+	*o = '\0';
+	ps->p = q + 1;
+	return out;
+}
+
+static cJSON *parse_value(parser *ps);
+
+static cJSON *parse_string(parser *ps)
+{
+	const unsigned char *open = ps->p;
+	int has_nul;
+	char *s = parse_string_raw(ps, &has_nul);
+	if (!s)
+		return NULL;
+	cJSON *item = new_item(has_nul ? cJSON_Raw : cJSON_String);
+	if (!item) {
+		free(s);
+		return fail(ps, open, "out of memory");
+	}
+	if (has_nul) {
+		/* Keep the literal so the NUL survives the round trip. */
+		size_t n = (size_t)(ps->p - open);
+		char *lit = realloc(s, n + 1);
+		if (!lit) {
+			free(s);
+			cJSON_Delete(item);
+			return fail(ps, open, "out of memory");
+		}
+		memcpy(lit, open, n);
+		lit[n] = '\0';
+		s = lit;
+	}
+	item->valuestring = s;
+	return item;
+}
+
+static cJSON *parse_number(parser *ps)
+{
+	const unsigned char *p = ps->p, *st = p, *end = ps->end;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return fail(ps, p, "invalid number");
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return fail(ps, p, "invalid number");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return fail(ps, p, "invalid number");
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	size_t n = (size_t)(p - st);
+	char *text = malloc(n + 1);
+	cJSON *item = text ? new_item(cJSON_Number) : NULL;
+	if (!item) {
+		free(text);
+		return fail(ps, st, "out of memory");
+	}
+	memcpy(text, st, n);
+	text[n] = '\0';
+	double d = strtod(text, NULL);
+	item->valuedouble = d;
+	item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+	item->valuestring = text;
+	ps->p = p;
+	return item;
+}
+
+/* Links child after tail in parent (cJSON keeps child->prev = last). */
+static void link_child(cJSON *parent, cJSON **tail, cJSON *child)
+{
+	if (!*tail) {
+		parent->child = child;
+	} else {
+		(*tail)->next = child;
+		child->prev = *tail;
+	}
+	parent->child->prev = child;
+	*tail = child;
+}
+
+static cJSON *parse_container(parser *ps, int is_obj)
+{
+	const unsigned char *open = ps->p;
+	if (++ps->depth > LG_JSON_MAX_DEPTH)
+		return fail(ps, open, "nesting too deep");
+	cJSON *c = new_item(is_obj ? cJSON_Object : cJSON_Array), *tail = NULL;
+	if (!c)
+		return fail(ps, open, "out of memory");
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == (is_obj ? '}' : ']')) {
+		ps->p++;
+		ps->depth--;
+		return c;
+	}
+	for (;;) {
+		char *key = NULL;
+		skip_ws(ps);
+		if (is_obj) {
+			int has_nul;
+			if (ps->p >= ps->end || *ps->p != '"') {
+				cJSON_Delete(c);
+				return fail(ps, ps->p, ps->p >= ps->end ? "unexpected end of input" : "expected a string key");
+			}
+			const unsigned char *kat = ps->p;
+			key = parse_string_raw(ps, &has_nul);
+			if (!key || has_nul) {
+				free(key);
+				cJSON_Delete(c);
+				return key ? fail(ps, kat, "\\u0000 in an object key") : NULL;
+			}
+			skip_ws(ps);
+			if (ps->p >= ps->end || *ps->p != ':') {
+				free(key);
+				cJSON_Delete(c);
+				return fail(ps, ps->p, "expected ':'");
+			}
+			ps->p++;
+			skip_ws(ps);
+		}
+		cJSON *v = parse_value(ps);
+		if (!v) {
+			free(key);
+			cJSON_Delete(c);
+			return NULL;
+		}
+		v->string = key;
+		link_child(c, &tail, v);
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == (is_obj ? '}' : ']')) {
+			ps->p++;
+			ps->depth--;
+			return c;
+		}
+		cJSON_Delete(c);
+		return fail(ps, ps->p, ps->p >= ps->end ? "unexpected end of input" :
+			    is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+	}
+}
+
+static cJSON *parse_literal(parser *ps, const char *word, int type)
+{
+	size_t n = strlen(word);
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+		return fail(ps, ps->p, "unexpected character");
+	cJSON *item = new_item(type);
+	if (!item)
+		return fail(ps, ps->p, "out of memory");
+	if (type == cJSON_True)
+		item->valueint = 1;
+	ps->p += n;
+	return item;
+}
+
+static cJSON *parse_value(parser *ps)
+{
+	skip_ws(ps);
+	if (ps->p >= ps->end)
+		return fail(ps, ps->p, "unexpected end of input");
+	switch (*ps->p) {
+	case '{': return parse_container(ps, 1);
+	case '[': return parse_container(ps, 0);
+	case '"': return parse_string(ps);
+	case 't': return parse_literal(ps, "true", cJSON_True);
+	case 'f': return parse_literal(ps, "false", cJSON_False);
+	case 'n': return parse_literal(ps, "null", cJSON_NULL);
+	default:
+		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+			return parse_number(ps);
+		return fail(ps, ps->p, "unexpected character");
+	}
+}
+
+cJSON *lg_json_parse(const char *s, size_t len, lg_json_error *err)
+{
+	lg_json_error dummy;
+	parser ps = { (const unsigned char *)s, (const unsigned char *)s,
+		      (const unsigned char *)s + len, err ? err : &dummy, 0 };
+	ps.err->msg = NULL;
+	ps.err->offset = 0;
+	cJSON *v = parse_value(&ps);
+	if (!v)
+		return NULL;
+	skip_ws(&ps);
+	if (ps.p != ps.end) {
+		cJSON_Delete(v);
+		return fail(&ps, ps.p, "trailing characters after JSON value");
+	}
+	return v;
+}
+
+/* ---- printer --------------------------------------------------------- */
+
+static const char hexd[] = "0123456789abcdef";
+
+int lg_json_print_string(lg_buf *b, const char *s, size_t n)
+{
+	if (lg_buf_reserve(b, n + 2))
+		return -1;
+	b->data[b->len++] = '"';
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (lg_buf_add(b, s + run, i - run))
+			return -1;
+		char e[6] = { '\\', 0 };
+		size_t el = 2;
+		switch (c) {
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		case '\b': e[1] = 'b'; break;
+		case '\f': e[1] = 'f'; break;
+		default:
+			e[1] = 'u'; e[2] = '0'; e[3] = '0';
+			e[4] = hexd[c >> 4]; e[5] = hexd[c & 15];
+			el = 6;
+		}
+		if (lg_buf_add(b, e, el))
+			return -1;
+		run = i + 1;
+	}
+	if (lg_buf_add(b, s + run, n - run))
+		return -1;
+	return lg_buf_addc(b, '"');
+}
+
+static int print_number(lg_buf *b, const cJSON *item)
+{
+	if (item->valuestring)
+		return lg_buf_adds(b, item->valuestring);
+	double d = item->valuedouble;
+	char tmp[32];
+	if (isnan(d) || isinf(d))
+		return lg_buf_add(b, "null", 4);
+	if (d == (double)(long long)d && fabs(d) < 1e15) {
+		snprintf(tmp, sizeof tmp, "%lld", (long long)d);
+	} else {
+		snprintf(tmp, sizeof tmp, "%1.15g", d);
+		if (strtod(tmp, NULL) != d)
+			snprintf(tmp, sizeof tmp, "%1.17g", d);
+	}
+	return lg_buf_adds(b, tmp);
+}
+
+static int print_value(lg_buf *b, const cJSON *item, int depth)
+{
+	if (depth > LG_JSON_MAX_DEPTH * 2)
+		return -1;
+	switch (item->type & 0xFF) {
+	case cJSON_NULL: return lg_buf_add(b, "null", 4);
+	case cJSON_False: return lg_buf_add(b, "false", 5);
+	case cJSON_True: return lg_buf_add(b, "true", 4);
+	case cJSON_Number: return print_number(b, item);
+	case cJSON_String:
+		return item->valuestring ? lg_json_print_string(b, item->valuestring, strlen(item->valuestring))
+					 : lg_buf_add(b, "null", 4);
+	case cJSON_Raw: return item->valuestring ? lg_buf_adds(b, item->valuestring) : lg_buf_add(b, "null", 4);
+	case cJSON_Array:
+	case cJSON_Object: {
+		int obj = (item->type & 0xFF) == cJSON_Object;
+		if (lg_buf_addc(b, obj ? '{' : '['))
+			return -1;
+		for (const cJSON *c = item->child; c; c = c->next) {
+			if (c != item->child && lg_buf_addc(b, ','))
+				return -1;
+			if (obj) {
+				const char *k = c->string ? c->string : "";
+				if (lg_json_print_string(b, k, strlen(k)) || lg_buf_addc(b, ':'))
+					return -1;
+			}
+			if (print_value(b, c, depth + 1))
+				return -1;
+		}
+		return lg_buf_addc(b, obj ? '}' : ']');
+	}
+	default:
+		return lg_buf_add(b, "null", 4);
+	}
+}
+
+int lg_json_print(lg_buf *b, const cJSON *item)
+{
+	return item ? print_value(b, item, 0) : lg_buf_add(b, "null", 4);
+}
+
+char *lg_json_to_string(const cJSON *item)
+{
+	lg_buf b = { 0 };
+	if (lg_json_print(&b, item) || !lg_buf_cstr(&b)) {
+		lg_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+/* ---- helpers --------------------------------------------------------- */
+
+cJSON *lg_json_get(const cJSON *obj, const char *key)
+{
+	if (!obj || !cJSON_IsObject(obj))
+		return NULL;
+	for (cJSON *c = obj->child; c; c = c->next)
+		if (c->string && strcmp(c->string, key) == 0)
+			return c;
+	return NULL;
+}
+
+const char *lg_json_string(const cJSON *item)
+{
+	return item && cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+const char *lg_json_str(const cJSON *obj, const char *key)
+{
+	return lg_json_string(lg_json_get(obj, key));
+}
+
+int lg_json_num(const cJSON *item, double *out)
+{
+	if (!item || !cJSON_IsNumber(item))
+		return 0;
+	*out = item->valuedouble;
+	return 1;
+}
+
+int lg_json_get_num(const cJSON *obj, const char *key, double *out)
+{
+	return lg_json_num(lg_json_get(obj, key), out);
+}
+
+int lg_json_is_null(const cJSON *item)
+{
+	return !item || cJSON_IsNull(item);
+}
+
+cJSON *lg_json_path(const cJSON *root, const char *path)
+{
+	cJSON *cur = (cJSON *)(uintptr_t)root; /* lookups never write */
+	const char *p = path;
+	char key[256];
+	while (cur && *p) {
+		if (*p == '[') {
+			char *e;
+			long idx = strtol(p + 1, &e, 10);
+			if (*e != ']' || !cJSON_IsArray(cur) || idx < 0)
+				return NULL;
+			cur = cJSON_GetArrayItem(cur, (int)idx);
+			p = e + 1;
+		} else {
+			if (*p == '.')
+				p++;
+			size_t n = strcspn(p, ".[");
+			if (n == 0 || n >= sizeof key)
+				return NULL;
+			memcpy(key, p, n);
+			key[n] = '\0';
+			cur = lg_json_get(cur, key);
+			p += n;
+		}
+	}
+	return cur;
+}
+
+int lg_json_set(cJSON *obj, const char *key, cJSON *val)
+{
+	if (!val)
+		return -1;
+	if (!obj || !cJSON_IsObject(obj)) {
+		cJSON_Delete(val);
+		return -1;
+	}
+	cJSON *old = lg_json_get(obj, key);
+	if (!old)
+		return cJSON_AddItemToObject(obj, key, val) ? 0 : (cJSON_Delete(val), -1);
+	char *k = strdup(key);
+	if (!k) {
+		cJSON_Delete(val);
+		return -1;
+	}
+	if (!(val->type & cJSON_StringIsConst))
+		free(val->string);
+	val->type &= ~cJSON_StringIsConst;
+	val->string = k;
+	cJSON_ReplaceItemViaPointer(obj, old, val);
+	return 0;
+}
+
+cJSON *lg_json_obj(cJSON *obj, const char *key)
+{
+	cJSON *o = lg_json_get(obj, key);
+	if (o && cJSON_IsObject(o))
+		return o;
+	o = cJSON_CreateObject();
+	if (lg_json_set(obj, key, o))
+		return NULL;
+	return o;
+}
+
+cJSON *lg_json_int(int64_t v)
+{
+	cJSON *n = cJSON_CreateNumber((double)v);
+	char tmp[24];
+	if (!n)
+		return NULL;
+	snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+	n->valuestring = strdup(tmp);
+	if (!n->valuestring) {
+		cJSON_Delete(n);
+		return NULL;
+	}
+	return n;
+}
+
+cJSON *lg_json_double(double v)
+{
+	return cJSON_CreateNumber(v);
+}
+
+cJSON *lg_json_take(cJSON *obj, const char *key)
+{
+	cJSON *it = lg_json_get(obj, key);
+	return it ? cJSON_DetachItemViaPointer(obj, it) : NULL;
+}
+
+int lg_json_equal(const cJSON *a, const cJSON *b)
+{
+	if (!a || !b)
+		return a == b;
+	int ta = a->type & 0xFF, tb = b->type & 0xFF;
+	if (ta != tb)
+		return 0;
+	switch (ta) {
+	case cJSON_Number:
+		if (a->valuestring && b->valuestring && strcmp(a->valuestring, b->valuestring) == 0)
+			return 1;
+		return a->valuedouble == b->valuedouble;
+	case cJSON_String:
+	case cJSON_Raw:
+		return a->valuestring && b->valuestring && strcmp(a->valuestring, b->valuestring) == 0;
+	case cJSON_Array: {
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next)
+			if (!lg_json_equal(x, y))
+				return 0;
+		return !x && !y;
+	}
+	case cJSON_Object: {
+		int na = 0, nb = 0;
+		for (const cJSON *x = a->child; x; x = x->next)
+			na++;
+		for (const cJSON *y = b->child; y; y = y->next)
+			nb++;
+		if (na != nb)
+			return 0;
+		for (const cJSON *x = a->child; x; x = x->next)
+			if (!lg_json_equal(x, lg_json_get(b, x->string ? x->string : "")))
+				return 0;
+		return 1;
+	}
+	default:
+		return 1;
+	}
+}

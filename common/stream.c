@@ -1,0 +1,166 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "json.h"
+#include "line.h"
+#include "stream.h"
+
+int lg_stream_init(lg_stream *st, FILE *out, const char *quarantine_path)
+{
+	memset(st, 0, sizeof *st);
+	st->out = out;
+	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
+	signal(SIGPIPE, SIG_IGN);
+	if (quarantine_path) {
+		st->quarantine = fopen(quarantine_path, "a");
+		if (!st->quarantine) {
+			lg_err("%s: %s", quarantine_path, strerror(errno));
+			return LG_EXIT_IO;
+		}
+	}
+	return 0;
+}
+
+void lg_stream_free(lg_stream *st)
+{
+	if (st->quarantine)
+		fclose(st->quarantine);
+	st->quarantine = NULL;
+	lg_buf_free(&st->obuf);
+}
+
+const char *lg_control_type(const cJSON *obj)
+{
+	if (!obj || !cJSON_IsObject(obj))
+		return NULL;
+	const cJSON *t = obj->child;
+	/* "$lg" is by convention the first key; fall back to a search. */
+	if (t && t->string && strcmp(t->string, "$lg") == 0)
+		return cJSON_IsString(t) ? t->valuestring : "";
+	t = lg_json_get(obj, "$lg");
+	return t ? (cJSON_IsString(t) ? t->valuestring : "") : NULL;
+}
+
+void lg_quarantine(FILE *q, const char *name, unsigned long lineno, const char *why,
+		   const char *line, size_t len)
+{
+	if (!q)
+		return;
+	fprintf(q, "# %s:%lu: %s\n", name, lineno, why);
+	if (line)
+		fwrite(line, 1, len, q);
+	fputc('\n', q);
+	fflush(q);
+}
+
+void lg_stream_reject(lg_stream *st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(st->reject, sizeof st->reject, fmt, ap);
+	va_end(ap);
+}
+
+int lg_stream_write(lg_stream *st, const char *s, size_t n)
+{
+	if (st->stop)
+		return -1;
+	errno = 0;
+	if (fwrite(s, 1, n, st->out) != n || putc('\n', st->out) == EOF) {
+		if (errno != EPIPE)
+			st->write_error = errno ? errno : EIO;
+		st->stop = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void bad_line(lg_stream *st, const char *why, const char *line, size_t len)
+{
+	st->bad++;
+	lg_err("%s:%lu: %s", st->in_name, st->lineno, why);
+	lg_quarantine(st->quarantine, st->in_name, st->lineno, why, line, len);
+}
+
+static void process_line(lg_stream *st, char *line, size_t len, lg_record_fn fn,
+			 lg_control_fn cfn, void *ctx)
+{
+	lg_json_error jerr;
+	cJSON *rec = lg_json_parse(line, len, &jerr);
+	char why[128];
+	if (!rec) {
+		snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
+		bad_line(st, why, line, len);
+		return;
+	}
+	if (!cJSON_IsObject(rec)) {
+		cJSON_Delete(rec);
+		bad_line(st, "not a JSON object", line, len);
+		return;
+	}
+	if (lg_control_type(rec)) {
+		st->controls++;
+		if (cfn)
+			cfn(st, rec, ctx);
+		cJSON_Delete(rec);
+		lg_stream_write(st, line, len);
+		return;
+	}
+	st->reject[0] = '\0';
+	if (fn(st, &rec, ctx) != 0) {
+		cJSON_Delete(rec);
+		bad_line(st, st->reject[0] ? st->reject : "record rejected", line, len);
+		return;
+	}
+	st->obuf.len = 0;
+	if (lg_json_print(&st->obuf, rec)) {
+		cJSON_Delete(rec);
+		bad_line(st, "out of memory printing record", line, len);
+		return;
+	}
+	cJSON_Delete(rec);
+	st->records++;
+	lg_stream_write(st, st->obuf.data, st->obuf.len);
+}
+
+int lg_stream_run(lg_stream *st, FILE *in, const char *in_name,
+		  lg_record_fn fn, lg_control_fn cfn, void *ctx)
+{
+	lg_reader r;
+	char *line;
+	size_t len;
+	int rc, status = 0;
+
+	st->in_name = in_name;
+	lg_reader_init(&r, in, in_name);
+	while (!st->stop && (rc = lg_reader_next(&r, &line, &len)) != LG_LINE_EOF) {
+		st->lineno = r.lineno;
+		if (rc == LG_LINE_IOERR) {
+			lg_err("%s: %s", in_name, r.why);
+			status = LG_EXIT_IO;
+			break;
+		}
+		if (rc == LG_LINE_BAD) {
+			bad_line(st, r.why, line, line ? len : 0);
+			continue;
+		}
+		process_line(st, line, len, fn, cfn, ctx);
+	}
+	lg_reader_free(&r);
+	errno = 0;
+	if (!st->stop && fflush(st->out) != 0) {
+		if (errno != EPIPE)
+			st->write_error = errno ? errno : EIO;
+	}
+	if (st->write_error) {
+		lg_err("write error: %s", strerror(st->write_error));
+		return LG_EXIT_IO;
+	}
+	if (status)
+		return status;
+	return st->bad ? LG_EXIT_BAD : LG_EXIT_OK;
+}

@@ -1,0 +1,302 @@
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "map.h"
+#include "metrics.h"
+#include "timeutil.h"
+
+const char *span_type_from_observation(const char *type, char *buf, size_t buflen)
+{
+	static const struct { const char *lf, *lg; } table[] = {
+		{ "GENERATION", "llm" }, { "RETRIEVER", "retrieval" }, { "TOOL", "tool" },
+		{ "AGENT", "agent" }, { "SPAN", "span" }, { "EVENT", "event" },
+	};
+	if (!type || !*type)
+		return "span";
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (strcasecmp(type, table[i].lf) == 0)
+			return table[i].lg;
+	size_t n = 0;
+	for (; type[n] && n + 1 < buflen; n++)
+		buf[n] = (char)tolower((unsigned char)type[n]);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Moves src[key] into dst[dkey] (null when absent). */
+static void move(cJSON *dst, const char *dkey, cJSON *src, const char *key)
+{
+	cJSON *v = lg_json_take(src, key);
+	lg_json_set(dst, dkey, v ? v : cJSON_CreateNull());
+}
+
+static int sum_keys(const cJSON *details, const char *needle, double *out)
+{
+	int found = 0;
+	double sum = 0, v;
+	for (const cJSON *c = details ? details->child : NULL; c; c = c->next)
+		if (c->string && strstr(c->string, needle) && lg_json_num(c, &v)) {
+			sum += v;
+			found = 1;
+		}
+	*out = sum;
+	return found;
+}
+
+/* Token counts: usageDetails, else usage, else the legacy/v2 flat fields. */
+static cJSON *span_tokens(const cJSON *obs)
+{
+	double in = 0, out = 0, tot = -1, v;
+	int any = 0;
+	const cJSON *ud = lg_json_get(obs, "usageDetails");
+	const cJSON *u = lg_json_get(obs, "usage");
+	if (cJSON_IsObject(ud) && ud->child) {
+		any |= sum_keys(ud, "input", &in);
+		any |= sum_keys(ud, "output", &out);
+		if (lg_json_get_num(ud, "total", &v)) {
+			tot = v;
+			any = 1;
+		}
+	} else if (cJSON_IsObject(u) && (lg_json_get(u, "input") || lg_json_get(u, "output") || lg_json_get(u, "total"))) {
+		any |= lg_json_get_num(u, "input", &in);
+		any |= lg_json_get_num(u, "output", &out);
+		if (lg_json_get_num(u, "total", &v))
+			tot = v;
+	} else {
+		any |= lg_json_get_num(obs, "promptTokens", &in) || lg_json_get_num(obs, "inputUsage", &in);
+		any |= lg_json_get_num(obs, "completionTokens", &out) || lg_json_get_num(obs, "outputUsage", &out);
+		if (lg_json_get_num(obs, "totalTokens", &v) || lg_json_get_num(obs, "totalUsage", &v))
+			tot = v;
+	}
+	if (!any && tot < 0)
+		return cJSON_CreateNull();
+	if (tot <= 0 && in + out > 0)
+		tot = in + out;
+	cJSON *t = cJSON_CreateObject();
+	if (!t)
+		return NULL;
+	cJSON_AddItemToObject(t, "input", lg_json_int((int64_t)in));
+	cJSON_AddItemToObject(t, "output", lg_json_int((int64_t)out));
+	cJSON_AddItemToObject(t, "total", lg_json_int((int64_t)(tot < 0 ? 0 : tot)));
+	return t;
+}
+
+/* Cost in USD: costDetails.total, else calculatedTotalCost, else totalCost. */
+static cJSON *span_cost(const cJSON *obs)
+{
+	double v;
+	if (lg_json_get_num(lg_json_get(obs, "costDetails"), "total", &v) ||
+	    lg_json_get_num(obs, "calculatedTotalCost", &v) || lg_json_get_num(obs, "totalCost", &v))
+		return lg_json_double(v);
+	return cJSON_CreateNull();
+}
+
+static int64_t time_of(const cJSON *obj, const char *key, int64_t dflt)
+{
+	int64_t ms;
+	const char *s = lg_json_str(obj, key);
+	return s && lg_time_parse(s, &ms) == 0 ? ms : dflt;
+}
+
+static cJSON *map_observation(cJSON *obs)
+{
+	cJSON *span = cJSON_CreateObject();
+	char tbuf[64];
+	double v;
+	if (!span)
+		return NULL;
+	const char *type = lg_json_str(obs, "type");
+	move(span, "id", obs, "id");
+	move(span, "parentId", obs, "parentObservationId");
+	lg_json_set(span, "type", cJSON_CreateString(span_type_from_observation(type, tbuf, sizeof tbuf)));
+	lg_json_set(span, "observationType", type ? cJSON_CreateString(type) : cJSON_CreateNull());
+	move(span, "name", obs, "name");
+	int64_t st = time_of(obs, "startTime", INT64_MIN), en = time_of(obs, "endTime", INT64_MIN);
+	int64_t cs = time_of(obs, "completionStartTime", INT64_MIN);
+	move(span, "startTime", obs, "startTime");
+	move(span, "endTime", obs, "endTime");
+	if (lg_json_get_num(obs, "latency", &v) && v >= 0)
+		lg_json_set(span, "duration", lg_json_int((int64_t)llround(v * 1000)));
+	else if (st != INT64_MIN && en != INT64_MIN && en >= st)
+		lg_json_set(span, "duration", lg_json_int(en - st));
+	else
+		lg_json_set(span, "duration", cJSON_CreateNull());
+	if (lg_json_get_num(obs, "timeToFirstToken", &v) && v >= 0)
+		lg_json_set(span, "ttftMs", lg_json_int((int64_t)llround(v * 1000)));
+	else if (cs != INT64_MIN && st != INT64_MIN && cs >= st)
+		lg_json_set(span, "ttftMs", lg_json_int(cs - st));
+	cJSON *model = lg_json_take(obs, "model");
+	if (lg_json_is_null(model)) {
+		cJSON_Delete(model);
+		model = lg_json_take(obs, "providedModelName");
+	}
+	lg_json_set(span, "model", model ? model : cJSON_CreateNull());
+	lg_json_set(span, "tokens", span_tokens(obs));
+	lg_json_set(span, "cost", span_cost(obs));
+	move(span, "level", obs, "level");
+	move(span, "statusMessage", obs, "statusMessage");
+	move(span, "input", obs, "input");
+	move(span, "output", obs, "output");
+	move(span, "metadata", obs, "metadata");
+	return span;
+}
+
+static int64_t span_start(const cJSON *s)
+{
+	return time_of(s, "startTime", INT64_MAX);
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	int64_t sx = span_start(x), sy = span_start(y);
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	const char *ix = lg_json_str(x, "id"), *iy = lg_json_str(y, "id");
+	return strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+/* spans[] from the observations, ordered by start time then id. Observation
+ * ids alone (the TraceWithDetails shape) are kept in observationIds. */
+static cJSON *map_spans(cJSON *trace, cJSON *rec)
+{
+	cJSON *obs = lg_json_get(trace, "observations");
+	cJSON *spans = cJSON_CreateArray(), *ids = NULL;
+	size_t n = 0, i = 0;
+	if (!spans)
+		return NULL;
+	for (cJSON *o = cJSON_IsArray(obs) ? obs->child : NULL; o; o = o->next)
+		n++;
+	cJSON **v = n ? calloc(n, sizeof *v) : NULL;
+	if (n && !v) {
+		cJSON_Delete(spans);
+		return NULL;
+	}
+	for (cJSON *o = cJSON_IsArray(obs) ? obs->child : NULL; o; o = o->next) {
+		if (cJSON_IsObject(o)) {
+			v[i] = map_observation(o);
+			if (v[i])
+				i++;
+		} else if (cJSON_IsString(o)) {
+			if (!ids)
+				ids = cJSON_CreateArray();
+			cJSON_AddItemToArray(ids, cJSON_CreateString(o->valuestring));
+		}
+	}
+	if (i > 1)
+		qsort(v, i, sizeof *v, span_cmp);
+	for (size_t k = 0; k < i; k++)
+		cJSON_AddItemToArray(spans, v[k]);
+	free(v);
+	if (ids)
+		lg_json_set(rec, "observationIds", ids);
+	return spans;
+}
+
+static cJSON *html_path(cJSON *trace, const map_opts *o, const char *id)
+{
+	const char *p = lg_json_str(trace, "htmlPath");
+	const char *proj = lg_json_str(trace, "projectId");
+	char tmp[512];
+	if (!p && proj) {
+		snprintf(tmp, sizeof tmp, "/project/%s/traces/%s", proj, id);
+		p = tmp;
+	}
+	if (!p)
+		return cJSON_CreateNull();
+	if (p[0] == '/' && o->host) {
+		size_t n = strlen(o->host) + strlen(p) + 1;
+		char *full = malloc(n);
+		if (!full)
+			return NULL;
+		snprintf(full, n, "%s%s", o->host, p);
+		cJSON *s = cJSON_CreateString(full);
+		free(full);
+		return s;
+	}
+	return cJSON_CreateString(p);
+}
+
+cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
+{
+	const cJSON *idv = lg_json_get(trace, "id");
+	const char *id = lg_json_string(idv);
+	if (!id && cJSON_IsNumber(idv) && idv->valuestring)
+		id = idv->valuestring; /* numeric id: keep its exact digits */
+	if (!id || !*id) {
+		snprintf(err, errlen, "trace has no \"id\"");
+		return NULL;
+	}
+	cJSON *rec = cJSON_CreateObject();
+	if (!rec) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	lg_json_set(rec, "externalId", cJSON_CreateString(id));
+	move(rec, "name", trace, "name");
+	move(rec, "timestamp", trace, "timestamp");
+	lg_json_set(rec, "duration", cJSON_CreateNull());
+	move(rec, "input", trace, "input");
+	move(rec, "output", trace, "output");
+	cJSON *md = lg_json_take(trace, "metadata");
+	if (md && !cJSON_IsObject(md) && !cJSON_IsNull(md)) {
+		cJSON *wrap = cJSON_CreateObject();
+		cJSON_AddItemToObject(wrap, "value", md);
+		md = wrap;
+	}
+	if (!md || cJSON_IsNull(md)) {
+		cJSON_Delete(md);
+		md = cJSON_CreateObject();
+	}
+	lg_json_set(rec, "metadata", md);
+	move(rec, "userId", trace, "userId");
+	move(rec, "sessionId", trace, "sessionId");
+	cJSON *tags = lg_json_take(trace, "tags");
+	lg_json_set(rec, "tags", cJSON_IsArray(tags) ? tags : (cJSON_Delete(tags), cJSON_CreateArray()));
+	lg_json_set(rec, "status", cJSON_CreateString("success"));
+	cJSON *spans = map_spans(trace, rec);
+	if (!spans) {
+		cJSON_Delete(rec);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	lg_json_set(rec, "spans", spans);
+
+	double lat;
+	int from_spans = !(lg_json_get_num(trace, "latency", &lat) && lat >= 0);
+	if (!from_spans)
+		lg_json_set(rec, "duration", lg_json_int((int64_t)llround(lat * 1000)));
+	if (lg_metrics_apply(rec, from_spans ? LG_METRICS_DURATION_FROM_SPANS : 0)) {
+		cJSON_Delete(rec);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Only observation ids: the trace's own totalCost is all we know. */
+	double tc;
+	if (!spans->child && lg_json_get_num(trace, "totalCost", &tc) && tc >= 0)
+		lg_json_set(md, "cost", lg_json_double(tc));
+	if (lg_json_is_null(lg_json_get(rec, "timestamp")) && spans->child)
+		lg_json_set(rec, "timestamp", cJSON_Duplicate(lg_json_get(spans->child, "startTime"), 1));
+
+	move(rec, "release", trace, "release");
+	move(rec, "version", trace, "version");
+	move(rec, "environment", trace, "environment");
+	cJSON *scores = lg_json_take(trace, "scores");
+	if (scores && cJSON_IsArray(scores) && scores->child)
+		lg_json_set(rec, "scores", scores);
+	else
+		cJSON_Delete(scores);
+	cJSON *src = cJSON_CreateObject();
+	cJSON_AddItemToObject(src, "system", cJSON_CreateString("langfuse"));
+	cJSON_AddItemToObject(src, "integration", o->integration ? cJSON_CreateString(o->integration) : cJSON_CreateNull());
+	cJSON_AddItemToObject(src, "htmlPath", html_path(trace, o, id));
+	const char *proj = lg_json_str(trace, "projectId");
+	if (proj)
+		cJSON_AddItemToObject(src, "projectId", cJSON_CreateString(proj));
+	lg_json_set(rec, "source", src);
+	return rec;
+}

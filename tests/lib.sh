@@ -1,0 +1,53 @@
+# Sourced by every tests/e2e/*.sh. A case is an input, the exact expected
+# output and the exact exit status; results are lines "PASS name" or
+# "FAIL name: why" on stdout, counted by tests/run.sh.
+# Environment from run.sh: ROOT (repo), BIN (binaries), TMPDIR_T (private dir).
+: "${ROOT:?}" "${BIN:?}" "${TMPDIR_T:?}"
+export PATH="$BIN:$PATH"
+T="$TMPDIR_T"
+
+pass() { printf 'PASS %s\n' "$1"; }
+fail() { printf 'FAIL %s: %s\n' "$1" "$2"; }
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else
+		fail "$1" "want [$(printf '%s' "$2" | head -c 400)] got [$(printf '%s' "$3" | head -c 400)]"; fi
+}
+
+# expect_status NAME WANT CMD... : runs CMD (stdout to $T/out, stderr to $T/err)
+expect_status() {
+	_n=$1 _w=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"; _s=$?
+	if [ "$_s" -eq "$_w" ]; then pass "$_n"; else
+		fail "$_n" "exit $_s, want $_w; stderr: $(head -c 300 "$T/err")"; fi
+}
+
+# expect_contains NAME FILE TEXT
+expect_contains() {
+	if grep -qF -- "$3" "$2"; then pass "$1"; else
+		fail "$1" "[$3] not in $2: $(head -c 300 "$2")"; fi
+}
+
+# expect_not_contains NAME FILE TEXT
+expect_not_contains() {
+	if grep -qF -- "$3" "$2"; then fail "$1" "[$3] found in $2"; else pass "$1"; fi
+}
+
+# jqv FILE FILTER: one jq value, raw
+jqv() { jq -r "$2" "$1"; }
+
+# start_server PIDVAR PORTVAR ARGS...: the project's Langfuse server on 127.0.0.1
+start_server() {
+	_pf="$T/port.$$.$RANDOM"
+	rm -f "$_pf"
+	python3 "$ROOT/tests/server/langfuse_server.py" --port 0 --port-file "$_pf" "$@" \
+		>"$T/server.out" 2>"$T/server.err" &
+	SERVER_PID=$!
+	_i=0
+	while [ ! -s "$_pf" ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	SERVER_PORT=$(cat "$_pf" 2>/dev/null)
+	[ -n "$SERVER_PORT" ] || { fail "server-start" "$(cat "$T/server.err")"; return 1; }
+	SERVER_URL="http://127.0.0.1:$SERVER_PORT"
+}
+stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Runs every unit test binary and every end-to-end script, counts the
+# "PASS"/"FAIL" lines and ends with "N passed, N failed".
+# Usage: tests/run.sh BUILD_DIR [PATTERN]   (BUILD_DIR holds bin/ and unit/)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build/asan}
+PATTERN=${2:-}
+case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+BIN="$BUILD/bin"
+[ -d "$BUILD/bin" ] || BIN="$ROOT/bin"
+export ROOT BIN
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98:${UBSAN_OPTIONS:-}"
+export LC_ALL=C.UTF-8
+LOG="$ROOT/build/test-log"
+mkdir -p "$LOG"
+passed=0 failed=0
+
+run_one() { # name cmd...
+	name=$1; shift
+	out="$LOG/$(echo "$name" | tr '/' '_').log"
+	TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/lg-test.XXXXXX")
+	export TMPDIR_T
+	start=$(date +%s)
+	"$@" >"$out" 2>"$out.err"
+	rc=$?
+	rm -rf "$TMPDIR_T"
+	p=$(grep -c '^PASS ' "$out")
+	f=$(grep -c '^FAIL ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exited $rc without reporting a failure" >>"$out"
+		f=1
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: ran no check" >>"$out"
+		f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+	printf '%-40s %4d passed %3d failed  %3ss\n' "$name" "$p" "$f" "$(( $(date +%s) - start ))"
+	if [ "$f" -ne 0 ]; then
+		grep '^FAIL ' "$out" | head -20 | sed 's/^/    /'
+		tail -5 "$out.err" | sed 's/^/    stderr: /'
+	fi
+}
+
+for u in "$BUILD"/unit/*_test; do
+	[ -x "$u" ] || continue
+	case $(basename "$u") in *$PATTERN*) ;; *) continue ;; esac
+	run_one "unit/$(basename "$u")" "$u"
+done
+for s in "$ROOT"/tests/e2e/*.sh; do
+	[ -f "$s" ] || continue
+	case $(basename "$s") in *$PATTERN*) ;; *) continue ;; esac
+	run_one "e2e/$(basename "$s" .sh)" bash "$s"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

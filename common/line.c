@@ -59,7 +59,7 @@ static long fill(lg_reader *r)
 static int skip_rest(lg_reader *r)
 {
 	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		char *nl = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
 		if (nl) {
 			r->start = r->scan = (size_t)(nl - r->buf) + 1;
 			return 0;
@@ -75,7 +75,7 @@ static int skip_rest(lg_reader *r)
 int lg_reader_next(lg_reader *r, char **line, size_t *len)
 {
 	for (;;) {
-		char *nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+		char *nl = r->end > r->scan ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
 		if (!nl && r->end - r->start > r->max) {
 			r->lineno++;
 			snprintf(r->why, sizeof r->why, "line longer than %zu bytes", r->max);

@@ -1,0 +1,114 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "t.h"
+
+static char *roundtrip(const char *in)
+{
+	lg_json_error e;
+	cJSON *v = lg_json_parse(in, strlen(in), &e);
+	if (!v)
+		return NULL;
+	char *s = lg_json_to_string(v);
+	cJSON_Delete(v);
+	return s;
+}
+
+static void check_rt(const char *in, const char *want, const char *name)
+{
+	char *got = roundtrip(in);
+	T_STR(got, want, name);
+	free(got);
+}
+
+static void check_err(const char *in, size_t off, const char *msg, const char *name)
+{
+	lg_json_error e;
+	cJSON *v = lg_json_parse(in, strlen(in), &e);
+	T_OK(v == NULL, name);
+	if (!v) {
+		char n2[128];
+		snprintf(n2, sizeof n2, "%s offset", name);
+		T_INT(e.offset, off, n2);
+		snprintf(n2, sizeof n2, "%s message", name);
+		T_STR(e.msg, msg, n2);
+	}
+	cJSON_Delete(v);
+}
+
+int main(void)
+{
+	check_rt("{\"id\":1234567890123456789}", "{\"id\":1234567890123456789}", "19-digit integer kept exactly");
+	check_rt("[1.50,-0,1e400,0.1]", "[1.50,-0,1e400,0.1]", "number text kept verbatim");
+	check_rt("\"a\\u0000b\"", "\"a\\u0000b\"", "\\u0000 survives");
+	check_rt("\"\\u00e9\\ud83d\\ude00\"", "\"\xc3\xa9\xf0\x9f\x98\x80\"", "unicode escapes decoded to UTF-8");
+	check_rt("\"\\ud800x\"", "\"\xef\xbf\xbdx\"", "lone surrogate becomes U+FFFD");
+	check_rt("{\"a\":\"line\\nbreak\\t\\\"q\\\"\\\\\",\"b\":[true,false,null]}",
+		 "{\"a\":\"line\\nbreak\\t\\\"q\\\"\\\\\",\"b\":[true,false,null]}", "escapes round trip");
+	check_rt(" { \"a\" : [ ] , \"b\" : { } } ", "{\"a\":[],\"b\":{}}", "white space dropped");
+	check_rt("\"\\u001f\"", "\"\\u001f\"", "control char escaped");
+
+	check_err("{\"a\":1,}", 8, "expected a string key", "trailing comma");
+	check_err("{\"a\" 1}", 6, "expected ':'", "missing colon");
+	check_err("[1,2", 5, "unexpected end of input", "unterminated array");
+	check_err("\"abc", 1, "unterminated string", "unterminated string");
+	check_err("{} x", 4, "trailing characters after JSON value", "trailing garbage");
+	check_err("\"\xff\"", 2, "invalid UTF-8", "invalid UTF-8");
+	check_err("\"\xc0\xaf\"", 2, "invalid UTF-8", "overlong UTF-8");
+	check_err("01", 2, "trailing characters after JSON value", "leading zero");
+	check_err("\"a\tb\"", 3, "control character in string", "raw tab in string");
+	check_err("nul", 1, "unexpected character", "bad literal");
+
+	/* Depth limit. */
+	char deep[2 * LG_JSON_MAX_DEPTH + 8];
+	size_t n = 0;
+	for (int i = 0; i < LG_JSON_MAX_DEPTH; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < LG_JSON_MAX_DEPTH; i++)
+		deep[n++] = ']';
+	deep[n] = '\0';
+	lg_json_error e;
+	cJSON *v = lg_json_parse(deep, n, &e);
+	T_OK(v != NULL, "nesting at the limit parses");
+	cJSON_Delete(v);
+	char deeper[2 * LG_JSON_MAX_DEPTH + 8];
+	memset(deeper, '[', LG_JSON_MAX_DEPTH + 1);
+	deeper[LG_JSON_MAX_DEPTH + 1] = '\0';
+	v = lg_json_parse(deeper, strlen(deeper), &e);
+	T_OK(v == NULL && strcmp(e.msg, "nesting too deep") == 0, "nesting over the limit rejected");
+
+	/* Helpers. */
+	const char *doc = "{\"a\":{\"b\":[10,{\"c\":\"x\"}]},\"n\":2.5,\"s\":\"t\"}";
+	v = lg_json_parse(doc, strlen(doc), &e);
+	double d = 0;
+	T_STR(lg_json_string(lg_json_path(v, "a.b[1].c")), "x", "path with index");
+	T_OK(lg_json_path(v, "a.b[5]") == NULL, "path out of range");
+	T_OK(lg_json_get_num(v, "n", &d) && d == 2.5, "get_num");
+	T_OK(!lg_json_get_num(v, "s", &d), "get_num on string fails");
+	lg_json_set(v, "s", cJSON_CreateString("u"));
+	lg_json_set(v, "new", lg_json_int(9007199254740993LL));
+	char *s = lg_json_to_string(v);
+	T_STR(s, "{\"a\":{\"b\":[10,{\"c\":\"x\"}]},\"n\":2.5,\"s\":\"u\",\"new\":9007199254740993}",
+	      "replace-or-add keeps one key, exact int");
+	free(s);
+	cJSON *dup = cJSON_Duplicate(v, 1);
+	T_OK(lg_json_equal(v, dup), "duplicate is equal");
+	lg_json_set(dup, "n", lg_json_double(2.50));
+	T_OK(lg_json_equal(v, dup), "numbers compared by value");
+	lg_json_set(dup, "n", lg_json_double(3));
+	T_OK(!lg_json_equal(v, dup), "different number differs");
+	cJSON_Delete(dup);
+	cJSON *taken = lg_json_take(v, "a");
+	T_OK(taken && lg_json_get(v, "a") == NULL, "take detaches");
+	cJSON_Delete(taken);
+	cJSON_Delete(v);
+
+	lg_buf b = { 0 };
+	cJSON *num = lg_json_double(0.1 + 0.2);
+	lg_json_print(&b, num);
+	T_STR(lg_buf_cstr(&b), "0.30000000000000004", "double printed shortest exact");
+	cJSON_Delete(num);
+	lg_buf_free(&b);
+	return t_done();
+}

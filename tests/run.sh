@@ -26,8 +26,8 @@ run_one() { # name cmd...
 	"$@" >"$out" 2>"$out.err"
 	rc=$?
 	rm -rf "$TMPDIR_T"
-	p=$(grep -c '^PASS ' "$out")
-	f=$(grep -c '^FAIL ' "$out")
+	p=$(grep -ac '^PASS ' "$out")
+	f=$(grep -ac '^FAIL ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name: exited $rc without reporting a failure" >>"$out"
 		f=1
@@ -39,7 +39,7 @@ run_one() { # name cmd...
 	passed=$((passed + p)); failed=$((failed + f))
 	printf '%-40s %4d passed %3d failed  %3ss\n' "$name" "$p" "$f" "$(( $(date +%s) - start ))"
 	if [ "$f" -ne 0 ]; then
-		grep '^FAIL ' "$out" | head -20 | sed 's/^/    /'
+		grep -a '^FAIL ' "$out" | head -20 | sed 's/^/    /'
 		tail -5 "$out.err" | sed 's/^/    stderr: /'
 	fi
 }

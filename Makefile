@@ -27,12 +27,12 @@ PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 MODE       ?= release
 ifeq ($(MODE),asan)
 OPT        := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-LDSAN      := -fsanitize=address,undefined
+LDSAN      := -Wl,--as-needed -fsanitize=address,undefined
 OUT        := build/asan
 BINOUT     := build/asan/bin
 else
 OPT        := -O2 -g
-LDSAN      :=
+LDSAN      := -Wl,--as-needed
 OUT        := build/release
 BINOUT     := bin
 endif

@@ -44,7 +44,8 @@ static uint64_t hash_object(const cJSON *v, uint64_t h, int top_record)
 		return h ^ 0xdeadULL;
 	for (const cJSON *c = v->child; c; c = c->next)
 		kids[i++] = c;
-	qsort(kids, n, sizeof *kids, cmp_key);
+	if (n > 1)
+		qsort(kids, n, sizeof *kids, cmp_key);
 	h = mix(h, "{", "", 0);
 	for (i = 0; i < n; i++) {
 		const char *k = kids[i]->string ? kids[i]->string : "";

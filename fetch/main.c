@@ -1,32 +1,378 @@
-/* lg-fetch: placeholder until its own issue lands; says so plainly. */
+/* lg-fetch: page Langfuse (v2 observations or the legacy endpoints) and
+ * emit one Langfuse trace per line, with $lg control lines (docs/fetch.md). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "client.h"
+#include "config.h"
 #include "err.h"
+#include "json.h"
+#include "run.h"
+#include "timeutil.h"
 
 static const char usage[] =
 	"Usage: lg-fetch [OPTION]...\n"
-	"Not implemented yet.\n"
-	"  -h, --help     show this help and exit\n"
-	"      --version  show the version and exit\n";
+	"Page a Langfuse project's traces and print one Langfuse trace\n"
+	"(TraceWithFullDetails) per line, oldest window first, between \"$lg\"\n"
+	"control lines: run-start, a checkpoint after each window, run-end.\n"
+	"\n"
+	"Connection (the config file wins over LANGFUSE_PUBLIC_KEY,\n"
+	"LANGFUSE_SECRET_KEY and LANGFUSE_HOST):\n"
+	"  -i, --integration ID       integration of $LG_CONFIG (default\n"
+	"                             $XDG_CONFIG_HOME/langguard/config.json)\n"
+	"      --host URL             Langfuse base URL (default from the config)\n"
+	"      --secret-key-file FILE read the secret key from FILE (mode 0600)\n"
+	"      --api auto|v2|legacy   auto: v2 observations, legacy on 404\n"
+	"      --test                 check the connection and exit\n"
+	"      --list-integrations    print the configured integrations (secrets\n"
+	"                             masked) as JSON lines and exit\n"
+	"\n"
+	"What to read (windows [from, to), to = now - lag):\n"
+	"      --since TIME           from TIME (ISO 8601)\n"
+	"      --until TIME           up to TIME (excluded)\n"
+	"      --lookback DUR         from now - DUR (default: the integration's\n"
+	"                             lookback, else 7d)\n"
+	"      --cursor TIME          incremental: from TIME - overlap\n"
+	"      --overlap DUR          re-read before the cursor (default 15m)\n"
+	"      --lag DUR              leave the newest DUR out (default 0)\n"
+	"      --limit N              stop after N traces (at a window end)\n"
+	"      --batch-size N         page size (v2 up to 1000, legacy up to 100;\n"
+	"                             default the maximum)\n"
+	"      --expand-metadata KEYS v2 truncates metadata values at 200 characters\n"
+	"                             except for these comma-separated keys\n"
+	"      --max-rows N           rows one window may hold before it is split\n"
+	"                             (default 50000)\n"
+	"\n"
+	"Requests:\n"
+	"      --rate N               at most N requests per minute\n"
+	"      --retries N            attempts per request for 5xx, timeouts, cut\n"
+	"                             bodies (default 8)\n"
+	"      --retry-base-ms MS     first backoff delay (default 500, or\n"
+	"                             $LG_RETRY_BASE_MS)\n"
+	"      --max-wait DUR         longest Retry-After honoured (default 300s)\n"
+	"      --timeout SECS         abort a stalled transfer after SECS (60)\n"
+	"      --connect-timeout SECS (default 10)\n"
+	"\n"
+	"      --progress             a progress line on stderr (default when\n"
+	"                             stderr is a terminal)\n"
+	"  -q, --quiet                only errors on stderr\n"
+	"  -v, --verbose              one stderr line per request\n"
+	"  -h, --help                 show this help and exit\n"
+	"      --version              show the version and exit\n"
+	"\n"
+	"Exit status: 0 ok, 1 runtime failure, 2 usage or configuration,\n"
+	"3 authentication, 4 network, 5 API error, 6 write error.\n";
 
-int main(int argc, char **argv)
+enum {
+	OPT_HOST = 256, OPT_SECRET_FILE, OPT_API, OPT_TEST, OPT_LIST, OPT_SINCE, OPT_UNTIL,
+	OPT_LOOKBACK, OPT_CURSOR, OPT_OVERLAP, OPT_LAG, OPT_LIMIT, OPT_BATCH, OPT_MAX_ROWS,
+	OPT_RATE, OPT_RETRIES, OPT_RETRY_BASE, OPT_MAX_WAIT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
+	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND,
+};
+
+typedef struct {
+	const char *integration, *host, *secret_file, *since, *until, *lookback, *cursor;
+	const char *overlap, *lag, *max_wait, *expand;
+	api_mode api;
+	int test, list, progress, quiet, verbose;
+	long limit, batch, max_rows, rate, retries, retry_base, timeout, connect_timeout;
+} options;
+
+static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < lo || v > hi)
+		return lg_usage_error("%s: '%s' is not a number from %ld to %ld", opt, s, lo, hi);
+	*out = v;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, options *o)
 {
 	static const struct option longopts[] = {
+		{ "integration", required_argument, NULL, 'i' },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "secret-key-file", required_argument, NULL, OPT_SECRET_FILE },
+		{ "api", required_argument, NULL, OPT_API },
+		{ "test", no_argument, NULL, OPT_TEST },
+		{ "list-integrations", no_argument, NULL, OPT_LIST },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "lookback", required_argument, NULL, OPT_LOOKBACK },
+		{ "cursor", required_argument, NULL, OPT_CURSOR },
+		{ "overlap", required_argument, NULL, OPT_OVERLAP },
+		{ "lag", required_argument, NULL, OPT_LAG },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "batch-size", required_argument, NULL, OPT_BATCH },
+		{ "expand-metadata", required_argument, NULL, OPT_EXPAND },
+		{ "max-rows", required_argument, NULL, OPT_MAX_ROWS },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "retries", required_argument, NULL, OPT_RETRIES },
+		{ "retry-base-ms", required_argument, NULL, OPT_RETRY_BASE },
+		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+		{ "progress", no_argument, NULL, OPT_PROGRESS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
-	lg_set_progname(argv[0]);
+	int c, rc = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, ":i:qvh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': lg_print_version(); return 0;
+		case 'i': o->integration = optarg; break;
+		case OPT_HOST: o->host = optarg; break;
+		case OPT_SECRET_FILE: o->secret_file = optarg; break;
+		case OPT_API:
+			if (strcmp(optarg, "auto") == 0) o->api = API_AUTO;
+			else if (strcmp(optarg, "v2") == 0) o->api = API_V2;
+			else if (strcmp(optarg, "legacy") == 0) o->api = API_LEGACY;
+			else rc = lg_usage_error("--api: '%s' is not auto, v2 or legacy", optarg);
+			break;
+		case OPT_TEST: o->test = 1; break;
+		case OPT_LIST: o->list = 1; break;
+		case OPT_SINCE: o->since = optarg; break;
+		case OPT_UNTIL: o->until = optarg; break;
+		case OPT_LOOKBACK: o->lookback = optarg; break;
+		case OPT_CURSOR: o->cursor = optarg; break;
+		case OPT_OVERLAP: o->overlap = optarg; break;
+		case OPT_LAG: o->lag = optarg; break;
+		case OPT_LIMIT: rc = parse_long("--limit", optarg, 1, LONG_MAX, &o->limit); break;
+		case OPT_BATCH: rc = parse_long("--batch-size", optarg, 1, 1000, &o->batch); break;
+		case OPT_MAX_ROWS: rc = parse_long("--max-rows", optarg, 1, LONG_MAX, &o->max_rows); break;
+		case OPT_RATE: rc = parse_long("--rate", optarg, 1, 100000, &o->rate); break;
+		case OPT_RETRIES: rc = parse_long("--retries", optarg, 1, 100, &o->retries); break;
+		case OPT_RETRY_BASE: rc = parse_long("--retry-base-ms", optarg, 0, 600000, &o->retry_base); break;
+		case OPT_EXPAND: o->expand = optarg; break;
+		case OPT_MAX_WAIT: o->max_wait = optarg; break;
+		case OPT_TIMEOUT: rc = parse_long("--timeout", optarg, 1, 86400, &o->timeout); break;
+		case OPT_CONNECT_TIMEOUT: rc = parse_long("--connect-timeout", optarg, 1, 3600, &o->connect_timeout); break;
+		case OPT_PROGRESS: o->progress = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'h': fputs(usage, stdout); return -1;
+		case OPT_VERSION: lg_print_version(); return -1;
 		default: return lg_bad_option(c, optopt, argv[optind - 1]);
 		}
 	}
-	lg_err("not implemented yet");
-	return LG_EXIT_BAD;
+	if (rc == 0 && optind < argc)
+		rc = lg_usage_error("unexpected argument '%s'", argv[optind]);
+	return rc;
+}
+
+static int duration_opt(const char *opt, const char *s, int64_t dflt, int64_t *out)
+{
+	*out = dflt;
+	if (s && lg_duration_parse(s, out) != 0)
+		return lg_usage_error("%s: '%s' is not a duration (e.g. 15m, 1h, 7d)", opt, s);
+	return 0;
+}
+
+static int time_opt(const char *opt, const char *s, int64_t *out)
+{
+	if (s && lg_time_parse(s, out) != 0)
+		return lg_usage_error("%s: '%s' is not an ISO 8601 time", opt, s);
+	return 0;
+}
+
+/* The window and the run mode from --since/--until/--lookback/--cursor. */
+static int plan_range(const options *o, const lg_integration *it, run_opts *r)
+{
+	int64_t lag, overlap, lookback, until = 0, since = 0, cursor = 0;
+	if (o->cursor && (o->since || o->lookback))
+		return lg_usage_error("--cursor cannot be combined with --since or --lookback");
+	if (o->since && o->lookback)
+		return lg_usage_error("--since cannot be combined with --lookback");
+	if (duration_opt("--lag", o->lag, 0, &lag) || duration_opt("--overlap", o->overlap, 15 * 60000, &overlap) ||
+	    duration_opt("--lookback", o->lookback, it->lookback_ms ? it->lookback_ms : 7 * 86400000LL, &lookback) ||
+	    time_opt("--until", o->until, &until) || time_opt("--since", o->since, &since) ||
+	    time_opt("--cursor", o->cursor, &cursor))
+		return LG_EXIT_USAGE;
+	r->to = o->until ? until : lg_time_now() - lag;
+	if (o->cursor) {
+		r->from = cursor - overlap;
+		r->mode = "incremental";
+	} else if (o->since) {
+		r->from = since;
+		r->mode = "range";
+	} else {
+		r->from = r->to - lookback;
+		r->mode = o->until ? "range" : "backfill";
+	}
+	if (o->until && o->since && since >= until)
+		return lg_usage_error("--since must be before --until");
+	return 0;
+}
+
+static void list_integrations(const lg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++) {
+		const lg_integration *it = &cfg->items[i];
+		char mask[64], d[32];
+		lg_mask_secret(it->secret_key, mask, sizeof mask);
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "id", it->id);
+		cJSON_AddStringToObject(j, "name", it->name);
+		cJSON_AddStringToObject(j, "host", it->host);
+		cJSON_AddStringToObject(j, "publicKey", it->public_key);
+		cJSON_AddStringToObject(j, "secretKey", mask);
+		cJSON_AddBoolToObject(j, "autoSync", it->auto_sync);
+		cJSON_AddItemToObject(j, "interval", it->interval_ms ? cJSON_CreateString(lg_duration_format(it->interval_ms, d)) : cJSON_CreateNull());
+		cJSON_AddItemToObject(j, "lookback", it->lookback_ms ? cJSON_CreateString(lg_duration_format(it->lookback_ms, d)) : cJSON_CreateNull());
+		cJSON_AddItemToObject(j, "batchSize", it->batch_size ? lg_json_int(it->batch_size) : cJSON_CreateNull());
+		cJSON_AddStringToObject(j, "source", cfg->path ? cfg->path : "environment");
+		char *s = lg_json_to_string(j);
+		if (s)
+			puts(s);
+		free(s);
+		cJSON_Delete(j);
+	}
+}
+
+/* The integration to use: --integration ID from the file; with no file
+ * the environment's one (named ID when given). */
+static lg_integration *pick_integration(lg_config *cfg, const char *id)
+{
+	const char *where = cfg->path ? cfg->path : "the environment";
+	if (cfg->n == 0) {
+		lg_usage_error("no integration: %s defines none (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, "
+			       "or write $LG_CONFIG)", where);
+		return NULL;
+	}
+	if (!cfg->path) {
+		if (id) {
+			free(cfg->items[0].id);
+			cfg->items[0].id = strdup(id);
+		}
+		return &cfg->items[0];
+	}
+	if (!id) {
+		if (cfg->n == 1)
+			return &cfg->items[0];
+		lg_usage_error("%s defines %zu integrations: choose one with --integration", where, cfg->n);
+		return NULL;
+	}
+	lg_integration *it = lg_config_find(cfg, id);
+	if (!it)
+		lg_usage_error("%s: no integration with id '%s'", where, id);
+	return it;
+}
+
+static void warn_key_prefixes(const lg_integration *it, int quiet)
+{
+	if (quiet)
+		return;
+	if (strncmp(it->public_key, "pk-lf-", 6) != 0)
+		lg_err("warning: the public key does not start with pk-lf-");
+	if (strncmp(it->secret_key, "sk-lf-", 6) != 0)
+		lg_err("warning: the secret key does not start with sk-lf-");
+}
+
+static int setup_client(const options *o, lg_integration *it, client *c)
+{
+	char err[1100];
+	http_opts ho = { o->connect_timeout ? o->connect_timeout : 10, o->timeout ? o->timeout : 60, 0 };
+	int64_t max_wait;
+	if (duration_opt("--max-wait", o->max_wait, 300000, &max_wait))
+		return LG_EXIT_USAGE;
+	memset(c, 0, sizeof *c);
+	c->host = it->host;
+	c->max_attempts = o->retries ? (int)o->retries : 8;
+	const char *env_base = getenv("LG_RETRY_BASE_MS");
+	c->base_ms = o->retry_base >= 0 ? o->retry_base : env_base && *env_base ? atol(env_base) : 500;
+	c->cap_ms = 30000;
+	c->max_wait_ms = max_wait;
+	c->budget_ms = 15 * 60000;
+	c->rate_per_min = (double)o->rate;
+	c->quiet = o->quiet;
+	c->verbose = o->verbose && !o->quiet;
+	if (http_init(&c->http, it->public_key, it->secret_key, &ho, err, sizeof err) != 0) {
+		lg_err("%s", err);
+		return LG_EXIT_BAD;
+	}
+	if (c->verbose) {
+		char mask[64];
+		lg_mask_secret(it->secret_key, mask, sizeof mask);
+		lg_err("integration %s: %s, public key %s, secret key %s", it->id, it->host, it->public_key, mask);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	memset(&o, 0, sizeof o);
+	o.retry_base = -1;
+	lg_set_progname(argv[0]);
+	int rc = parse_options(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+
+	char err[1100];
+	lg_config cfg;
+	if (lg_config_load(&cfg, err, sizeof err) != 0) {
+		lg_err("%s", err);
+		return LG_EXIT_USAGE;
+	}
+	if (o.list) {
+		list_integrations(&cfg);
+		lg_config_free(&cfg);
+		return fflush(stdout) == 0 ? 0 : LG_EXIT_IO;
+	}
+	lg_integration *it = pick_integration(&cfg, o.integration);
+	run_opts r;
+	memset(&r, 0, sizeof r);
+	client c;
+	memset(&c, 0, sizeof c);
+	rc = it ? 0 : LG_EXIT_USAGE;
+	if (rc == 0 && o.host) {
+		char *h;
+		if (lg_host_normalize(o.host, &h, err, sizeof err) != 0)
+			rc = lg_usage_error("--host: %s", err);
+		else {
+			free(it->host);
+			it->host = h;
+		}
+	}
+	if (rc == 0 && o.secret_file) {
+		char *sk;
+		if (lg_secret_from_file(o.secret_file, &sk, err, sizeof err) != 0) {
+			lg_err("--secret-key-file: %s", err);
+			rc = LG_EXIT_USAGE;
+		} else {
+			memset(it->secret_key, 0, strlen(it->secret_key));
+			free(it->secret_key);
+			it->secret_key = sk;
+		}
+	}
+	if (rc == 0)
+		rc = plan_range(&o, it, &r);
+	if (rc == 0) {
+		warn_key_prefixes(it, o.quiet);
+		rc = setup_client(&o, it, &c);
+	}
+	if (rc == 0) {
+		r.integration = it->id;
+		r.expand_metadata = o.expand;
+		r.api = o.api;
+		r.batch_size = o.batch ? o.batch : it->batch_size;
+		r.max_rows = o.max_rows ? o.max_rows : 50000;
+		r.limit = o.limit;
+		r.progress = o.progress || isatty(STDERR_FILENO);
+		r.quiet = o.quiet;
+		r.c = &c;
+		rc = o.test ? run_test(&r) : run_fetch(&r, stdout);
+	}
+	if (c.http.curl)
+		http_free(&c.http);
+	lg_config_free(&cfg);
+	return rc;
 }

@@ -1,0 +1,345 @@
+/* Integrations configuration: see config.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "err.h"
+#include "json.h"
+#include "timeutil.h"
+
+#define CONFIG_MAX_BYTES (1 << 20)
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return LG_EXIT_USAGE;
+}
+
+int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
+{
+	const char *rest;
+	if (strncasecmp(in, "https://", 8) == 0)
+		rest = in + 8;
+	else if (strncasecmp(in, "http://", 7) == 0)
+		rest = in + 7;
+	else
+		return fail(err, errlen, "%s: scheme required (http:// or https://)", in);
+	if (*rest == '\0' || *rest == '/')
+		return fail(err, errlen, "%s: host name missing", in);
+	if (strpbrk(in, "?# \t\r\n"))
+		return fail(err, errlen, "%s: a host URL takes no query, fragment or white space", in);
+	size_t n = strlen(in);
+	while (n > (size_t)(rest - in) && in[n - 1] == '/')
+		n--;
+	*out = strndup(in, n);
+	if (!*out)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+/* 0 when path is not readable by group or others. */
+static int check_private(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (st.st_mode & 077)
+		return fail(err, errlen, "%s: holds %s but is readable by group or others (chmod 600 %s)",
+			    path, what, path);
+	return 0;
+}
+
+int lg_secret_from_file(const char *path, char **out, char *err, size_t errlen)
+{
+	int rc = check_private(path, "a secret key", err, errlen);
+	if (rc)
+		return rc;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	char line[4096];
+	char *got = fgets(line, sizeof line, f);
+	fclose(f);
+	if (!got)
+		return fail(err, errlen, "%s: empty secret key file", path);
+	char *s = line, *e = line + strlen(line);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e == s)
+		return fail(err, errlen, "%s: empty secret key file", path);
+	*out = strndup(s, (size_t)(e - s));
+	return *out ? 0 : fail(err, errlen, "out of memory");
+}
+
+static void integration_free(lg_integration *it)
+{
+	free(it->id);
+	free(it->name);
+	free(it->public_key);
+	if (it->secret_key) /* do not leave the secret in freed memory */
+		memset(it->secret_key, 0, strlen(it->secret_key));
+	free(it->secret_key);
+	free(it->host);
+}
+
+void lg_config_free(lg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		integration_free(&cfg->items[i]);
+	free(cfg->items);
+	free(cfg->path);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+lg_integration *lg_config_find(const lg_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->n; i++)
+		if (strcmp(cfg->items[i].id, id) == 0)
+			return &cfg->items[i];
+	return NULL;
+}
+
+static lg_integration *config_add(lg_config *cfg)
+{
+	lg_integration *p = realloc(cfg->items, (cfg->n + 1) * sizeof *p);
+	if (!p)
+		return NULL;
+	cfg->items = p;
+	memset(&p[cfg->n], 0, sizeof *p);
+	p[cfg->n].auto_sync = 1;
+	return &p[cfg->n++];
+}
+
+static int from_env(lg_config *cfg, char *err, size_t errlen)
+{
+	const char *pk = getenv("LANGFUSE_PUBLIC_KEY"), *sk = getenv("LANGFUSE_SECRET_KEY");
+	const char *host = getenv("LANGFUSE_HOST");
+	if (pk && !*pk)
+		pk = NULL;
+	if (sk && !*sk)
+		sk = NULL;
+	if (!pk && !sk)
+		return 0;
+	if (!pk || !sk)
+		return fail(err, errlen, "environment: %s is set but %s is not",
+			    pk ? "LANGFUSE_PUBLIC_KEY" : "LANGFUSE_SECRET_KEY",
+			    pk ? "LANGFUSE_SECRET_KEY" : "LANGFUSE_PUBLIC_KEY");
+	lg_integration *it = config_add(cfg);
+	if (!it)
+		return fail(err, errlen, "out of memory");
+	char why[512];
+	if (lg_host_normalize(host && *host ? host : LG_DEFAULT_HOST, &it->host, why, sizeof why))
+		return fail(err, errlen, "environment: LANGFUSE_HOST: %s", why);
+	it->id = strdup("default");
+	it->name = strdup("default");
+	it->public_key = strdup(pk);
+	it->secret_key = strdup(sk);
+	if (!it->id || !it->name || !it->public_key || !it->secret_key)
+		return fail(err, errlen, "out of memory");
+	return 0;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(CONFIG_MAX_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+	int bad = !buf || ferror(f);
+	fclose(f);
+	if (bad || n > CONFIG_MAX_BYTES) {
+		fail(err, errlen, "%s: %s", path, !buf ? "out of memory" : n > CONFIG_MAX_BYTES ? "larger than 1 MiB" : "read error");
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Optional string field; -1 (error set) when present but not a string. */
+static int opt_str(const cJSON *o, const char *key, const char **out, const char *where,
+		   char *err, size_t errlen)
+{
+	const cJSON *v = lg_json_get(o, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!lg_json_string(v) || !*lg_json_string(v)) {
+		fail(err, errlen, "%s.%s: must be a non-empty string", where, key);
+		return -1;
+	}
+	*out = lg_json_string(v);
+	return 0;
+}
+
+static int opt_duration(const cJSON *o, const char *key, int64_t *out, const char *where,
+			char *err, size_t errlen)
+{
+	const char *s;
+	if (opt_str(o, key, &s, where, err, errlen))
+		return -1;
+	if (s && (lg_duration_parse(s, out) != 0 || *out <= 0)) {
+		fail(err, errlen, "%s.%s: invalid duration '%s' (use e.g. 5m, 1h, 7d)", where, key, s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_secret(lg_integration *it, const cJSON *o, const char *path, const char *where,
+			char *err, size_t errlen)
+{
+	const char *sk, *skf, *ske;
+	char why[512];
+	if (opt_str(o, "secretKey", &sk, where, err, errlen) ||
+	    opt_str(o, "secretKeyFile", &skf, where, err, errlen) ||
+	    opt_str(o, "secretKeyEnv", &ske, where, err, errlen))
+		return -1;
+	if ((sk != NULL) + (skf != NULL) + (ske != NULL) != 1) {
+		fail(err, errlen, "%s: exactly one of secretKey, secretKeyFile, secretKeyEnv required", where);
+		return -1;
+	}
+	if (sk) {
+		if (check_private(path, "secretKey", err, errlen))
+			return -1;
+		it->secret_key = strdup(sk);
+	} else if (skf) {
+		if (lg_secret_from_file(skf, &it->secret_key, why, sizeof why)) {
+			fail(err, errlen, "%s.secretKeyFile: %s", where, why);
+			return -1;
+		}
+	} else {
+		const char *v = getenv(ske);
+		if (!v || !*v) {
+			fail(err, errlen, "%s.secretKeyEnv: variable %s is not set", where, ske);
+			return -1;
+		}
+		it->secret_key = strdup(v);
+	}
+	if (!it->secret_key) {
+		fail(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_integration(lg_config *cfg, const cJSON *o, const char *path, size_t idx,
+			     char *err, size_t errlen)
+{
+	char where[600], why[512];
+	snprintf(where, sizeof where, "%s: integrations[%zu]", path, idx);
+	if (!cJSON_IsObject(o))
+		return fail(err, errlen, "%s: must be an object", where), -1;
+	const char *id, *name, *pk, *host;
+	if (opt_str(o, "id", &id, where, err, errlen) || opt_str(o, "name", &name, where, err, errlen) ||
+	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen))
+		return -1;
+	if (!id)
+		return fail(err, errlen, "%s.id: required", where), -1;
+	if (lg_config_find(cfg, id))
+		return fail(err, errlen, "%s.id: duplicate id '%s'", where, id), -1;
+	if (!pk)
+		return fail(err, errlen, "%s.publicKey: required", where), -1;
+	lg_integration *it = config_add(cfg);
+	if (!it)
+		return fail(err, errlen, "out of memory"), -1;
+	it->id = strdup(id);
+	it->name = strdup(name ? name : id);
+	it->public_key = strdup(pk);
+	if (!it->id || !it->name || !it->public_key)
+		return fail(err, errlen, "out of memory"), -1;
+	if (lg_host_normalize(host ? host : LG_DEFAULT_HOST, &it->host, why, sizeof why))
+		return fail(err, errlen, "%s.host: %s", where, why), -1;
+	const cJSON *as = lg_json_get(o, "autoSync");
+	if (as && !cJSON_IsNull(as)) {
+		if (!cJSON_IsBool(as))
+			return fail(err, errlen, "%s.autoSync: must be true or false", where), -1;
+		it->auto_sync = cJSON_IsTrue(as);
+	}
+	if (opt_duration(o, "interval", &it->interval_ms, where, err, errlen) ||
+	    opt_duration(o, "lookback", &it->lookback_ms, where, err, errlen))
+		return -1;
+	const cJSON *bs = lg_json_get(o, "batchSize");
+	double d;
+	if (bs && !cJSON_IsNull(bs)) {
+		if (!lg_json_num(bs, &d) || d < 1 || d > 1000 || d != (double)(long)d)
+			return fail(err, errlen, "%s.batchSize: must be an integer from 1 to 1000", where), -1;
+		it->batch_size = (long)d;
+	}
+	return parse_secret(it, o, path, where, err, errlen);
+}
+
+static int from_file(lg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = read_file(path, &len, err, errlen);
+	if (!text)
+		return LG_EXIT_USAGE;
+	lg_json_error je;
+	cJSON *root = lg_json_parse(text, len, &je);
+	free(text);
+	if (!root)
+		return fail(err, errlen, "%s: invalid JSON at byte %zu: %s", path, je.offset, je.msg);
+	int rc = 0;
+	const cJSON *list = lg_json_get(root, "integrations");
+	if (!cJSON_IsObject(root))
+		rc = fail(err, errlen, "%s: must hold a JSON object", path);
+	else if (!cJSON_IsArray(list))
+		rc = fail(err, errlen, "%s: integrations: required, an array", path);
+	size_t i = 0;
+	for (const cJSON *o = rc ? NULL : list->child; o; o = o->next, i++)
+		if (parse_integration(cfg, o, path, i, err, errlen) != 0) {
+			rc = LG_EXIT_USAGE;
+			break;
+		}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	int rc;
+	if (path) {
+		if (!(cfg->path = strdup(path)))
+			return fail(err, errlen, "out of memory");
+		rc = from_file(cfg, path, err, errlen);
+	} else {
+		rc = from_env(cfg, err, errlen);
+	}
+	if (rc)
+		lg_config_free(cfg);
+	return rc;
+}
+
+int lg_config_load(lg_config *cfg, char *err, size_t errlen)
+{
+	const char *explicit_path = getenv("LG_CONFIG");
+	if (explicit_path && *explicit_path)
+		return lg_config_load_file(cfg, explicit_path, err, errlen);
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char path[4096];
+	path[0] = '\0';
+	if (xdg && *xdg == '/')
+		snprintf(path, sizeof path, "%s/langguard/config.json", xdg);
+	else if (home && *home)
+		snprintf(path, sizeof path, "%s/.config/langguard/config.json", home);
+	struct stat st;
+	if (path[0] && stat(path, &st) == 0)
+		return lg_config_load_file(cfg, path, err, errlen);
+	return lg_config_load_file(cfg, NULL, err, errlen);
+}

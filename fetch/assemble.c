@@ -1,0 +1,457 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assemble.h"
+#include "json.h"
+#include "metrics.h"
+#include "timeutil.h"
+
+struct trace_group {
+	char *id;
+	cJSON *obs;       /* array of ObservationsView */
+	cJSON *trace;     /* legacy: the trace from /traces, or NULL */
+	cJSON *ctx;       /* v2: denormalised trace fields (root row's preferred) */
+	int ctx_is_root;
+	int64_t first;    /* earliest start (or legacy trace timestamp) */
+};
+
+void assembly_init(assembly *a)
+{
+	memset(a, 0, sizeof *a);
+	a->oldest = INT64_MAX;
+}
+
+static void group_free(trace_group *g)
+{
+	free(g->id);
+	cJSON_Delete(g->obs);
+	cJSON_Delete(g->trace);
+	cJSON_Delete(g->ctx);
+	free(g);
+}
+
+void assembly_clear(assembly *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		group_free(a->list[i]);
+	free(a->list);
+	strmap_clear(&a->seen);
+	strmap_clear(&a->groups);
+	assembly_init(a);
+}
+
+static int64_t time_of(const cJSON *o, const char *key)
+{
+	int64_t ms;
+	const char *s = lg_json_str(o, key);
+	return s && lg_time_parse(s, &ms) == 0 ? ms : INT64_MAX;
+}
+
+static trace_group *group_for(assembly *a, const char *trace_id)
+{
+	trace_group *g = strmap_get(&a->groups, trace_id);
+	if (g)
+		return g;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		trace_group **v = realloc(a->list, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		a->list = v;
+		a->cap = cap;
+	}
+	g = calloc(1, sizeof *g);
+	if (!g || !(g->id = strdup(trace_id)) || !(g->obs = cJSON_CreateArray()) ||
+	    strmap_put(&a->groups, trace_id, g) != 0) {
+		if (g)
+			group_free(g);
+		return NULL;
+	}
+	g->first = INT64_MAX;
+	a->list[a->n++] = g;
+	return g;
+}
+
+/* A number item keeping the exact text of a decimal string ("0.0000025"). */
+static cJSON *number_from_text(const char *s)
+{
+	lg_json_error je;
+	cJSON *n = lg_json_parse(s, strlen(s), &je);
+	if (n && !cJSON_IsNumber(n)) {
+		cJSON_Delete(n);
+		n = NULL;
+	}
+	return n;
+}
+
+static void rename_key(cJSON *o, const char *from, const char *to)
+{
+	cJSON *v = lg_json_take(o, from);
+	if (!v)
+		return;
+	if (lg_json_is_null(lg_json_get(o, to)) || !lg_json_is_null(v))
+		lg_json_set(o, to, v);
+	else
+		cJSON_Delete(v);
+}
+
+/* Raw-string io holding a JSON object, array or string becomes that value;
+ * other text (also "42": a number-looking string stays a string) is kept. */
+static void parse_io(cJSON *o, const char *key)
+{
+	const char *s = lg_json_str(o, key);
+	if (!s)
+		return;
+	const char *p = s + strspn(s, " \t\r\n");
+	if (*p != '{' && *p != '[' && *p != '"')
+		return;
+	lg_json_error je;
+	cJSON *v = lg_json_parse(s, strlen(s), &je);
+	if (v)
+		lg_json_set(o, key, v);
+}
+
+/* v2 sends "" where v1 sends null. */
+static void empty_to_null(cJSON *o, const char *key)
+{
+	const char *s = lg_json_str(o, key);
+	if (s && !*s)
+		lg_json_set(o, key, cJSON_CreateNull());
+}
+
+static void prices_to_numbers(cJSON *o)
+{
+	static const char *const keys[] = { "inputPrice", "outputPrice", "totalPrice" };
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const char *s = lg_json_str(o, keys[i]);
+		cJSON *n = s ? number_from_text(s) : NULL;
+		if (n)
+			lg_json_set(o, keys[i], n);
+	}
+}
+
+/* usage {unit,input,output,total} + promptTokens/completionTokens/totalTokens
+ * from inputUsage/outputUsage/totalUsage, else from usageDetails. */
+static void legacy_usage(cJSON *o)
+{
+	static const char *const v2[] = { "inputUsage", "outputUsage", "totalUsage" };
+	static const char *const det[] = { "input", "output", "total" };
+	static const char *const v1[] = { "promptTokens", "completionTokens", "totalTokens" };
+	const cJSON *ud = lg_json_get(o, "usageDetails");
+	if (!lg_json_get(o, v2[0]) && !cJSON_IsObject(ud))
+		return;
+	cJSON *usage = cJSON_CreateObject();
+	cJSON_AddItemToObject(usage, "unit", cJSON_CreateString("TOKENS"));
+	for (int i = 0; i < 3; i++) {
+		cJSON *v = lg_json_take(o, v2[i]);
+		if (!v) {
+			const cJSON *d = lg_json_get(ud, det[i]);
+			v = d ? cJSON_Duplicate(d, 1) : lg_json_int(0);
+		}
+		cJSON_AddItemToObject(usage, det[i], cJSON_Duplicate(v, 1));
+		lg_json_set(o, v1[i], v);
+	}
+	lg_json_set(o, "usage", usage);
+}
+
+int v2_row_convert(cJSON *row, cJSON **trace_ctx)
+{
+	static const char *const moved[][2] = {
+		{ "traceName", "name" }, { "tags", "tags" }, { "release", "release" },
+		{ "userId", "userId" }, { "sessionId", "sessionId" },
+		{ "bookmarked", "bookmarked" }, { "public", "public" },
+	};
+	cJSON *ctx = NULL;
+	for (size_t i = 0; i < sizeof moved / sizeof *moved; i++) {
+		cJSON *v = lg_json_take(row, moved[i][0]);
+		if (!v)
+			continue;
+		if (!ctx && !(ctx = cJSON_CreateObject())) {
+			cJSON_Delete(v);
+			return -1;
+		}
+		lg_json_set(ctx, moved[i][1], v);
+	}
+	if (ctx && lg_json_get(row, "environment"))
+		lg_json_set(ctx, "environment", cJSON_Duplicate(lg_json_get(row, "environment"), 1));
+	*trace_ctx = ctx;
+	empty_to_null(row, "statusMessage");
+	empty_to_null(row, "version");
+	parse_io(row, "input");
+	parse_io(row, "output");
+	prices_to_numbers(row);
+	rename_key(row, "providedModelName", "model");
+	rename_key(row, "internalModelId", "modelId");
+	rename_key(row, "inputCost", "calculatedInputCost");
+	rename_key(row, "outputCost", "calculatedOutputCost");
+	rename_key(row, "totalCost", "calculatedTotalCost");
+	legacy_usage(row);
+	return 0;
+}
+
+static int is_root(const cJSON *o)
+{
+	const cJSON *r = lg_json_get(o, "isRootObservation");
+	if (cJSON_IsBool(r))
+		return cJSON_IsTrue(r);
+	return lg_json_is_null(lg_json_get(o, "parentObservationId"));
+}
+
+/* Common part of adding an observation: dedupe by id, group by traceId. */
+static int add_observation(assembly *a, cJSON *obs, trace_group **gout)
+{
+	const char *id = lg_json_str(obs, "id"), *tid = lg_json_str(obs, "traceId");
+	if (!id || !tid) {
+		cJSON_Delete(obs);
+		return 0;
+	}
+	if (strmap_get(&a->seen, id)) {
+		a->dups++;
+		cJSON_Delete(obs);
+		return 0;
+	}
+	trace_group *g = group_for(a, tid);
+	if (!g || strmap_put(&a->seen, id, g) != 0) {
+		cJSON_Delete(obs);
+		return -1;
+	}
+	int64_t st = time_of(obs, "startTime");
+	if (st < g->first)
+		g->first = st;
+	if (st < a->oldest)
+		a->oldest = st;
+	cJSON_AddItemToArray(g->obs, obs);
+	a->rows++;
+	*gout = g;
+	return 1;
+}
+
+int assembly_add_v2(assembly *a, cJSON *row)
+{
+	cJSON *ctx = NULL;
+	trace_group *g = NULL;
+	if (v2_row_convert(row, &ctx) != 0) {
+		cJSON_Delete(row);
+		return -1;
+	}
+	int root = is_root(row);
+	int rc = add_observation(a, row, &g);
+	if (rc == 1 && ctx && (!g->ctx || (root && !g->ctx_is_root))) {
+		cJSON_Delete(g->ctx);
+		g->ctx = ctx;
+		g->ctx_is_root = root;
+		ctx = NULL;
+	}
+	cJSON_Delete(ctx);
+	return rc;
+}
+
+int assembly_add_v1_observation(assembly *a, cJSON *obs)
+{
+	trace_group *g;
+	return add_observation(a, obs, &g);
+}
+
+int assembly_add_v1_trace(assembly *a, cJSON *trace)
+{
+	const char *id = lg_json_str(trace, "id");
+	trace_group *g = id ? group_for(a, id) : NULL;
+	if (!g) {
+		cJSON_Delete(trace);
+		return id ? -1 : 0;
+	}
+	if (g->trace) {
+		a->dups++;
+		cJSON_Delete(trace);
+		return 0;
+	}
+	g->trace = trace;
+	int64_t ts = time_of(trace, "timestamp");
+	if (ts < g->first)
+		g->first = ts;
+	a->traces_held++;
+	return 1;
+}
+
+static int obs_cmp(const void *x, const void *y)
+{
+	const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
+	int64_t sa = time_of(a, "startTime"), sb = time_of(b, "startTime");
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	int ra = is_root(a), rb = is_root(b);
+	if (ra != rb)
+		return rb - ra;
+	return strcmp(lg_json_str(a, "id"), lg_json_str(b, "id"));
+}
+
+/* Observations ordered by start time, root first on ties; returns the array. */
+static cJSON *sorted_observations(trace_group *g)
+{
+	size_t n = (size_t)cJSON_GetArraySize(g->obs), i = 0;
+	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
+	if (n && !v)
+		return NULL;
+	while (g->obs->child)
+		v[i++] = cJSON_DetachItemViaPointer(g->obs, g->obs->child);
+	if (n > 1)
+		qsort(v, n, sizeof *v, obs_cmp);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(g->obs, v[i]);
+	free(v);
+	cJSON *out = g->obs;
+	g->obs = NULL;
+	return out;
+}
+
+/* latency (s) from the span times and the summed cost of the observations. */
+static void obs_metrics(const cJSON *obs, double *latency_s, double *cost)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	*cost = 0;
+	for (const cJSON *o = obs->child; o; o = o->next) {
+		int64_t s = time_of(o, "startTime"), e = time_of(o, "endTime");
+		if (s == INT64_MAX)
+			continue;
+		if (e == INT64_MAX || e < s)
+			e = s;
+		lo = s < lo ? s : lo;
+		hi = e > hi ? e : hi;
+		double c;
+		if (lg_json_get_num(o, "calculatedTotalCost", &c) ||
+		    lg_json_get_num(lg_json_get(o, "costDetails"), "total", &c))
+			*cost += c;
+	}
+	*latency_s = lo == INT64_MAX ? 0 : (double)(hi - lo) / 1000.0;
+	*cost = lg_round_cost(*cost);
+}
+
+static cJSON *dup_or_null(const cJSON *o, const char *key)
+{
+	const cJSON *v = lg_json_get(o, key);
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+static const cJSON *root_of(const cJSON *obs)
+{
+	for (const cJSON *o = obs->child; o; o = o->next)
+		if (is_root(o))
+			return o;
+	return NULL;
+}
+
+static void set_links(cJSON *t, const char *project_id, const char *id)
+{
+	if (project_id && lg_json_is_null(lg_json_get(t, "projectId")))
+		lg_json_set(t, "projectId", cJSON_CreateString(project_id));
+	const char *pid = lg_json_str(t, "projectId");
+	if (pid && !lg_json_str(t, "htmlPath")) {
+		size_t n = strlen(pid) + strlen(id) + 32;
+		char *p = malloc(n);
+		if (p) {
+			snprintf(p, n, "/project/%s/traces/%s", pid, id);
+			lg_json_set(t, "htmlPath", cJSON_CreateString(p));
+			free(p);
+		}
+	}
+}
+
+/* A trace rebuilt from v2 rows (or a legacy fragment without its trace). */
+static cJSON *trace_from_rows(trace_group *g, cJSON *obs, const char *project_id)
+{
+	cJSON *t = cJSON_CreateObject();
+	const cJSON *root = root_of(obs), *ctx = g->ctx;
+	char ts[32];
+	const char *ver = root ? lg_json_str(root, "version") : NULL;
+	cJSON_AddItemToObject(t, "id", cJSON_CreateString(g->id));
+	cJSON_AddItemToObject(t, "timestamp", g->first == INT64_MAX ? cJSON_CreateNull()
+				: cJSON_CreateString(lg_time_format(g->first, ts)));
+	cJSON_AddItemToObject(t, "name", dup_or_null(ctx, "name"));
+	if (root) { /* trace io lives on the root observation */
+		cJSON_AddItemToObject(t, "input", dup_or_null(root, "input"));
+		cJSON_AddItemToObject(t, "output", dup_or_null(root, "output"));
+	}
+	cJSON_AddItemToObject(t, "sessionId", dup_or_null(ctx, "sessionId"));
+	cJSON_AddItemToObject(t, "release", dup_or_null(ctx, "release"));
+	cJSON_AddItemToObject(t, "version", ver && *ver ? cJSON_CreateString(ver) : cJSON_CreateNull());
+	cJSON_AddItemToObject(t, "userId", dup_or_null(ctx, "userId"));
+	if (root)
+		cJSON_AddItemToObject(t, "metadata", dup_or_null(root, "metadata"));
+	const cJSON *tags = lg_json_get(ctx, "tags");
+	cJSON_AddItemToObject(t, "tags", cJSON_IsArray(tags) ? cJSON_Duplicate(tags, 1) : cJSON_CreateArray());
+	if (ctx && lg_json_get(ctx, "public"))
+		cJSON_AddItemToObject(t, "public", dup_or_null(ctx, "public"));
+	const cJSON *env = lg_json_get(ctx, "environment");
+	if (!env && root)
+		env = lg_json_get(root, "environment");
+	if (env)
+		cJSON_AddItemToObject(t, "environment", cJSON_Duplicate(env, 1));
+	if (ctx && lg_json_get(ctx, "bookmarked"))
+		cJSON_AddItemToObject(t, "bookmarked", dup_or_null(ctx, "bookmarked"));
+	const char *pid = project_id;
+	if (!pid && obs->child)
+		pid = lg_json_str(obs->child, "projectId");
+	if (pid)
+		cJSON_AddItemToObject(t, "projectId", cJSON_CreateString(pid));
+	cJSON_AddItemToObject(t, "scores", cJSON_CreateArray());
+	double lat, cost;
+	obs_metrics(obs, &lat, &cost);
+	cJSON_AddItemToObject(t, "latency", lg_json_double(lat));
+	cJSON_AddItemToObject(t, "observations", obs);
+	set_links(t, NULL, g->id);
+	cJSON_AddItemToObject(t, "totalCost", lg_json_double(cost));
+	return t;
+}
+
+/* A legacy trace joined with this window's observations. */
+static cJSON *trace_from_legacy(trace_group *g, cJSON *obs, const char *project_id)
+{
+	cJSON *t = g->trace;
+	g->trace = NULL;
+	double lat, cost, v;
+	obs_metrics(obs, &lat, &cost);
+	if (!(lg_json_get_num(t, "latency", &v) && v >= 0))
+		lg_json_set(t, "latency", lg_json_double(lat));
+	if (!(lg_json_get_num(t, "totalCost", &v) && v >= 0))
+		lg_json_set(t, "totalCost", lg_json_double(cost));
+	/* The list endpoint gives score ids only: no score objects to pass on. */
+	const cJSON *sc = lg_json_get(t, "scores");
+	if (!cJSON_IsArray(sc) || (sc->child && !cJSON_IsObject(sc->child)))
+		lg_json_set(t, "scores", cJSON_CreateArray());
+	lg_json_set(t, "observations", obs);
+	set_links(t, project_id, g->id);
+	return t;
+}
+
+static int group_cmp(const void *x, const void *y)
+{
+	const trace_group *a = *(trace_group *const *)x, *b = *(trace_group *const *)y;
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	return strcmp(a->id, b->id);
+}
+
+int assembly_emit(assembly *a, const char *project_id, trace_fn fn, void *ctx)
+{
+	int rc = 0;
+	if (a->n > 1)
+		qsort(a->list, a->n, sizeof *a->list, group_cmp);
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		trace_group *g = a->list[i];
+		cJSON *obs = sorted_observations(g);
+		if (!obs) {
+			rc = -1;
+			break;
+		}
+		cJSON *t = g->trace ? trace_from_legacy(g, obs, project_id) : trace_from_rows(g, obs, project_id);
+		if (!t) {
+			rc = -1;
+			break;
+		}
+		rc = fn(t, ctx);
+		cJSON_Delete(t);
+	}
+	assembly_clear(a);
+	return rc;
+}

@@ -1,0 +1,557 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "assemble.h"
+#include "err.h"
+#include "json.h"
+#include "run.h"
+#include "stream.h"
+#include "timeutil.h"
+#include "url.h"
+#include "window.h"
+
+#define V2_FIELDS "core,basic,time,io,metadata,model,usage,prompt,metrics,trace_context"
+#define V2_MAX_LIMIT 1000
+#define LEGACY_MAX_LIMIT 100
+
+typedef enum { WIN_DONE, WIN_AGAIN, WIN_FALLBACK, WIN_FAIL } win_result;
+
+typedef struct {
+	const run_opts *o;
+	client *c;
+	lg_stream st;
+	lg_buf line;
+	char run_id[64];
+	int started;
+	api_mode api;
+	char *project_id;
+	window_queue q;
+	assembly a;
+	long v2_limit;
+	long traces, rows, windows;
+	long win_traces;
+	int64_t t0;
+	char error[1100];
+	int exit_code;
+} run_state;
+
+static const char *api_name(api_mode m)
+{
+	return m == API_V2 ? "v2" : m == API_LEGACY ? "legacy" : "auto";
+}
+
+static char *iso(int64_t ms, char buf[32])
+{
+	return lg_time_format(ms, buf);
+}
+
+static int write_json(run_state *s, const cJSON *j)
+{
+	s->line.len = 0;
+	if (lg_json_print(&s->line, j) != 0)
+		return -1;
+	return lg_stream_write(&s->st, s->line.data, s->line.len);
+}
+
+static int emit_control(run_state *s, cJSON *ctl);
+
+static int start_run(run_state *s)
+{
+	if (s->started)
+		return 0;
+	s->started = 1;
+	char a[32], b[32], c[32];
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "$lg", "run-start");
+	cJSON_AddStringToObject(j, "run", s->run_id);
+	cJSON_AddStringToObject(j, "integration", s->o->integration);
+	cJSON_AddStringToObject(j, "host", s->c->host);
+	cJSON_AddStringToObject(j, "mode", s->o->mode);
+	cJSON_AddStringToObject(j, "api", api_name(s->api));
+	cJSON_AddStringToObject(j, "from", iso(s->o->from, a));
+	cJSON_AddStringToObject(j, "to", iso(s->o->to, b));
+	cJSON_AddStringToObject(j, "startedAt", iso(lg_time_now(), c));
+	return emit_control(s, j);
+}
+
+static int emit_control(run_state *s, cJSON *ctl)
+{
+	int rc = write_json(s, ctl);
+	cJSON_Delete(ctl);
+	return rc;
+}
+
+static int emit_trace(cJSON *t, void *ctx)
+{
+	run_state *s = ctx;
+	if (start_run(s) != 0 || write_json(s, t) != 0)
+		return 1;
+	s->traces++;
+	s->win_traces++;
+	s->rows += cJSON_GetArraySize(lg_json_get(t, "observations"));
+	return 0;
+}
+
+static int emit_checkpoint(run_state *s, window w, long traces, long rows)
+{
+	char a[32], b[32];
+	if (start_run(s) != 0)
+		return -1;
+	cJSON *j = cJSON_CreateObject(), *win = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "$lg", "checkpoint");
+	cJSON_AddStringToObject(j, "run", s->run_id);
+	cJSON_AddStringToObject(j, "integration", s->o->integration);
+	cJSON_AddStringToObject(j, "cursor", iso(w.to, b));
+	cJSON_AddStringToObject(win, "from", iso(w.from, a));
+	cJSON_AddStringToObject(win, "to", b);
+	cJSON_AddItemToObject(j, "window", win);
+	cJSON_AddItemToObject(j, "traces", lg_json_int(traces));
+	cJSON_AddItemToObject(j, "rows", lg_json_int(rows));
+	return emit_control(s, j);
+}
+
+static void emit_run_end(run_state *s)
+{
+	char c[32];
+	if (s->st.stop || start_run(s) != 0)
+		return;
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "$lg", "run-end");
+	cJSON_AddStringToObject(j, "run", s->run_id);
+	cJSON_AddStringToObject(j, "integration", s->o->integration);
+	cJSON_AddStringToObject(j, "status", s->exit_code ? "failed" : "completed");
+	cJSON_AddItemToObject(j, "error", s->exit_code ? cJSON_CreateString(s->error) : cJSON_CreateNull());
+	cJSON_AddItemToObject(j, "exitCode", lg_json_int(s->exit_code));
+	cJSON_AddItemToObject(j, "traces", lg_json_int(s->traces));
+	cJSON_AddItemToObject(j, "rows", lg_json_int(s->rows));
+	cJSON_AddItemToObject(j, "requests", lg_json_int(s->c->requests));
+	cJSON_AddItemToObject(j, "retries", lg_json_int(s->c->retries));
+	cJSON_AddItemToObject(j, "throttledSeconds", lg_json_double((double)(int64_t)(s->c->throttled_s * 1000) / 1000.0));
+	cJSON_AddStringToObject(j, "completedAt", iso(lg_time_now(), c));
+	emit_control(s, j);
+}
+
+static win_result run_fail(run_state *s, int code, const char *msg)
+{
+	snprintf(s->error, sizeof s->error, "%s", msg);
+	s->exit_code = code;
+	return WIN_FAIL;
+}
+
+static win_result client_fail(run_state *s)
+{
+	return run_fail(s, s->c->exit_code, s->c->error);
+}
+
+static void progress(run_state *s, int64_t upto, int final)
+{
+	if (!s->o->progress || s->o->quiet)
+		return;
+	double el = (double)(client_clock_ms() - s->t0) / 1000.0;
+	double done = s->o->to > s->o->from ? (double)(upto - s->o->from) / (double)(s->o->to - s->o->from) : 1;
+	double eta = done > 0 && done < 1 ? el / done - el : 0;
+	fprintf(stderr, "\r%s: windows %ld, traces %ld, rows %ld, requests %ld, throttled %.0fs, "
+		"%.0f rows/s, ETA %.0fs  %s", lg_progname, s->windows, s->traces, s->rows + s->a.rows,
+		s->c->requests, s->c->throttled_s, el > 0 ? (double)(s->rows + s->a.rows) / el : 0, eta,
+		final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* Too many rows for one window: drop them and re-read it narrower. */
+static int overflowed(run_state *s, window w, long held, int64_t rows_span)
+{
+	if (held <= s->o->max_rows || w.to - w.from <= WINDOW_MIN_SPAN_MS)
+		return 0;
+	assembly_clear(&s->a);
+	if (window_overflowed(&s->q, w, rows_span) != 0)
+		return -1;
+	if (!s->o->quiet)
+		lg_err("window %lld..%lld holds more than %ld rows; reading it in narrower windows",
+		       (long long)w.from, (long long)w.to, s->o->max_rows);
+	return 1;
+}
+
+static win_result narrowed(run_state *s, window w)
+{
+	assembly_clear(&s->a);
+	if (window_timed_out(&s->q, w) != 0)
+		return run_fail(s, LG_EXIT_API, s->c->error[0] ? s->c->error : "the server cannot answer even a one-second window");
+	if (!s->o->quiet)
+		lg_err("the server asks for less: narrowing windows to %llds", (long long)(s->q.span_limit / 1000));
+	return WIN_AGAIN;
+}
+
+static win_result read_v2(run_state *s, window w)
+{
+	char *cursor = NULL;
+	win_result res = WIN_DONE;
+	lg_buf u = { 0 };
+	for (;;) {
+		u.len = 0;
+		lg_buf_adds(&u, "/api/public/v2/observations");
+		url_param(&u, "fields", V2_FIELDS);
+		if (s->o->expand_metadata)
+			url_param(&u, "expandMetadata", s->o->expand_metadata);
+		url_param_long(&u, "limit", s->v2_limit);
+		url_param_time(&u, "fromStartTime", w.from);
+		url_param_time(&u, "toStartTime", w.to);
+		if (cursor)
+			url_param(&u, "cursor", cursor);
+		cJSON *body;
+		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
+		if (g == GET_NOT_FOUND) {
+			if (s->api == API_AUTO) {
+				if (!s->o->quiet)
+					lg_err("no v2 observations API at %s (%s); using the legacy endpoints", s->c->host, s->c->error);
+				res = WIN_FALLBACK;
+			} else {
+				snprintf(s->c->error + strlen(s->c->error), sizeof s->c->error - strlen(s->c->error),
+					 " (no v2 observations API on this server: self-hosted Langfuse v3? try --api legacy)");
+				res = client_fail(s);
+			}
+			break;
+		}
+		if (g == GET_NARROW) {
+			res = narrowed(s, w);
+			break;
+		}
+		if (g == GET_TOO_LARGE) {
+			if (s->v2_limit <= 1) {
+				res = run_fail(s, LG_EXIT_API, "a single observation is larger than the server's response limit");
+				break;
+			}
+			s->v2_limit /= 2;
+			if (!s->o->quiet)
+				lg_err("response too large; page size now %ld", s->v2_limit);
+			continue; /* the same cursor, a smaller limit */
+		}
+		if (g == GET_FAIL) {
+			res = client_fail(s);
+			break;
+		}
+		s->api = API_V2;
+		cJSON *data = lg_json_get(body, "data");
+		while (cJSON_IsArray(data) && data->child)
+			if (assembly_add_v2(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
+				cJSON_Delete(body);
+				res = run_fail(s, LG_EXIT_BAD, "out of memory");
+				goto out;
+			}
+		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
+		int same = next && cursor && strcmp(next, cursor) == 0;
+		free(cursor);
+		cursor = next && *next ? strdup(next) : NULL;
+		cJSON_Delete(body);
+		if (same) {
+			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
+			break;
+		}
+		int64_t span = s->a.oldest == INT64_MAX ? 0 : w.to - s->a.oldest;
+		int ov = overflowed(s, w, s->a.rows, span);
+		if (ov) {
+			res = ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+			break;
+		}
+		progress(s, w.from, 0);
+		if (!cursor)
+			break;
+	}
+out:
+	free(cursor);
+	lg_buf_free(&u);
+	return res;
+}
+
+static long page_limit(const run_state *s)
+{
+	long l = s->o->batch_size;
+	return l > 0 && l < LEGACY_MAX_LIMIT ? l : LEGACY_MAX_LIMIT;
+}
+
+/* A legacy page: GET, 404/410/narrow handling, rows handed to add(). Returns
+ * the number of rows (>= 0) with *last_ms = the time key of the last row,
+ * or -1 with *res set. */
+static long legacy_page(run_state *s, window w, const char *path_query, const char *time_key,
+			int trace_rows, int64_t *last_ms, win_result *res)
+{
+	cJSON *body;
+	get_result g = client_get(s->c, path_query, &body);
+	if (g == GET_NOT_FOUND) {
+		snprintf(s->c->error + strlen(s->c->error), sizeof s->c->error - strlen(s->c->error),
+			 " (no legacy endpoints on this server: Langfuse v4? try --api v2)");
+		*res = client_fail(s);
+		return -1;
+	}
+	if (g == GET_NARROW || g == GET_TOO_LARGE) {
+		*res = narrowed(s, w);
+		return -1;
+	}
+	if (g == GET_FAIL) {
+		*res = client_fail(s);
+		return -1;
+	}
+	s->api = API_LEGACY;
+	cJSON *data = lg_json_get(body, "data");
+	long n = 0;
+	while (cJSON_IsArray(data) && data->child) {
+		cJSON *row = cJSON_DetachItemViaPointer(data, data->child);
+		const char *t = lg_json_str(row, time_key);
+		if (t)
+			lg_time_parse(t, last_ms);
+		n++;
+		int rc = trace_rows ? assembly_add_v1_trace(&s->a, row) : assembly_add_v1_observation(&s->a, row);
+		if (rc < 0) {
+			cJSON_Delete(body);
+			*res = run_fail(s, LG_EXIT_BAD, "out of memory");
+			return -1;
+		}
+	}
+	cJSON_Delete(body);
+	return n;
+}
+
+/* Traces ascending by timestamp with a fixed toTimestamp: fromTimestamp
+ * steps to the last timestamp seen (offset pages drift), page only grows
+ * when a whole page shares one timestamp. */
+static win_result legacy_traces(run_state *s, window w, lg_buf *u)
+{
+	int64_t from = w.from, last = w.from;
+	long page = 1, limit = page_limit(s);
+	win_result res = WIN_DONE;
+	for (;;) {
+		u->len = 0;
+		lg_buf_adds(u, "/api/public/traces");
+		url_param_long(u, "page", page);
+		url_param_long(u, "limit", limit);
+		url_param(u, "orderBy", "timestamp.asc");
+		url_param_time(u, "fromTimestamp", from);
+		url_param_time(u, "toTimestamp", w.to);
+		url_param(u, "fields", "core,io,metrics");
+		long n = legacy_page(s, w, lg_buf_cstr(u), "timestamp", 1, &last, &res);
+		if (n < 0)
+			return res;
+		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
+		if (ov)
+			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+		progress(s, w.from, 0);
+		if (n < limit)
+			return WIN_DONE;
+		if (last > from) {
+			from = last;
+			page = 1;
+		} else {
+			page++;
+		}
+	}
+}
+
+/* Observations come newest first: toStartTime steps down to just after the
+ * oldest start seen; page only grows when a whole page shares one start. */
+static win_result legacy_observations(run_state *s, window w, lg_buf *u)
+{
+	int64_t to = w.to, last = w.to;
+	long page = 1, limit = page_limit(s);
+	win_result res = WIN_DONE;
+	for (;;) {
+		u->len = 0;
+		lg_buf_adds(u, "/api/public/observations");
+		url_param_long(u, "page", page);
+		url_param_long(u, "limit", limit);
+		url_param_time(u, "fromStartTime", w.from);
+		url_param_time(u, "toStartTime", to);
+		long n = legacy_page(s, w, lg_buf_cstr(u), "startTime", 0, &last, &res);
+		if (n < 0)
+			return res;
+		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
+		if (ov)
+			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+		progress(s, w.from, 0);
+		if (n < limit)
+			return WIN_DONE;
+		if (last + 1 < to) {
+			to = last + 1;
+			page = 1;
+		} else {
+			page++;
+		}
+	}
+}
+
+static win_result read_legacy(run_state *s, window w)
+{
+	lg_buf u = { 0 };
+	win_result r = legacy_traces(s, w, &u);
+	if (r == WIN_DONE)
+		r = legacy_observations(s, w, &u);
+	lg_buf_free(&u);
+	return r;
+}
+
+static int fetch_project(run_state *s)
+{
+	cJSON *body;
+	get_result g = client_get(s->c, "/api/public/projects", &body);
+	if (g != GET_OK) {
+		if (g != GET_FAIL)
+			s->c->exit_code = LG_EXIT_API;
+		return -1;
+	}
+	const char *id = lg_json_str(cJSON_GetArrayItem(lg_json_get(body, "data"), 0), "id");
+	s->project_id = id ? strdup(id) : NULL;
+	cJSON_Delete(body);
+	return 0;
+}
+
+static void make_run_id(run_state *s)
+{
+	char t[32];
+	lg_time_format(lg_time_now(), t);
+	char compact[32], *o = compact;
+	for (const char *p = t; *p && *p != '.'; p++)
+		if (*p != '-' && *p != ':')
+			*o++ = *p;
+	*o = '\0';
+	srand48((long)client_clock_ms() ^ (long)getpid());
+	snprintf(s->run_id, sizeof s->run_id, "%sZ-%05lx", compact, (unsigned long)(lrand48() & 0xfffff));
+}
+
+/* Reads and emits one window. Returns 0 to go on, 1 to stop (limit, closed
+ * output), -1 on failure. */
+static int one_window(run_state *s, window w)
+{
+	win_result r = s->api == API_LEGACY ? read_legacy(s, w) : read_v2(s, w);
+	if (r == WIN_AGAIN)
+		return 0;
+	if (r == WIN_FALLBACK) {
+		s->api = API_LEGACY;
+		assembly_clear(&s->a);
+		return window_plan(&s->q, w.from, w.to) == 0 ? 0 : -1;
+	}
+	if (r == WIN_FAIL)
+		return -1;
+	long rows = s->a.rows;
+	s->win_traces = 0;
+	int rc = assembly_emit(&s->a, s->project_id, emit_trace, s);
+	if (rc < 0) {
+		run_fail(s, LG_EXIT_BAD, "out of memory");
+		return -1;
+	}
+	if (rc == 0 && !s->st.stop)
+		emit_checkpoint(s, w, s->win_traces, rows);
+	errno = 0;
+	if (!s->st.stop && fflush(s->st.out) != 0) {
+		if (errno != EPIPE)
+			s->st.write_error = errno ? errno : EIO;
+		s->st.stop = 1;
+	}
+	if (s->st.stop)
+		return 1;
+	s->windows++;
+	window_completed(&s->q, w, rows, s->o->max_rows);
+	progress(s, w.to, 0);
+	return s->o->limit && s->traces >= s->o->limit ? 1 : 0;
+}
+
+int run_fetch(const run_opts *o, FILE *out)
+{
+	run_state s;
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.c = o->c;
+	s.api = o->api;
+	s.t0 = client_clock_ms();
+	s.v2_limit = o->batch_size > 0 && o->batch_size < V2_MAX_LIMIT ? o->batch_size : V2_MAX_LIMIT;
+	assembly_init(&s.a);
+	make_run_id(&s);
+	if (lg_stream_init(&s.st, out, NULL) != 0)
+		return LG_EXIT_IO;
+	if (fetch_project(&s) != 0) {
+		run_fail(&s, s.c->exit_code, s.c->error);
+	} else if (window_plan(&s.q, o->from, o->to) != 0) {
+		run_fail(&s, LG_EXIT_BAD, "out of memory");
+	} else {
+		window w;
+		while (!s.st.stop && window_take(&s.q, &w))
+			if (one_window(&s, w) != 0)
+				break;
+	}
+	progress(&s, o->to, 1);
+	if (s.exit_code) {
+		lg_err("%s", s.error);
+		if (s.exit_code == LG_EXIT_AUTH)
+			client_auth_hints(s.c, s.c->http.status);
+	}
+	if (!s.st.stop)
+		emit_run_end(&s);
+	if (!s.st.stop && fflush(out) != 0 && errno != EPIPE)
+		s.st.write_error = errno;
+	int status = s.exit_code;
+	if (s.st.write_error) {
+		lg_err("write error: %s", strerror(s.st.write_error));
+		status = LG_EXIT_IO;
+	}
+	assembly_clear(&s.a);
+	window_free(&s.q);
+	free(s.project_id);
+	lg_buf_free(&s.line);
+	lg_stream_free(&s.st);
+	return status;
+}
+
+/* Probes one data endpoint with a one-row request over the last minute. */
+static get_result probe(client *c, const char *path, const char *from_key, const char *to_key)
+{
+	lg_buf u = { 0 };
+	int64_t now = lg_time_now();
+	lg_buf_adds(&u, path);
+	url_param_long(&u, "limit", 1);
+	url_param_time(&u, from_key, now - 60000);
+	url_param_time(&u, to_key, now);
+	cJSON *body = NULL;
+	get_result g = client_get(c, lg_buf_cstr(&u), &body);
+	cJSON_Delete(body);
+	lg_buf_free(&u);
+	return g;
+}
+
+int run_test(const run_opts *o)
+{
+	client *c = o->c;
+	cJSON *body;
+	get_result g = client_get(c, "/api/public/projects", &body);
+	if (g != GET_OK) {
+		int code = g == GET_FAIL ? c->exit_code : LG_EXIT_API;
+		lg_err("%s", c->error);
+		if (code == LG_EXIT_AUTH)
+			client_auth_hints(c, c->http.status);
+		return code;
+	}
+	const cJSON *p = cJSON_GetArrayItem(lg_json_get(body, "data"), 0);
+	const char *name = lg_json_str(p, "name"), *id = lg_json_str(p, "id");
+	char api[200];
+	int code = 0;
+	g = o->api == API_LEGACY ? GET_NOT_FOUND : probe(c, "/api/public/v2/observations", "fromStartTime", "toStartTime");
+	if (g == GET_OK) {
+		snprintf(api, sizeof api, "v2 observations");
+	} else if (g == GET_NOT_FOUND && o->api != API_V2) {
+		g = probe(c, "/api/public/traces", "fromTimestamp", "toTimestamp");
+		if (g == GET_OK)
+			snprintf(api, sizeof api, "legacy traces and observations%s",
+				 o->api == API_AUTO ? " (no v2 observations: self-hosted Langfuse v3)" : "");
+	}
+	if (g != GET_OK) {
+		code = g == GET_FAIL ? c->exit_code : LG_EXIT_API;
+		lg_err("%s", c->error[0] ? c->error : "no data API answered");
+	} else {
+		printf("Connection successful\nProject: %s (%s)\nHost: %s\nAPI: %s\n",
+		       name ? name : "(unnamed)", id ? id : "no id", c->host, api);
+	}
+	cJSON_Delete(body);
+	if (fflush(stdout) != 0) {
+		lg_err("write error: %s", strerror(errno));
+		return LG_EXIT_IO;
+	}
+	return code;
+}

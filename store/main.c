@@ -1,32 +1,347 @@
-/* lg-store: placeholder until its own issue lands; says so plainly. */
+/* lg-store: the LMDB store at the end of the pipeline (docs/store.md). */
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "admin.h"
+#include "db.h"
 #include "err.h"
+#include "put.h"
+#include "query.h"
+#include "timeutil.h"
 
 static const char usage[] =
-	"Usage: lg-store [OPTION]...\n"
-	"Not implemented yet.\n"
-	"  -h, --help     show this help and exit\n"
-	"      --version  show the version and exit\n";
+	"Usage: lg-store [--db DIR] COMMAND [OPTION]... [ARG]\n"
+	"Store LangGuard trace records in LMDB, merge fragments, keep sync state,\n"
+	"answer questions.\n"
+	"\n"
+	"Commands:\n"
+	"  put                 upsert records from standard input (NDJSON, with \"$lg\"\n"
+	"                      control lines); prints nothing on stdout unless\n"
+	"                      --summary json\n"
+	"  get ID              print the record with this externalId\n"
+	"  export              print matching records, oldest first (NDJSON)\n"
+	"  count               print the number of matching records\n"
+	"  stats               traces, success rate, avg/p95 duration, tokens, cost,\n"
+	"                      violations by severity (a table, or --json)\n"
+	"  violations          print matching violations with their trace (NDJSON)\n"
+	"  ack ID              mark a violation acknowledged\n"
+	"  resolve ID          mark a violation resolved\n"
+	"  status [INTEGRATION]  the last sync run, as lg-sync status prints it\n"
+	"  cursor INTEGRATION  print the resume point for lg-fetch (nothing if none)\n"
+	"  check               verify every index against the records\n"
+	"  backup FILE         write a consistent, compacted copy (an LMDB data.mdb)\n"
+	"\n"
+	"Options:\n"
+	"      --db DIR          database directory (default $LG_DB, else\n"
+	"                        $XDG_DATA_HOME/langguard/db, else ~/.local/share/langguard/db)\n"
+	"      --map-size SIZE   initial map size, e.g. 64M, 2G (grows by itself)\n"
+	"  put:\n"
+	"      --batch N         records per write transaction (default 1000)\n"
+	"  -q, --quarantine FILE append bad lines verbatim after \"# file:line: reason\"\n"
+	"      --summary FORMAT  text (stderr, default), json (stdout) or none\n"
+	"  export, count, stats, violations:\n"
+	"      --from TIME, --to TIME   timestamp range [from, to): ISO 8601, \"now\",\n"
+	"                        or a duration back from now (\"7d\")\n"
+	"      --agent NAME, --status STATUS, --integration ID, --user ID, --session ID\n"
+	"      --has-violations  only traces with violations\n"
+	"      --severity SEV    violations of at least low|medium|high|critical\n"
+	"      --policy ID       violations of this policy\n"
+	"      --min-duration MS, --max-duration MS, --min-tokens N, --max-tokens N,\n"
+	"      --min-cost USD, --max-cost USD\n"
+	"      --meta KEY=VALUE  metadata value (KEY may be a path: a.b)\n"
+	"      --stale           records whose policies must run again\n"
+	"      (for violations, --status is the violation's: new, acknowledged, resolved)\n"
+	"  stats:\n"
+	"      --by KEY          agent, model, day, policy, integration, user, session\n"
+	"      --json            JSON instead of a table\n"
+	"  ack, resolve:\n"
+	"      --note TEXT       keep a note with the violation\n"
+	"  status:\n"
+	"      --active, --scheduled   what lg-sync knows: a sync is running / scheduled\n"
+	"  -h, --help            show this help and exit\n"
+	"      --version         show the version and exit\n"
+	"\n"
+	"Exit status: 0 ok, 1 bad or conflicting records / not found / check failed,\n"
+	"2 usage, 6 storage or I/O error.\n";
+
+enum {
+	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
+	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
+	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
+	O_VERSION,
+};
+
+typedef struct {
+	const char *db, *summary, *by, *note, *quarantine;
+	size_t mapsize, batch;
+	int json, active, scheduled;
+	query_filter f;
+} options;
+
+static int parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': v <<= 10; end++; break;
+	case 'M': case 'm': v <<= 20; end++; break;
+	case 'G': case 'g': v <<= 30; end++; break;
+	case 'T': case 't': v <<= 40; end++; break;
+	}
+	if (*end || v == 0)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_num(const char *opt, const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || isnan(*out))
+		return lg_usage_error("%s: not a number: '%s'", opt, s);
+	return 0;
+}
+
+/* An ISO time, "now", or a duration back from now. */
+static int parse_time(const char *opt, const char *s, int64_t *ms)
+{
+	int64_t d;
+	if (lg_time_parse(s, ms) == 0)
+		return 0;
+	if (lg_duration_parse(s, &d) == 0) {
+		*ms = lg_time_now() - d;
+		return 0;
+	}
+	return lg_usage_error("%s: not a time or duration: '%s'", opt, s);
+}
+
+static int set_option(options *o, int c, const char *arg)
+{
+	query_filter *f = &o->f;
+	switch (c) {
+	case O_DB: o->db = arg; return 0;
+	case O_MAPSIZE:
+		return parse_size(arg, &o->mapsize) ? lg_usage_error("--map-size: bad size '%s'", arg) : 0;
+	case O_BATCH: {
+		size_t n;
+		if (parse_size(arg, &n) || n > 1000000)
+			return lg_usage_error("--batch: want 1..1000000, not '%s'", arg);
+		o->batch = n;
+		return 0;
+	}
+	case 'q': o->quarantine = arg; return 0;
+	case O_SUMMARY:
+		if (strcmp(arg, "text") && strcmp(arg, "json") && strcmp(arg, "none"))
+			return lg_usage_error("--summary: want text, json or none, not '%s'", arg);
+		o->summary = arg;
+		return 0;
+	case O_FROM: return parse_time("--from", arg, &f->from);
+	case O_TO: return parse_time("--to", arg, &f->to);
+	case O_AGENT: f->agent = arg; return 0;
+	case O_STATUS: f->status = arg; return 0;
+	case O_INTEG: f->integration = arg; return 0;
+	case O_USER: f->user = arg; return 0;
+	case O_SESSION: f->session = arg; return 0;
+	case O_HASV: f->has_violations = 1; return 0;
+	case O_SEV:
+		if (!(f->severity = query_severity(arg)))
+			return lg_usage_error("--severity: want low, medium, high or critical, not '%s'", arg);
+		return 0;
+	case O_POLICY: f->policy = arg; return 0;
+	case O_MIND: return parse_num("--min-duration", arg, &f->min_duration);
+	case O_MAXD: return parse_num("--max-duration", arg, &f->max_duration);
+	case O_MINT: return parse_num("--min-tokens", arg, &f->min_tokens);
+	case O_MAXT: return parse_num("--max-tokens", arg, &f->max_tokens);
+	case O_MINC: return parse_num("--min-cost", arg, &f->min_cost);
+	case O_MAXC: return parse_num("--max-cost", arg, &f->max_cost);
+	case O_META: {
+		const char *eq = strchr(arg, '=');
+		if (!eq || eq == arg)
+			return lg_usage_error("--meta: want KEY=VALUE, not '%s'", arg);
+		char *k = strndup(arg, (size_t)(eq - arg));
+		if (!k)
+			return LG_EXIT_BAD;
+		free((char *)(uintptr_t)f->meta_key);
+		f->meta_key = k;
+		f->meta_val = eq + 1;
+		return 0;
+	}
+	case O_STALE: f->stale = 1; return 0;
+	case O_BY:
+		if (!query_valid_by(arg))
+			return lg_usage_error("--by: want agent, model, day, policy, integration, user or session, not '%s'", arg);
+		o->by = arg;
+		return 0;
+	case O_JSON: o->json = 1; return 0;
+	case O_NOTE: o->note = arg; return 0;
+	case O_ACTIVE: o->active = 1; return 0;
+	case O_SCHED: o->scheduled = 1; return 0;
+	}
+	return LG_EXIT_USAGE;
+}
+
+/* Each command: its name, how many operands (min, max). */
+static const struct {
+	const char *name;
+	int min, max;
+} commands[] = {
+	{ "put", 0, 0 }, { "get", 1, 1 }, { "export", 0, 0 }, { "count", 0, 0 },
+	{ "stats", 0, 0 }, { "violations", 0, 0 }, { "ack", 1, 1 }, { "resolve", 1, 1 },
+	{ "status", 0, 1 }, { "cursor", 1, 1 }, { "check", 0, 0 }, { "backup", 1, 1 },
+};
+
+static int run_put(store_db *db, const options *o)
+{
+	put_opts po = { o->batch ? o->batch : 1000, o->quarantine, "<stdin>" };
+	put_counts n;
+	int status = put_run(db, stdin, &po, &n);
+	const char *s = o->summary ? o->summary : "text";
+	if (strcmp(s, "text") == 0) {
+		lg_err("put: %lu ingested, %lu updated, %lu unchanged, %lu failed, %lu stale",
+		       n.ingested, n.updated, n.unchanged, n.failed, n.stale);
+	} else if (strcmp(s, "json") == 0) {
+		printf("{\"ingested\":%lu,\"updated\":%lu,\"unchanged\":%lu,\"failed\":%lu,\"stale\":%lu}\n",
+		       n.ingested, n.updated, n.unchanged, n.failed, n.stale);
+		if (fflush(stdout) != 0 && errno != EPIPE) {
+			lg_err("write error: %s", strerror(errno));
+			return LG_EXIT_IO;
+		}
+	}
+	return status;
+}
+
+static int run_command(store_db *db, const char *cmd, char **args, const options *o)
+{
+	if (!strcmp(cmd, "put"))
+		return run_put(db, o);
+	if (!strcmp(cmd, "get"))
+		return admin_get(db, args[0], stdout);
+	if (!strcmp(cmd, "export"))
+		return query_export(db, &o->f, stdout);
+	if (!strcmp(cmd, "count"))
+		return query_count(db, &o->f, stdout);
+	if (!strcmp(cmd, "stats"))
+		return query_stats(db, &o->f, o->by, o->json, stdout);
+	if (!strcmp(cmd, "violations"))
+		return query_violations(db, &o->f, stdout);
+	if (!strcmp(cmd, "ack"))
+		return admin_set_violation(db, args[0], "acknowledged", o->note, stdout);
+	if (!strcmp(cmd, "resolve"))
+		return admin_set_violation(db, args[0], "resolved", o->note, stdout);
+	if (!strcmp(cmd, "status"))
+		return admin_status(db, args[0], o->active, o->scheduled, stdout);
+	if (!strcmp(cmd, "cursor"))
+		return admin_cursor(db, args[0], stdout);
+	if (!strcmp(cmd, "check"))
+		return admin_check(db, stdout);
+	return admin_backup(db, args[0]);
+}
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, O_DB },
+		{ "map-size", required_argument, NULL, O_MAPSIZE },
+		{ "batch", required_argument, NULL, O_BATCH },
+		{ "quarantine", required_argument, NULL, 'q' },
+		{ "summary", required_argument, NULL, O_SUMMARY },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
+		{ "agent", required_argument, NULL, O_AGENT },
+		{ "status", required_argument, NULL, O_STATUS },
+		{ "integration", required_argument, NULL, O_INTEG },
+		{ "user", required_argument, NULL, O_USER },
+		{ "session", required_argument, NULL, O_SESSION },
+		{ "has-violations", no_argument, NULL, O_HASV },
+		{ "severity", required_argument, NULL, O_SEV },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "min-duration", required_argument, NULL, O_MIND },
+		{ "max-duration", required_argument, NULL, O_MAXD },
+		{ "min-tokens", required_argument, NULL, O_MINT },
+		{ "max-tokens", required_argument, NULL, O_MAXT },
+		{ "min-cost", required_argument, NULL, O_MINC },
+		{ "max-cost", required_argument, NULL, O_MAXC },
+		{ "meta", required_argument, NULL, O_META },
+		{ "stale", no_argument, NULL, O_STALE },
+		{ "by", required_argument, NULL, O_BY },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "note", required_argument, NULL, O_NOTE },
+		{ "active", no_argument, NULL, O_ACTIVE },
+		{ "scheduled", no_argument, NULL, O_SCHED },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	options o;
+	char dir[4096];
+	int c, status = 0;
+
+	memset(&o, 0, sizeof o);
+	query_filter_init(&o.f);
 	lg_set_progname(argv[0]);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': lg_print_version(); return 0;
-		default: return lg_bad_option(c, optopt, argv[optind - 1]);
+	while ((c = getopt_long(argc, argv, ":q:h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			goto out;
 		}
+		if (c == O_VERSION) {
+			lg_print_version();
+			goto out;
+		}
+		if (c == '?' || c == ':') {
+			status = lg_bad_option(c, optopt, argv[optind - 1]);
+			goto out;
+		}
+		if ((status = set_option(&o, c, optarg)) != 0)
+			goto out;
 	}
-	lg_err("not implemented yet");
-	return LG_EXIT_BAD;
+	if (optind == argc) {
+		status = lg_usage_error("no command (put, get, export, count, stats, violations, ack, resolve, status, cursor, check, backup)");
+		goto out;
+	}
+	const char *cmd = argv[optind];
+	int nargs = argc - optind - 1;
+	size_t i;
+	for (i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(commands[i].name, cmd) == 0)
+			break;
+	if (i == sizeof commands / sizeof *commands) {
+		status = lg_usage_error("unknown command '%s'", cmd);
+		goto out;
+	}
+	if (nargs < commands[i].min || nargs > commands[i].max) {
+		status = lg_usage_error("%s: wrong number of arguments", cmd);
+		goto out;
+	}
+	if (o.f.from >= o.f.to) {
+		status = lg_usage_error("--from must be before --to");
+		goto out;
+	}
+	if (db_default_dir(o.db, dir, sizeof dir) != 0) {
+		status = lg_usage_error("no database directory: use --db or set LG_DB");
+		goto out;
+	}
+	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
+	signal(SIGPIPE, SIG_IGN);
+	store_db db;
+	if ((status = db_open(&db, dir, o.mapsize)) != 0)
+		goto out;
+	char *none[] = { NULL };
+	status = run_command(&db, cmd, nargs ? argv + optind + 1 : none, &o);
+	db_close(&db);
+out:
+	free((char *)(uintptr_t)o.f.meta_key);
+	return status;
 }

@@ -1,0 +1,413 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "err.h"
+#include "json.h"
+#include "merge.h"
+#include "timeutil.h"
+
+/* Writes one line; "write error" (exit 6) unless the reader went away. */
+static int emit(FILE *out, const void *p, size_t n)
+{
+	errno = 0;
+	if ((n && fwrite(p, 1, n, out) != n) || putc('\n', out) == EOF || fflush(out) != 0) {
+		if (errno == EPIPE)
+			return 0;
+		lg_err("write error: %s", strerror(errno ? errno : EIO));
+		return LG_EXIT_IO;
+	}
+	return 0;
+}
+
+static int emit_json(FILE *out, const cJSON *v)
+{
+	lg_buf b = { 0 };
+	int rc = lg_json_print(&b, v) ? (lg_err("out of memory"), LG_EXIT_BAD) : emit(out, b.data, b.len);
+	lg_buf_free(&b);
+	return rc;
+}
+
+int admin_get(store_db *db, const char *id, FILE *out)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status;
+	if (rc)
+		return db_fail(db, "begin", rc);
+	rc = db_get(txn, db->records, id, strlen(id), &v);
+	if (rc == MDB_NOTFOUND) {
+		lg_err("%s: not found", id);
+		status = LG_EXIT_BAD;
+	} else if (rc) {
+		status = db_fail(db, "get", rc);
+	} else {
+		status = emit(out, v.mv_data, v.mv_size);
+	}
+	mdb_txn_abort(txn);
+	return status;
+}
+
+/* state[key] as a malloc'd C string, NULL if absent. */
+static char *state_get(store_db *db, MDB_txn *txn, const char *key)
+{
+	MDB_val v;
+	if (db_get(txn, db->state, key, strlen(key), &v) != 0)
+		return NULL;
+	char *s = malloc(v.mv_size + 1);
+	if (s) {
+		memcpy(s, v.mv_data, v.mv_size);
+		s[v.mv_size] = '\0';
+	}
+	return s;
+}
+
+int admin_cursor(store_db *db, const char *integration, FILE *out)
+{
+	MDB_txn *txn;
+	char key[512];
+	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
+	if (rc)
+		return db_fail(db, "begin", rc);
+	snprintf(key, sizeof key, "cursor/%s", integration);
+	char *cur = state_get(db, txn, key);
+	mdb_txn_abort(txn);
+	if (cur)
+		status = emit(out, cur, strlen(cur));
+	free(cur);
+	return status;
+}
+
+static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
+{
+	static const char *const fields[] = {
+		"id", "status", "itemsFetched", "itemsIngested", "startedAt", "completedAt", "error",
+	};
+	char key[512];
+	MDB_val v;
+	lg_json_error jerr;
+	snprintf(key, sizeof key, "lastrun/%s", integration ? integration : "");
+	char *id = state_get(db, txn, key);
+	cJSON *run = NULL;
+	if (id && db_get(txn, db->runs, id, strlen(id), &v) == 0)
+		run = lg_json_parse(v.mv_data, v.mv_size, &jerr);
+	free(id);
+	if (!run)
+		return cJSON_CreateNull();
+	cJSON *out = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		cJSON *f = lg_json_take(run, fields[i]);
+		lg_json_set(out, fields[i], f ? f : cJSON_CreateNull());
+	}
+	cJSON_Delete(run);
+	return out;
+}
+
+int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out)
+{
+	MDB_txn *txn;
+	int rc = db_txn_begin(db, MDB_RDONLY, &txn);
+	if (rc)
+		return db_fail(db, "begin", rc);
+	cJSON *root = cJSON_CreateObject(), *data = cJSON_CreateObject();
+	lg_json_set(root, "success", cJSON_CreateTrue());
+	lg_json_set(data, "isActive", cJSON_CreateBool(active));
+	lg_json_set(data, "hasSchedule", cJSON_CreateBool(scheduled));
+	lg_json_set(data, "lastSync", last_sync(db, txn, integration));
+	lg_json_set(root, "data", data);
+	mdb_txn_abort(txn);
+	int status = emit_json(out, root);
+	cJSON_Delete(root);
+	return status;
+}
+
+/* ---- ack / resolve ---- */
+
+static cJSON *find_violation(cJSON *rec, const char *vid)
+{
+	cJSON *vs = lg_json_get(rec, "violations");
+	for (cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
+		const char *id = lg_json_str(v, "id");
+		if (id && strcmp(id, vid) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* new -> acknowledged -> resolved; never back. Returns 0 changed, 1 no
+ * change needed, -1 not allowed. */
+static int transition(cJSON *v, const char *to, const char *note, int64_t now)
+{
+	const char *st = lg_json_str(v, "status");
+	char ts[32];
+	int resolving = strcmp(to, "resolved") == 0;
+	if (st && strcmp(st, "resolved") == 0 && !resolving)
+		return -1;
+	if (st && strcmp(st, to) == 0 && !note)
+		return 1;
+	lg_time_format(now, ts);
+	if (!st || strcmp(st, to) != 0) {
+		lg_json_set(v, "status", cJSON_CreateString(to));
+		lg_json_set(v, resolving ? "resolvedAt" : "acknowledgedAt", cJSON_CreateString(ts));
+		if (resolving)
+			lg_json_set(v, "resolution", cJSON_CreateString("resolved by user"));
+	}
+	if (note)
+		lg_json_set(v, "notes", cJSON_CreateString(note));
+	return 0;
+}
+
+static int set_violation_txn(store_db *db, MDB_txn *txn, const char *vid, const char *to,
+			     const char *note, cJSON **shown)
+{
+	MDB_val idv, recv;
+	lg_json_error jerr;
+	int rc = db_get(txn, db->violations, vid, strlen(vid), &idv);
+	if (rc == MDB_NOTFOUND)
+		return lg_err("violation %s: not found", vid), -1;
+	if (rc || (rc = mdb_get(txn, db->records, &idv, &recv)) != 0)
+		return rc;
+	cJSON *rec = lg_json_parse(recv.mv_data, recv.mv_size, &jerr);
+	cJSON *v = find_violation(rec, vid);
+	if (!v) {
+		cJSON_Delete(rec);
+		return MDB_CORRUPTED;
+	}
+	int t = transition(v, to, note, lg_time_now());
+	if (t < 0) {
+		lg_err("violation %s: already resolved", vid);
+		cJSON_Delete(rec);
+		return -1;
+	}
+	*shown = cJSON_Duplicate(v, 1);
+	if (t == 0) {
+		lg_buf b = { 0 };
+		rc = lg_json_print(&b, rec) ? ENOMEM :
+			mdb_put(txn, db->records, &idv, &(MDB_val){ b.len, b.data }, 0);
+		lg_buf_free(&b);
+	}
+	cJSON_Delete(rec);
+	return rc;
+}
+
+int admin_set_violation(store_db *db, const char *vid, const char *to, const char *note, FILE *out)
+{
+	cJSON *shown = NULL;
+	for (;;) {
+		MDB_txn *txn;
+		int rc = db_txn_begin(db, 0, &txn);
+		if (rc)
+			return db_fail(db, "begin", rc);
+		rc = set_violation_txn(db, txn, vid, to, note, &shown);
+		if (rc) {
+			mdb_txn_abort(txn);
+		} else {
+			rc = mdb_txn_commit(txn);
+		}
+		if (rc == -1)
+			return LG_EXIT_BAD;
+		if (rc == MDB_MAP_FULL) {
+			cJSON_Delete(shown);
+			shown = NULL;
+			if ((rc = db_grow(db)) == 0)
+				continue;
+		}
+		if (rc) {
+			cJSON_Delete(shown);
+			return db_fail(db, "update violation", rc);
+		}
+		break;
+	}
+	int status = emit_json(out, shown);
+	cJSON_Delete(shown);
+	return status;
+}
+
+/* ---- check ---- */
+
+typedef struct {
+	store_db *db;
+	MDB_txn *txn;
+	unsigned long problems, records, violations, stale, runs;
+} checker;
+
+/* "check: <key>: <why>", the first 20 of them. */
+static void problem(checker *c, const char *why, const void *key, size_t n)
+{
+	if (c->problems++ < 20)
+		lg_err("check: %.*s: %s", (int)(n > 500 ? 500 : n), (const char *)key, why);
+}
+
+static void check_record(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	lg_json_error jerr;
+	unsigned char key[1024];
+	MDB_val tv, iv;
+	cJSON *rec = lg_json_parse(v->mv_data, v->mv_size, &jerr);
+	c->records++;
+	if (!cJSON_IsObject(rec)) {
+		problem(c, "record is not a JSON object", k->mv_data, k->mv_size);
+		cJSON_Delete(rec);
+		return;
+	}
+	const char *id = lg_json_str(rec, "externalId");
+	if (!id || strlen(id) != k->mv_size || memcmp(id, k->mv_data, k->mv_size) != 0)
+		problem(c, "record holds another externalId", k->mv_data, k->mv_size);
+	int64_t ms;
+	const char *ts = lg_json_str(rec, "timestamp");
+	if (!ts || lg_time_parse(ts, &ms) != 0)
+		ms = INT64_MIN;
+	if (k->mv_size + STORE_TIME_KEY <= sizeof key) {
+		tv.mv_size = db_time_key(key, ms, k->mv_data, k->mv_size);
+		tv.mv_data = key;
+		MDB_val dummy;
+		if (mdb_get(c->txn, c->db->by_time, &tv, &dummy) != 0)
+			problem(c, "record missing from the time index", k->mv_data, k->mv_size);
+	}
+	const cJSON *vs = lg_json_get(rec, "violations");
+	for (const cJSON *x = cJSON_IsArray(vs) ? vs->child : NULL; x; x = x->next) {
+		const char *vid = lg_json_str(x, "id");
+		if (!vid)
+			continue;
+		if (db_get(c->txn, c->db->violations, vid, strlen(vid), &iv) != 0 ||
+		    iv.mv_size != k->mv_size || memcmp(iv.mv_data, k->mv_data, k->mv_size) != 0)
+			problem(c, "violation not indexed to its record", vid, strlen(vid));
+	}
+	int stale = cJSON_IsTrue(lg_json_get(rec, "stale"));
+	char hex[17];
+	const char *want = lg_json_str(lg_json_get(rec, "evaluation"), "contentHash");
+	merge_content_hash(rec, hex);
+	if (stale != (!want || strcmp(want, hex) != 0))
+		problem(c, "stale flag disagrees with evaluation.contentHash", k->mv_data, k->mv_size);
+	if ((db_get(c->txn, c->db->stale, k->mv_data, k->mv_size, &iv) == 0) != stale)
+		problem(c, "stale flag disagrees with the stale index", k->mv_data, k->mv_size);
+	cJSON_Delete(rec);
+}
+
+/* Calls fn on every entry of dbi; returns an MDB rc. */
+static int each(checker *c, MDB_dbi dbi, void (*fn)(checker *, const MDB_val *, const MDB_val *))
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(c->txn, dbi, &cur);
+	if (rc)
+		return rc;
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+		fn(c, &k, &v);
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static cJSON *record_of(checker *c, const void *id, size_t n)
+{
+	MDB_val k = { n, (void *)(uintptr_t)id }, v;
+	lg_json_error jerr;
+	if (mdb_get(c->txn, c->db->records, &k, &v) != 0)
+		return NULL;
+	return lg_json_parse(v.mv_data, v.mv_size, &jerr);
+}
+
+static void check_time(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	(void)v;
+	if (k->mv_size <= STORE_TIME_KEY) {
+		problem(c, "malformed time index key", "", 0);
+		return;
+	}
+	const char *id = (const char *)k->mv_data + STORE_TIME_KEY;
+	size_t n = k->mv_size - STORE_TIME_KEY;
+	cJSON *rec = record_of(c, id, n);
+	int64_t ms;
+	const char *ts = lg_json_str(rec, "timestamp");
+	if (!ts || lg_time_parse(ts, &ms) != 0)
+		ms = INT64_MIN;
+	if (!rec)
+		problem(c, "time index points at a missing record", id, n);
+	else if (ms != db_time_of_key(k->mv_data))
+		problem(c, "time index holds an old timestamp", id, n);
+	cJSON_Delete(rec);
+}
+
+static void check_violation(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	cJSON *rec = record_of(c, v->mv_data, v->mv_size);
+	char vid[1024];
+	snprintf(vid, sizeof vid, "%.*s", (int)k->mv_size, (const char *)k->mv_data);
+	c->violations++;
+	if (!rec || !find_violation(rec, vid))
+		problem(c, "violation index entry without a record holding it", k->mv_data, k->mv_size);
+	cJSON_Delete(rec);
+}
+
+static void check_stale(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	(void)v;
+	cJSON *rec = record_of(c, k->mv_data, k->mv_size);
+	c->stale++;
+	if (!rec || !cJSON_IsTrue(lg_json_get(rec, "stale")))
+		problem(c, "stale index entry for a record that is not stale", k->mv_data, k->mv_size);
+	cJSON_Delete(rec);
+}
+
+static void check_run(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	lg_json_error jerr;
+	cJSON *run = lg_json_parse(v->mv_data, v->mv_size, &jerr);
+	c->runs++;
+	if (!cJSON_IsObject(run))
+		problem(c, "run is not a JSON object", k->mv_data, k->mv_size);
+	cJSON_Delete(run);
+}
+
+int admin_check(store_db *db, FILE *out)
+{
+	checker c = { db, NULL, 0, 0, 0, 0, 0 };
+	MDB_stat st;
+	int rc = db_txn_begin(db, MDB_RDONLY, &c.txn);
+	if (rc)
+		return db_fail(db, "begin", rc);
+	if (!(rc = each(&c, db->records, check_record)) && !(rc = each(&c, db->by_time, check_time)) &&
+	    !(rc = each(&c, db->violations, check_violation)) && !(rc = each(&c, db->stale, check_stale)))
+		rc = each(&c, db->runs, check_run);
+	if (!rc && (rc = mdb_stat(c.txn, db->by_time, &st)) == 0 && st.ms_entries != c.records)
+		problem(&c, "the time index and the records differ in number", "records", 7);
+	mdb_txn_abort(c.txn);
+	if (rc)
+		return db_fail(db, "check", rc);
+	fprintf(out, "%lu records, %lu violations, %lu stale, %lu runs: %s\n", c.records,
+		c.violations, c.stale, c.runs, c.problems ? "PROBLEMS" : "ok");
+	if (fflush(out) != 0 && errno != EPIPE) {
+		lg_err("write error: %s", strerror(errno));
+		return LG_EXIT_IO;
+	}
+	return c.problems ? LG_EXIT_BAD : 0;
+}
+
+/* A compacted copy from one read transaction: consistent while writers
+ * run. Written beside FILE, then renamed, so FILE is whole or absent. */
+int admin_backup(store_db *db, const char *file)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		lg_err("%s: %s", file, strerror(errno));
+		return LG_EXIT_IO;
+	}
+	int rc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
+	if (!rc && fsync(fd) != 0)
+		rc = errno;
+	if (close(fd) != 0 && !rc)
+		rc = errno;
+	if (!rc && rename(tmp, file) != 0)
+		rc = errno;
+	if (rc) {
+		unlink(tmp);
+		lg_err("%s: %s", file, mdb_strerror(rc));
+		return LG_EXIT_IO;
+	}
+	return 0;
+}

@@ -1,0 +1,17 @@
+/* The small lg-store commands: get, status, cursor, ack/resolve, check,
+ * backup. Each returns an exit status. */
+#ifndef STORE_ADMIN_H
+#define STORE_ADMIN_H
+#include <stdio.h>
+
+#include "db.h"
+
+int admin_get(store_db *db, const char *id, FILE *out);
+int admin_cursor(store_db *db, const char *integration, FILE *out);
+/* active, scheduled: what lg-sync knows (its lock, its config). */
+int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out);
+/* to: "acknowledged" or "resolved"; note may be NULL. Prints the violation. */
+int admin_set_violation(store_db *db, const char *vid, const char *to, const char *note, FILE *out);
+int admin_check(store_db *db, FILE *out);
+int admin_backup(store_db *db, const char *file);
+#endif

@@ -1,0 +1,344 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "json.h"
+#include "merge.h"
+#include "metrics.h"
+#include "timeutil.h"
+
+int merge_conflict(const cJSON *stored, const cJSON *incoming)
+{
+	const char *a = lg_json_str(lg_json_get(stored, "source"), "integration");
+	const char *b = lg_json_str(lg_json_get(incoming, "source"), "integration");
+	return a && b && strcmp(a, b) != 0;
+}
+
+/* dst := dst deep-merged with src; src's children are moved out. */
+static void deep_merge(cJSON *dst, cJSON *src)
+{
+	cJSON *c;
+	while ((c = src->child) != NULL) {
+		cJSON_DetachItemViaPointer(src, c);
+		cJSON *old = lg_json_get(dst, c->string);
+		if (cJSON_IsNull(c)) {
+			cJSON_Delete(c);
+		} else if (cJSON_IsObject(c) && cJSON_IsObject(old)) {
+			deep_merge(old, c);
+			cJSON_Delete(c);
+		} else {
+			const char *k = c->string;
+			c->string = NULL;
+			lg_json_set(dst, k, c);
+			free((char *)(uintptr_t)k);
+		}
+	}
+}
+
+/* Moves src[key] into dst[key] (replace-or-add). */
+static void move_key(cJSON *dst, cJSON *src, const char *key)
+{
+	cJSON *v = lg_json_take(src, key);
+	if (v)
+		lg_json_set(dst, key, v);
+}
+
+static int64_t start_of(const cJSON *span)
+{
+	int64_t ms;
+	const char *s = lg_json_str(span, "startTime");
+	return s && lg_time_parse(s, &ms) == 0 ? ms : INT64_MAX;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	int64_t sx = start_of(x), sy = start_of(y);
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	const char *ix = lg_json_str(x, "id"), *iy = lg_json_str(y, "id");
+	return strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+static cJSON *find_by(const cJSON *arr, const char *key, const char *val)
+{
+	for (cJSON *c = arr ? arr->child : NULL; c; c = c->next) {
+		const char *v = lg_json_str(c, key);
+		if (v && strcmp(v, val) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Spans united by id, incoming wins, ordered like lg-map orders them.
+ * Returns 1 if the spans changed, 0 if not, -1 out of memory. */
+static int merge_spans(cJSON *base, cJSON *in_spans)
+{
+	cJSON *old = lg_json_get(base, "spans");
+	cJSON *saved = cJSON_IsArray(old) ? cJSON_Duplicate(old, 1) : NULL;
+	cJSON *out = cJSON_IsArray(old) ? lg_json_take(base, "spans") : cJSON_CreateArray();
+	if (!out || (cJSON_IsArray(old) && !saved)) {
+		cJSON_Delete(out);
+		cJSON_Delete(saved);
+		return -1;
+	}
+	cJSON *s;
+	while ((s = in_spans->child) != NULL) {
+		cJSON_DetachItemViaPointer(in_spans, s);
+		const char *id = lg_json_str(s, "id");
+		cJSON *same = id ? find_by(out, "id", id) : NULL;
+		if (!same) {
+			for (cJSON *c = out->child; c && !id; c = c->next)
+				if (lg_json_equal(c, s))
+					same = c;
+		}
+		if (same)
+			cJSON_ReplaceItemViaPointer(out, same, s);
+		else
+			cJSON_AddItemToArray(out, s);
+	}
+	size_t n = (size_t)cJSON_GetArraySize(out), i = 0;
+	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
+	if (n && !v) {
+		lg_json_set(base, "spans", out);
+		cJSON_Delete(saved);
+		return -1;
+	}
+	while ((s = out->child) != NULL)
+		v[i++] = cJSON_DetachItemViaPointer(out, s);
+	qsort(v, n, sizeof *v, span_cmp);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(out, v[i]);
+	free(v);
+	int changed = !saved || !lg_json_equal(saved, out);
+	cJSON_Delete(saved);
+	lg_json_set(base, "spans", out);
+	return changed;
+}
+
+static void merge_tags(cJSON *base, cJSON *in_tags)
+{
+	cJSON *tags = lg_json_get(base, "tags");
+	if (!cJSON_IsArray(tags)) {
+		cJSON *t = cJSON_CreateArray();
+		lg_json_set(base, "tags", t);
+		tags = t;
+	}
+	cJSON *t;
+	while ((t = in_tags->child) != NULL) {
+		cJSON_DetachItemViaPointer(in_tags, t);
+		int seen = 0;
+		for (cJSON *c = tags->child; c && !seen; c = c->next)
+			seen = lg_json_equal(c, t);
+		if (seen)
+			cJSON_Delete(t);
+		else
+			cJSON_AddItemToArray(tags, t);
+	}
+}
+
+static void merge_timestamp(cJSON *base, cJSON *in)
+{
+	int64_t a, b;
+	const char *sa = lg_json_str(base, "timestamp"), *sb = lg_json_str(in, "timestamp");
+	if (!sb)
+		return;
+	if (!sa || lg_time_parse(sa, &a) != 0 || (lg_time_parse(sb, &b) == 0 && b < a))
+		move_key(base, in, "timestamp");
+}
+
+static double confidence(const cJSON *agent)
+{
+	double c;
+	if (!cJSON_IsObject(agent))
+		return -2;
+	return lg_json_get_num(agent, "confidence", &c) ? c : -1;
+}
+
+/* Policies that ran for this incoming record: evaluation.policies (strings
+ * or objects with an id), else the policies of its violations. */
+static int policy_ran(const cJSON *in, const char *policy)
+{
+	const cJSON *pol = lg_json_get(lg_json_get(in, "evaluation"), "policies");
+	const cJSON *list = cJSON_IsArray(pol) ? pol : lg_json_get(in, "violations");
+	for (const cJSON *c = list ? list->child : NULL; c; c = c->next) {
+		const char *name = cJSON_IsString(c) ? c->valuestring : NULL;
+		if (!name)
+			name = lg_json_str(c, list == pol ? "id" : "policy");
+		if (!name && list == pol)
+			name = lg_json_str(c, "name");
+		if (name && strcmp(name, policy) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *const kept_fields[] = {
+	"status", "notes", "acknowledgedAt", "resolvedAt", "resolution", "detectedAt",
+};
+
+static void set_str(cJSON *obj, const char *key, const char *s)
+{
+	lg_json_set(obj, key, cJSON_CreateString(s));
+}
+
+/* A surviving violation keeps what people did with it, unless it had only
+ * been resolved automatically: then it is open again. */
+static void keep_history(cJSON *nv, const cJSON *old)
+{
+	const char *res = lg_json_str(old, "resolution");
+	if (res && strcmp(res, "no longer detected") == 0)
+		return;
+	for (size_t i = 0; i < sizeof kept_fields / sizeof *kept_fields; i++) {
+		const cJSON *f = lg_json_get(old, kept_fields[i]);
+		if (f)
+			lg_json_set(nv, kept_fields[i], cJSON_Duplicate(f, 1));
+	}
+}
+
+static void merge_violations(cJSON *base, cJSON *in, int64_t now_ms)
+{
+	cJSON *inv = lg_json_get(in, "violations");
+	int evaluated = cJSON_IsArray(lg_json_get(lg_json_get(in, "evaluation"), "policies"));
+	if (!evaluated && !cJSON_IsArray(inv))
+		return;
+	cJSON *old = lg_json_take(base, "violations");
+	cJSON *out = cJSON_IsArray(inv) ? lg_json_take(in, "violations") : cJSON_CreateArray();
+	for (cJSON *v = out ? out->child : NULL; v; v = v->next) {
+		const char *id = lg_json_str(v, "id");
+		const cJSON *prev = id && cJSON_IsArray(old) ? find_by(old, "id", id) : NULL;
+		if (prev)
+			keep_history(v, prev);
+		if (!lg_json_get(v, "status"))
+			set_str(v, "status", "new");
+	}
+	char now[32];
+	lg_time_format(now_ms, now);
+	cJSON *o;
+	while (out && cJSON_IsArray(old) && (o = old->child) != NULL) {
+		cJSON_DetachItemViaPointer(old, o);
+		const char *id = lg_json_str(o, "id"), *pol = lg_json_str(o, "policy");
+		if (id && find_by(out, "id", id)) {
+			cJSON_Delete(o);
+			continue;
+		}
+		const char *st = lg_json_str(o, "status");
+		if (pol && policy_ran(in, pol) && !(st && strcmp(st, "resolved") == 0)) {
+			set_str(o, "status", "resolved");
+			set_str(o, "resolution", "no longer detected");
+			set_str(o, "resolvedAt", now);
+		}
+		cJSON_AddItemToArray(out, o);
+	}
+	cJSON_Delete(old);
+	if (out)
+		lg_json_set(base, "violations", out);
+}
+
+void merge_normalize_violations(cJSON *rec)
+{
+	cJSON *vs = lg_json_get(rec, "violations");
+	for (cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next)
+		if (cJSON_IsObject(v) && !lg_json_get(v, "status"))
+			set_str(v, "status", "new");
+}
+
+static void merge_agent(cJSON *base, cJSON *in, const cJSON *stored_agent_name)
+{
+	cJSON *ia = lg_json_get(in, "agent");
+	if (!cJSON_IsObject(ia) || confidence(ia) < confidence(lg_json_get(base, "agent"))) {
+		/* The stored agent stays, and so does its metadata.agent_name. */
+		cJSON *md = lg_json_get(base, "metadata");
+		if (cJSON_IsObject(md)) {
+			if (stored_agent_name)
+				lg_json_set(md, "agent_name", cJSON_Duplicate(stored_agent_name, 1));
+			else
+				cJSON_Delete(lg_json_take(md, "agent_name"));
+		}
+		return;
+	}
+	move_key(base, in, "agent");
+	if (!lg_json_is_null(lg_json_get(in, "agents")))
+		move_key(base, in, "agents");
+}
+
+static int special_key(const char *k)
+{
+	static const char *const keys[] = {
+		"externalId", "spans", "metadata", "source", "tags", "timestamp",
+		"agent", "agents", "violations", "evaluation", "stale",
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void merge_object_key(cJSON *base, cJSON *in, const char *key)
+{
+	cJSON *src = lg_json_get(in, key);
+	if (!cJSON_IsObject(src))
+		return;
+	cJSON *dst = lg_json_get(base, key);
+	if (cJSON_IsObject(dst))
+		deep_merge(dst, src);
+	else
+		move_key(base, in, key);
+}
+
+int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
+{
+	cJSON *name = lg_json_get(lg_json_get(base, "metadata"), "agent_name");
+	cJSON *stored_agent_name = name ? cJSON_Duplicate(name, 1) : NULL;
+	int spans_changed = 0;
+
+	merge_violations(base, in, now_ms);
+	if (cJSON_IsObject(lg_json_get(in, "evaluation")))
+		move_key(base, in, "evaluation");
+	cJSON *spans = lg_json_get(in, "spans");
+	if (cJSON_IsArray(spans) && (spans_changed = merge_spans(base, spans)) < 0) {
+		cJSON_Delete(stored_agent_name);
+		return -1;
+	}
+	merge_object_key(base, in, "metadata");
+	merge_object_key(base, in, "source");
+	if (cJSON_IsArray(lg_json_get(in, "tags")))
+		merge_tags(base, lg_json_get(in, "tags"));
+	merge_timestamp(base, in);
+	merge_agent(base, in, stored_agent_name);
+	cJSON_Delete(stored_agent_name);
+
+	cJSON *c = in->child;
+	while (c) {
+		cJSON *next = c->next;
+		if (c->string && !special_key(c->string) && !cJSON_IsNull(c)) {
+			cJSON_DetachItemViaPointer(in, c);
+			const char *k = c->string;
+			c->string = NULL;
+			lg_json_set(base, k, c);
+			free((char *)(uintptr_t)k);
+		}
+		c = next;
+	}
+	if (spans_changed && lg_metrics_apply(base, LG_METRICS_DURATION_FROM_SPANS) != 0)
+		return -1;
+	return 0;
+}
+
+void merge_content_hash(const cJSON *rec, char out[17])
+{
+	lg_hash_hex(lg_record_content_hash(rec), out);
+}
+
+int merge_mark_stale(cJSON *rec)
+{
+	char hex[17];
+	const char *want = lg_json_str(lg_json_get(rec, "evaluation"), "contentHash");
+	merge_content_hash(rec, hex);
+	int stale = !want || strcmp(want, hex) != 0;
+	if (stale)
+		lg_json_set(rec, "stale", cJSON_CreateTrue());
+	else
+		cJSON_Delete(lg_json_take(rec, "stale"));
+	return stale;
+}

@@ -1,0 +1,22 @@
+/* lg-store put: NDJSON records and "$lg" control lines in, upserts and sync
+ * state out, one write transaction per batch and per checkpoint. */
+#ifndef STORE_PUT_H
+#define STORE_PUT_H
+#include <stdio.h>
+
+#include "db.h"
+
+typedef struct {
+	unsigned long ingested, updated, unchanged, failed, stale;
+} put_counts;
+
+typedef struct {
+	size_t batch;              /* records per transaction */
+	const char *quarantine;    /* NULL: none */
+	const char *in_name;
+} put_opts;
+
+/* Reads in to EOF. Returns the exit status (0, 1 bad or conflicting
+ * records, 6 storage error); *counts holds what was committed. */
+int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts);
+#endif

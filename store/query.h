@@ -1,0 +1,37 @@
+/* Reading the store: filters shared by export, count, stats and
+ * violations; every scan runs in one read transaction (a consistent
+ * snapshot that never blocks writers). */
+#ifndef STORE_QUERY_H
+#define STORE_QUERY_H
+#include <stdint.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "db.h"
+
+typedef struct {
+	int64_t from, to;                 /* [from, to) on timestamp; INT64_MIN/MAX: open */
+	const char *agent, *status, *integration, *user, *session, *policy;
+	const char *meta_key, *meta_val;  /* --meta KEY=VALUE, KEY a path under metadata */
+	int severity;                     /* at least this (1 low .. 4 critical), 0 any */
+	int has_violations, stale;
+	double min_duration, max_duration, min_tokens, max_tokens, min_cost, max_cost; /* NAN: unset */
+} query_filter;
+
+void query_filter_init(query_filter *f);
+/* 1..4 for low, medium, high, critical (any case), 0 otherwise. */
+int query_severity(const char *s);
+/* Whether any record-level filter is set (export can then copy bytes). */
+int query_filter_active(const query_filter *f);
+int query_match(const query_filter *f, const cJSON *rec);
+/* Violation-level filters (status, severity, policy) for `violations`. */
+int query_match_violation(const query_filter *f, const cJSON *v);
+
+/* Each returns an exit status. */
+int query_export(store_db *db, const query_filter *f, FILE *out);
+int query_count(store_db *db, const query_filter *f, FILE *out);
+int query_violations(store_db *db, const query_filter *f, FILE *out);
+/* by: NULL (everything), agent, model, day, policy, integration, user, session. */
+int query_stats(store_db *db, const query_filter *f, const char *by, int json, FILE *out);
+int query_valid_by(const char *by);
+#endif

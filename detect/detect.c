@@ -477,7 +477,7 @@ static int from_patterns(detector *d, const cJSON *rec, lg_buf *ex)
 				lg_buf_printf(ex, "; pattern '%s' matched '%.*s', not an agent name", p->name, (int)n, name);
 			continue;
 		} else {
-			unknown = 1;
+			unknown = !p->any_name; /* the rule's author vouches for its captures */
 		}
 		detect_cand *c = cand_add(d, SRC_PATTERN, name, n);
 		if (!c || key_add(d, "", p->name))

@@ -286,8 +286,41 @@ static void merge_object_key(cJSON *base, cJSON *in, const char *key)
 		move_key(base, in, key);
 }
 
+/* The fields lg_metrics_apply derives from spans. */
+static const char *const derived_md[] = { "tokens", "cost", "model", "models", "latency" };
+
+/* A copy of the derived fields, to put back when the spans did not change:
+ * a fragment's own totals must never overwrite the whole trace's. */
+static cJSON *save_derived(const cJSON *rec)
+{
+	const cJSON *md = lg_json_get(rec, "metadata");
+	cJSON *d = cJSON_CreateObject(), *dm = cJSON_CreateObject();
+	for (size_t i = 0; i < sizeof derived_md / sizeof *derived_md; i++) {
+		const cJSON *v = lg_json_get(md, derived_md[i]);
+		if (v)
+			lg_json_set(dm, derived_md[i], cJSON_Duplicate(v, 1));
+	}
+	lg_json_set(d, "metadata", dm);
+	if (lg_json_get(rec, "duration"))
+		lg_json_set(d, "duration", cJSON_Duplicate(lg_json_get(rec, "duration"), 1));
+	if (lg_json_get(rec, "status"))
+		lg_json_set(d, "status", cJSON_Duplicate(lg_json_get(rec, "status"), 1));
+	return d;
+}
+
+static void restore_derived(cJSON *rec, cJSON *saved)
+{
+	cJSON *md = lg_json_obj(rec, "metadata"), *sm = lg_json_get(saved, "metadata");
+	for (size_t i = 0; i < sizeof derived_md / sizeof *derived_md; i++)
+		move_key(md, sm, derived_md[i]);
+	move_key(rec, saved, "duration");
+	move_key(rec, saved, "status");
+}
+
 int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 {
+	const cJSON *old_spans = lg_json_get(base, "spans");
+	cJSON *derived = cJSON_IsArray(old_spans) && old_spans->child ? save_derived(base) : NULL;
 	cJSON *name = lg_json_get(lg_json_get(base, "metadata"), "agent_name");
 	cJSON *stored_agent_name = name ? cJSON_Duplicate(name, 1) : NULL;
 	int spans_changed = 0;
@@ -298,6 +331,7 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	cJSON *spans = lg_json_get(in, "spans");
 	if (cJSON_IsArray(spans) && (spans_changed = merge_spans(base, spans)) < 0) {
 		cJSON_Delete(stored_agent_name);
+		cJSON_Delete(derived);
 		return -1;
 	}
 	merge_object_key(base, in, "metadata");
@@ -320,9 +354,13 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 		}
 		c = next;
 	}
-	if (spans_changed && lg_metrics_apply(base, LG_METRICS_DURATION_FROM_SPANS) != 0)
-		return -1;
-	return 0;
+	int rc = 0;
+	if (spans_changed)
+		rc = lg_metrics_apply(base, LG_METRICS_DURATION_FROM_SPANS);
+	else if (derived)
+		restore_derived(base, derived);
+	cJSON_Delete(derived);
+	return rc;
 }
 
 void merge_content_hash(const cJSON *rec, char out[17])

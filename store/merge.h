@@ -19,8 +19,9 @@ int merge_conflict(const cJSON *stored, const cJSON *incoming);
  *              ids keep status/notes/ack info, vanished ones become resolved
  *   evaluation incoming wins when present
  *   others     incoming non-null values win
- * Metrics (tokens, cost, models, latency, status, duration) are recomputed
- * with lg_metrics_apply when the spans changed. Items of incoming may be
+ * Metrics (tokens, cost, model(s), latency, status, duration) are derived:
+ * recomputed with lg_metrics_apply when the spans changed, else the stored
+ * ones stay (a fragment's partial totals never win). Items of incoming may be
  * moved out of it. Returns 0, or -1 out of memory. */
 int merge_record(cJSON *base, cJSON *incoming, int64_t now_ms);
 

@@ -10,6 +10,7 @@
 #include "rules.h"
 
 #define LEARNED_MAX 4096
+#define NAME_KEY_MAX 256
 #define KNOWN_MAX 100000
 
 static const char *const source_names[SRC_COUNT] = { "tag", "metadata", "observation", "pattern" };
@@ -31,32 +32,49 @@ static int source_from_name(const char *s, enum detect_source *out)
 
 /* ---- name_map -------------------------------------------------------- */
 
-static size_t fold_hash(const char *s, size_t n)
+/* Names compare without case and without separators, so "cs-bot",
+ * "CS_Bot" and "csbot" are one key, and "customer-service" finds
+ * "CustomerService". Returns the folded length, or (size_t)-1 when the
+ * name is too long to be a name. */
+static size_t fold(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t h = 1469598103934665603ULL & (size_t)-1;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)tolower((unsigned char)s[i])) * 1099511628211ULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '-' || c == '_' || c == ' ' || c == '.')
+			continue;
+		if (k + 1 >= outlen)
+			return (size_t)-1;
+		out[k++] = (char)tolower(c);
+	}
+	out[k] = '\0';
+	return k;
+}
+
+static size_t fold_hash(const char *s)
+{
+	size_t h = (size_t)1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
 	return h;
 }
 
-static int fold_eq(const char *folded, const char *s, size_t n)
+static const char *lookup_folded(const name_map *m, const char *f)
 {
-	for (size_t i = 0; i < n; i++)
-		if (folded[i] != (char)tolower((unsigned char)s[i]))
-			return 0;
-	return folded[n] == '\0';
+	for (size_t i = fold_hash(f) & (m->size - 1);; i = (i + 1) & (m->size - 1)) {
+		if (!m->keys[i])
+			return NULL;
+		if (strcmp(m->keys[i], f) == 0)
+			return m->vals[i];
+	}
 }
 
 const char *name_map_get(const name_map *m, const char *key, size_t klen)
 {
-	if (!m->size)
+	char f[NAME_KEY_MAX];
+	if (!m->size || fold(key, klen, f, sizeof f) == (size_t)-1)
 		return NULL;
-	for (size_t i = fold_hash(key, klen) & (m->size - 1);; i = (i + 1) & (m->size - 1)) {
-		if (!m->keys[i])
-			return NULL;
-		if (fold_eq(m->keys[i], key, klen))
-			return m->vals[i];
-	}
+	return lookup_folded(m, f);
 }
 
 static int name_map_grow(name_map *m)
@@ -71,7 +89,7 @@ static int name_map_grow(name_map *m)
 	for (size_t i = 0; i < m->size; i++) {
 		if (!m->keys[i])
 			continue;
-		size_t j = fold_hash(m->keys[i], strlen(m->keys[i])) & (size - 1);
+		size_t j = fold_hash(m->keys[i]) & (size - 1);
 		while (keys[j])
 			j = (j + 1) & (size - 1);
 		keys[j] = m->keys[i];
@@ -87,20 +105,19 @@ static int name_map_grow(name_map *m)
 
 int name_map_put(name_map *m, const char *key, size_t klen, const char *val)
 {
-	if (name_map_get(m, key, klen) || (m->cap && m->n >= m->cap))
+	char f[NAME_KEY_MAX];
+	if (fold(key, klen, f, sizeof f) == (size_t)-1 || (m->size && lookup_folded(m, f)) ||
+	    (m->cap && m->n >= m->cap))
 		return 0;
 	if ((m->n + 1) * 2 > m->size && name_map_grow(m))
 		return -1;
-	char *k = malloc(klen + 1), *v = val ? strdup(val) : strndup(key, klen);
+	char *k = strdup(f), *v = val ? strdup(val) : strndup(key, klen);
 	if (!k || !v) {
 		free(k);
 		free(v);
 		return -1;
 	}
-	for (size_t i = 0; i < klen; i++)
-		k[i] = (char)tolower((unsigned char)key[i]);
-	k[klen] = '\0';
-	size_t i = fold_hash(key, klen) & (m->size - 1);
+	size_t i = fold_hash(f) & (m->size - 1);
 	while (m->keys[i])
 		i = (i + 1) & (m->size - 1);
 	m->keys[i] = k;

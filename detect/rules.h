@@ -11,10 +11,11 @@
 
 enum detect_source { SRC_TAG, SRC_METADATA, SRC_OBSERVATION, SRC_PATTERN, SRC_COUNT };
 
-/* A case-insensitive (ASCII) map from a name to its canonical spelling or
- * alias target. Open addressing; bounded by cap when cap > 0. */
+/* A map from a name to its canonical spelling or alias target; keys match
+ * without case and without the separators - _ . and space. Open
+ * addressing; bounded by cap when cap > 0. */
 typedef struct {
-	char **keys;      /* lowercased */
+	char **keys;      /* folded */
 	char **vals;
 	size_t n, size, cap;
 } name_map;

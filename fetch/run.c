@@ -142,7 +142,8 @@ static win_result run_fail(run_state *s, int code, const char *msg)
 
 static win_result client_fail(run_state *s)
 {
-	return run_fail(s, s->c->exit_code, s->c->error);
+	/* a 404 the caller could not use has no exit code of its own */
+	return run_fail(s, s->c->exit_code ? s->c->exit_code : LG_EXIT_API, s->c->error);
 }
 
 static void progress(run_state *s, int64_t upto, int final)

@@ -1,0 +1,333 @@
+/* Validators that turn a regex candidate into a finding (Presidio's idea:
+ * pattern, then checksum), entropy, masking of evidence, model matching. */
+#include <ctype.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+size_t pol_utf8_count(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return c;
+}
+
+double pol_entropy(const char *s, size_t n)
+{
+	unsigned counts[256] = { 0 };
+	double h = 0;
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		counts[(unsigned char)s[i]]++;
+	for (int i = 0; i < 256; i++) {
+		if (!counts[i])
+			continue;
+		double p = (double)counts[i] / (double)n;
+		h -= p * log2(p);
+	}
+	return h;
+}
+
+/* Digits of s (separators dropped) into d; returns how many, -1 if more
+ * than cap or a character other than a digit, space, '-' or '.'. */
+static int digits_of(const char *s, size_t n, char *d, int cap)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isdigit((unsigned char)s[i])) {
+			if (k >= cap)
+				return -1;
+			d[k++] = s[i];
+		} else if (s[i] != ' ' && s[i] != '-' && s[i] != '.') {
+			return -1;
+		}
+	}
+	return k;
+}
+
+int pol_luhn(const char *s, size_t n)
+{
+	char d[32];
+	int k = digits_of(s, n, d, 32), sum = 0;
+	if (k < 13 || k > 19)
+		return 0;
+	for (int i = 0; i < k; i++) {
+		int v = d[k - 1 - i] - '0';
+		if (i % 2) {
+			v *= 2;
+			if (v > 9)
+				v -= 9;
+		}
+		sum += v;
+	}
+	if (sum % 10)
+		return 0;
+	/* Issuer prefixes of the networks people actually carry: a random
+	 * 16-digit order number passes Luhn one time in ten, not this. */
+	int p2 = (d[0] - '0') * 10 + d[1] - '0';
+	int p4 = p2 * 100 + (d[2] - '0') * 10 + d[3] - '0';
+	if (d[0] == '4')
+		return k == 13 || k == 16 || k == 19;
+	if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
+		return k == 16;
+	if (p2 == 34 || p2 == 37)
+		return k == 15;
+	if (p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499) || (p2 >= 62 && p2 <= 64))
+		return k >= 16;
+	if (p2 == 35)
+		return k >= 16;
+	if (p2 == 36 || p2 == 38 || (p2 == 30 && d[2] <= '5'))
+		return k >= 14;
+	return 0;
+}
+
+/* Area 001-899 except 666, group 01-99, serial 0001-9999 (SSA rules), and
+ * not the numbers printed in advertising. */
+int pol_ssn_ok(const char *s, size_t n)
+{
+	char d[16];
+	if (digits_of(s, n, d, 9) != 9)
+		return 0;
+	int area = (d[0] - '0') * 100 + (d[1] - '0') * 10 + d[2] - '0';
+	int group = (d[3] - '0') * 10 + d[4] - '0';
+	int serial = atoi(d + 5);
+	if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
+		return 0;
+	if (memcmp(d, "078051120", 9) == 0 || memcmp(d, "219099999", 9) == 0)
+		return 0;
+	/* All one digit (111-11-1111) or a straight run is a placeholder. */
+	int same = 1;
+	for (int i = 1; i < 9; i++)
+		same &= d[i] == d[0];
+	return !same && memcmp(d, "123456789", 9) != 0;
+}
+
+int pol_iban_ok(const char *s, size_t n)
+{
+	char c[40];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ' ')
+			continue;
+		if (!isalnum((unsigned char)s[i]) || k >= 34)
+			return 0;
+		c[k++] = (char)toupper((unsigned char)s[i]);
+	}
+	if (k < 15 || !isalpha((unsigned char)c[0]) || !isalpha((unsigned char)c[1]) ||
+	    !isdigit((unsigned char)c[2]) || !isdigit((unsigned char)c[3]))
+		return 0;
+	/* mod 97 of the rearranged number, digit by digit (ISO 13616). */
+	unsigned rem = 0;
+	for (size_t i = 0; i < k; i++) {
+		char ch = c[(i + 4) % k];
+		if (isdigit((unsigned char)ch))
+			rem = (rem * 10 + (unsigned)(ch - '0')) % 97;
+		else
+			rem = (rem * 100 + (unsigned)(ch - 'A' + 10)) % 97;
+	}
+	return rem == 1;
+}
+
+int pol_ipv4_ok(const char *s, size_t n)
+{
+	int parts[4], k = 0, v = -1, len = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (v < 0 || v > 255 || k >= 4 || (len > 1 && s[i - len] == '0'))
+				return 0;
+			parts[k++] = v;
+			v = -1;
+			len = 0;
+		} else if (isdigit((unsigned char)s[i])) {
+			v = (v < 0 ? 0 : v * 10) + s[i] - '0';
+			len++;
+		} else {
+			return 0;
+		}
+	}
+	if (k != 4)
+		return 0;
+	/* 0.0.0.0, broadcast and netmasks say nothing about a person. */
+	if (parts[0] == 0 || parts[0] == 255)
+		return 0;
+	return 1;
+}
+
+static int email_ok(const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n);
+	if (!at || at == s)
+		return 0;
+	size_t local = (size_t)(at - s);
+	if (s[0] == '.' || s[local - 1] == '.' || memmem(s, local, "..", 2))
+		return 0;
+	const char *dot = NULL;
+	for (const char *p = s + n; p > at; p--)
+		if (p[-1] == '.') {
+			dot = p - 1;
+			break;
+		}
+	if (!dot)
+		return 0;
+	/* icon@2x.png is a file name, not an address. */
+	static const char *const files[] = { "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "js", "css", NULL };
+	size_t tl = (size_t)(s + n - dot - 1);
+	for (int i = 0; files[i]; i++)
+		if (tl == strlen(files[i]) && strncasecmp(dot + 1, files[i], tl) == 0)
+			return 0;
+	return 1;
+}
+
+static int b64url_val(int c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '-' || c == '_') return c == '-' ? 62 : 63;
+	return -1;
+}
+
+/* A JWT's header decodes to a JSON object naming its algorithm. */
+static int jwt_ok(const char *s, size_t n)
+{
+	char hdr[256];
+	size_t k = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n && s[i] != '.' && k < sizeof hdr - 1; i++) {
+		int v = b64url_val((unsigned char)s[i]);
+		if (v < 0)
+			return 0;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			hdr[k++] = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	hdr[k] = '\0';
+	return hdr[0] == '{' && (strstr(hdr, "\"alg\"") || strstr(hdr, "\"typ\""));
+}
+
+/* A phone number has 10 to 15 digits and is not all one digit. */
+static int phone_ok(const char *s, size_t n)
+{
+	int k = 0, same = 1;
+	char first = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isdigit((unsigned char)s[i])) {
+			if (!k)
+				first = s[i];
+			same &= s[i] == first;
+			k++;
+		}
+	return k >= 10 && k <= 15 && !same;
+}
+
+int pol_validate(int validator, const char *s, size_t n)
+{
+	switch (validator) {
+	case V_LUHN: return pol_luhn(s, n);
+	case V_SSN: return pol_ssn_ok(s, n);
+	case V_IBAN: return pol_iban_ok(s, n);
+	case V_IPV4: return pol_ipv4_ok(s, n);
+	case V_EMAIL: return email_ok(s, n);
+	case V_JWT: return jwt_ok(s, n);
+	case V_PHONE: return phone_ok(s, n);
+	default: return 1;
+	}
+}
+
+/* "sk-p…(51 chars)…3kF2": enough to recognise a key, never enough to use. */
+static int mask_secret(lg_buf *b, const char *s, size_t n)
+{
+	size_t chars = pol_utf8_count(s, n);
+	if (n < 16)
+		return lg_buf_printf(b, "…(%zu chars)…", chars);
+	if (memcmp(s, "-----", 5) == 0) { /* PEM: show the header line only */
+		size_t h = 5;
+		while (h < n && h < 64 && s[h] != '\n' && memcmp(s + h, "-----", 5 < n - h ? 5 : n - h) != 0)
+			h++;
+		if (h + 5 <= n && memcmp(s + h, "-----", 5) == 0)
+			h += 5;
+		return lg_buf_add(b, s, h) || lg_buf_printf(b, "…(%zu chars)…", chars);
+	}
+	return lg_buf_add(b, s, 4) || lg_buf_printf(b, "…(%zu chars)…", chars) ||
+	       lg_buf_add(b, s + n - 4, 4);
+}
+
+/* "j***@example.com" */
+static int mask_email(lg_buf *b, const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n);
+	if (!at || at == s)
+		return mask_secret(b, s, n);
+	return lg_buf_addc(b, s[0]) || lg_buf_adds(b, "***") ||
+	       lg_buf_add(b, at, (size_t)(s + n - at));
+}
+
+/* "****-****-****-1111": every digit or letter but the last four. */
+static int mask_digits(lg_buf *b, const char *s, size_t n)
+{
+	size_t alnum = 0, seen = 0;
+	for (size_t i = 0; i < n; i++)
+		alnum += isalnum((unsigned char)s[i]) != 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (isalnum((unsigned char)c) && ++seen <= (alnum > 4 ? alnum - 4 : alnum))
+			c = '*';
+		if (lg_buf_addc(b, c))
+			return -1;
+	}
+	return 0;
+}
+
+/* "192.168.*.*" */
+static int mask_ip(lg_buf *b, const char *s, size_t n)
+{
+	int dots = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.')
+			dots++;
+		if (lg_buf_addc(b, dots >= 2 && s[i] != '.' ? '*' : s[i]))
+			return -1;
+		if (dots >= 2 && s[i] != '.')
+			while (i + 1 < n && s[i + 1] != '.')
+				i++;
+	}
+	return 0;
+}
+
+int pol_mask(lg_buf *b, int mask, const char *s, size_t n)
+{
+	switch (mask) {
+	case MASK_SECRET: return mask_secret(b, s, n);
+	case MASK_EMAIL: return mask_email(b, s, n);
+	case MASK_DIGITS: return mask_digits(b, s, n);
+	case MASK_IP: return mask_ip(b, s, n);
+	default: return lg_buf_add(b, s, n);
+	}
+}
+
+/* "gpt-4o" names gpt-4o and its versions: the same name followed by '-',
+ * '@' or ':' and anything (gpt-4o-2024-08-06, gpt-4o-mini, gpt-4o:latest),
+ * but not gpt-4o1 or gpt-4 for "gpt-4o". A pattern with '*', '?' or '[' is
+ * a glob. A provider prefix on the model ("openai/gpt-4o") is ignored.
+ * Case-insensitive. */
+int pol_model_matches(const char *pattern, const char *model)
+{
+	const char *slash = strrchr(model, '/');
+	if (slash && !strchr(pattern, '/'))
+		model = slash + 1;
+	if (strpbrk(pattern, "*?["))
+		return fnmatch(pattern, model, FNM_CASEFOLD) == 0;
+	size_t n = strlen(pattern);
+	if (strncasecmp(pattern, model, n) != 0)
+		return 0;
+	return model[n] == '\0' || model[n] == '-' || model[n] == '@' || model[n] == ':';
+}

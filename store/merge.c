@@ -106,7 +106,8 @@ static int merge_spans(cJSON *base, cJSON *in_spans)
 	}
 	while ((s = out->child) != NULL)
 		v[i++] = cJSON_DetachItemViaPointer(out, s);
-	qsort(v, n, sizeof *v, span_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, span_cmp);
 	for (i = 0; i < n; i++)
 		cJSON_AddItemToArray(out, v[i]);
 	free(v);

@@ -1,0 +1,225 @@
+# lg-store put through the real binary: upserts, merge, summaries, bad
+# lines, conflicts, runs and cursors, stale marking, map growth, and the
+# robustness cases of STYLE.md.
+. "$ROOT/tests/lib.sh"
+DB="$T/db"
+export LG_NOW=2026-11-27T12:00:00Z
+S() { lg-store --db "$DB" "$@"; }
+
+# rec ID TS [EXTRA-JSON]: a small record of integration prod.
+rec() {
+	jq -nc --arg id "$1" --arg ts "$2" --argjson x "${3:-{\}}" \
+		'{externalId:$id,name:"chat",timestamp:$ts,duration:1000,status:"success",tags:["a"],
+		  metadata:{env:"test"},spans:[],source:{system:"langfuse",integration:"prod"}} * $x'
+}
+
+# content_hash FILE: lg_record_content_hash of each record (common/hash.c's
+# canonical encoding, FNV-1a 64), to play lg-policy's part.
+content_hash() {
+	python3 -c '
+import json, struct, sys
+def fnv(h, b):
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+def mix(h, tag, s):
+    h = fnv(h, tag.encode()); h = fnv(h, struct.pack("<Q", len(s))); return fnv(h, s)
+def val(v, h, top):
+    if v is None: return mix(h, "n", b"")
+    if v is True: return mix(h, "t", b"")
+    if v is False: return mix(h, "f", b"")
+    if isinstance(v, (int, float)):
+        t = str(v)
+        if isinstance(v, int) and len(t) > 15: return mix(h, "i", t.encode())
+        return mix(h, "d", ("%.17g" % float(v)).encode())
+    if isinstance(v, str): return mix(h, "s", v.encode())
+    if isinstance(v, list):
+        h = mix(h, "[", b"")
+        for c in v: h = val(c, h, False)
+        return mix(h, "]", b"")
+    h = mix(h, "{", b"")
+    for k in sorted(v, key=lambda k: k.encode()):
+        if top and k in ("violations", "evaluation", "stale"): continue
+        h = mix(h, "k", k.encode()); h = val(v[k], h, False)
+    return mix(h, "}", b"")
+for line in sys.stdin:
+    print("%016x" % val(json.loads(line), 0xcbf29ce484222325, True))
+' <"$1"
+}
+
+# ---- usage ----
+expect_status "help exit 0" 0 lg-store --help
+expect_contains "help names put" "$T/out" "Usage: lg-store [--db DIR] COMMAND"
+expect_status "version exit 0" 0 lg-store --version
+expect_eq "version text" "lg-store 0.1.0" "$(cat "$T/out")"
+expect_status "unknown option exit 2" 2 lg-store --bogus put
+expect_eq "unknown option text" "lg-store: unknown option '--bogus'
+Try 'lg-store --help'" "$(cat "$T/err")"
+expect_status "no command exit 2" 2 lg-store --db "$DB"
+expect_status "unknown command exit 2" 2 lg-store --db "$DB" frobnicate
+expect_eq "unknown command text" "lg-store: unknown command 'frobnicate'
+Try 'lg-store --help'" "$(cat "$T/err")"
+expect_status "get without id exit 2" 2 lg-store --db "$DB" get
+expect_status "bad --batch exit 2" 2 lg-store --db "$DB" --batch 0 put
+expect_status "bad --summary exit 2" 2 lg-store --db "$DB" --summary yaml put
+
+# ---- first put: new records, nothing on stdout, summary on stderr ----
+{ rec t1 2026-11-01T10:00:00.000Z; rec t2 2026-11-01T09:00:00.000Z; rec t3 2026-11-02T00:00:00.000Z; } >"$T/three"
+S put <"$T/three" >"$T/out" 2>"$T/err"; s=$?
+expect_eq "put exit 0" 0 "$s"
+expect_eq "put stdout empty" "" "$(cat "$T/out")"
+expect_eq "put summary" "lg-store: put: 3 ingested, 0 updated, 0 unchanged, 0 failed, 3 stale" "$(cat "$T/err")"
+expect_eq "db dir is 0700" 700 "$(stat -c %a "$DB")"
+expect_eq "data file is 0600" 600 "$(stat -c %a "$DB/data.mdb")"
+expect_eq "get returns the record, marked stale" \
+	'{"externalId":"t1","name":"chat","timestamp":"2026-11-01T10:00:00.000Z","duration":1000,"status":"success","tags":["a"],"metadata":{"env":"test"},"spans":[],"source":{"system":"langfuse","integration":"prod"},"stale":true}' \
+	"$(S get t1)"
+expect_status "get missing exit 1" 1 lg-store --db "$DB" get nope
+expect_eq "get missing text" "lg-store: nope: not found" "$(cat "$T/err")"
+expect_eq "export in timestamp order" "t2 t1 t3" "$(S export | jq -r .externalId | tr '\n' ' ' | sed 's/ $//')"
+
+# ---- re-put: unchanged, no write ----
+S --summary json put <"$T/three" >"$T/out" 2>"$T/err"; s=$?
+expect_eq "re-put exit 0" 0 "$s"
+expect_eq "re-put json summary" '{"ingested":0,"updated":0,"unchanged":3,"failed":0,"stale":3}' "$(cat "$T/out")"
+expect_eq "json summary: stderr empty" "" "$(cat "$T/err")"
+S --summary none put <"$T/three" >"$T/out" 2>"$T/err"
+expect_eq "summary none is silent" "" "$(cat "$T/out" "$T/err")"
+
+# ---- merge through put: tags united, metadata deep-merged, earlier timestamp ----
+rec t1 2026-11-01T08:00:00.000Z '{"tags":["b"],"metadata":{"region":"eu"},"name":null}' | S put 2>"$T/err"
+expect_eq "merge summary" "lg-store: put: 0 ingested, 1 updated, 0 unchanged, 0 failed, 1 stale" "$(cat "$T/err")"
+expect_eq "merged fields" '["a","b"] {"env":"test","region":"eu"} chat 2026-11-01T08:00:00.000Z' \
+	"$(S get t1 | jq -c '[.tags, .metadata, .name, .timestamp] | "\(.[0]|tojson) \(.[1]|tojson) \(.[2]) \(.[3])"' -r)"
+expect_eq "timestamp change moves the record in export" "t1 t2 t3" "$(S export | jq -r .externalId | tr '\n' ' ' | sed 's/ $//')"
+expect_status "check after timestamp move" 0 lg-store --db "$DB" check
+expect_eq "check output" "3 records, 0 violations, 3 stale, 0 runs: ok" "$(cat "$T/out")"
+
+# ---- conflict: same externalId from another integration ----
+before=$(S get t2)
+rec t2 2026-11-01T09:00:00.000Z '{"source":{"integration":"dev"},"name":"other"}' >"$T/conflict"
+S put <"$T/conflict" >"$T/out" 2>"$T/err"; s=$?
+expect_eq "conflict exit 1" 1 "$s"
+expect_eq "conflict message" "lg-store: <stdin>:1: externalId t2 belongs to integration prod, not dev
+lg-store: put: 0 ingested, 0 updated, 0 unchanged, 1 failed, 0 stale" "$(cat "$T/err")"
+expect_eq "conflict leaves the stored record untouched" "$before" "$(S get t2)"
+
+# ---- bad lines: reported with line numbers, good ones stored, exit 1 ----
+{ rec g1 2026-11-03T00:00:00.000Z; echo '{"externalId": oops}'; echo '[1]'; echo '{"name":"no id"}';
+  rec g2 2026-11-03T00:00:01.000Z; printf '{"externalId":"%0600d"}\n' 7; } >"$T/mixed"
+S -q "$T/q" put <"$T/mixed" >"$T/out" 2>"$T/err"; s=$?
+expect_eq "bad lines exit 1" 1 "$s"
+expect_eq "bad line messages" "lg-store: <stdin>:2: invalid JSON at byte 16: unexpected character
+lg-store: <stdin>:3: not a JSON object
+lg-store: <stdin>:4: record without a string \"externalId\"
+lg-store: <stdin>:6: externalId longer than 503 bytes
+lg-store: put: 2 ingested, 0 updated, 0 unchanged, 4 failed, 2 stale" "$(cat "$T/err")"
+expect_eq "good neighbours stored" "g1 g2" "$(S export --from 2026-11-03T00:00:00Z | jq -r .externalId | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "quarantine keeps the line and reason" '# <stdin>:2: invalid JSON at byte 16: unexpected character
+{"externalId": oops}' "$(head -n2 "$T/q")"
+
+# ---- runs, checkpoints, cursor ----
+{
+	echo '{"$lg":"run-start","run":"r1","integration":"prod","host":"http://x","mode":"incremental","api":"v2","from":"2026-11-04T00:00:00.000Z","to":"2026-11-04T02:00:00.000Z","startedAt":"2026-11-27T11:00:00.000Z"}'
+	rec r1a 2026-11-04T00:10:00.000Z
+	echo '{"$lg":"checkpoint","run":"r1","integration":"prod","cursor":"2026-11-04T01:00:00.000Z","window":{"from":"2026-11-04T00:00:00.000Z","to":"2026-11-04T01:00:00.000Z"},"traces":1,"rows":3}'
+	rec r1b 2026-11-04T01:10:00.000Z
+	rec t3 2026-11-02T00:00:00.000Z
+	echo '{"$lg":"checkpoint","run":"r1","integration":"prod","cursor":"2026-11-04T02:00:00.000Z","window":{"from":"2026-11-04T01:00:00.000Z","to":"2026-11-04T02:00:00.000Z"},"traces":2,"rows":4}'
+	echo '{"$lg":"run-end","run":"r1","integration":"prod","status":"completed","error":null,"exitCode":0,"traces":3,"rows":7,"requests":2,"retries":0,"throttledSeconds":0,"completedAt":"2026-11-27T11:00:05.000Z"}'
+} >"$T/run1"
+S put <"$T/run1" 2>"$T/err"; s=$?
+expect_eq "run put exit 0" 0 "$s"
+expect_eq "run put summary" "lg-store: put: 2 ingested, 0 updated, 1 unchanged, 0 failed, 3 stale" "$(cat "$T/err")"
+expect_eq "cursor after run" "2026-11-04T02:00:00.000Z" "$(S cursor prod)"
+expect_status "cursor of unknown integration: exit 0" 0 lg-store --db "$DB" cursor nothere
+expect_eq "cursor of unknown integration: nothing" "" "$(cat "$T/out")"
+expect_eq "status after run" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null}}}' \
+	"$(S status prod)"
+expect_eq "status --active --scheduled" '{"success":true,"data":{"isActive":true,"hasSchedule":true,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null}}}' \
+	"$(S status --active --scheduled prod)"
+expect_eq "status of unknown integration" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":null}}' "$(S status staging)"
+
+# A run that ends without run-end is recorded as failed; the cursor stays
+# at its last checkpoint, and never moves backwards.
+{
+	echo '{"$lg":"run-start","run":"r2","integration":"prod","startedAt":"2026-11-27T11:30:00.000Z"}'
+	echo '{"$lg":"checkpoint","run":"r2","integration":"prod","cursor":"2026-11-03T00:00:00.000Z","traces":0,"rows":0}'
+	rec r2a 2026-11-04T03:00:00.000Z
+} | S put 2>/dev/null
+expect_eq "early end: run failed" '{"id":"r2","status":"failed","itemsFetched":0,"itemsIngested":1,"startedAt":"2026-11-27T11:30:00.000Z","completedAt":"2026-11-27T12:00:00.000Z","error":"stream ended early"}' \
+	"$(S status prod | jq -c .data.lastSync)"
+expect_eq "early end: record after the last checkpoint still stored" "r2a" "$(S get r2a | jq -r .externalId)"
+expect_eq "cursor never moves backwards" "2026-11-04T02:00:00.000Z" "$(S cursor prod)"
+expect_eq "status without integration: the latest run" "r2" "$(S status | jq -r .data.lastSync.id)"
+printf '{"$lg":"checkpoint","run":"r3","integration":"prod","cursor":"yesterday"}\n' | S put >/dev/null 2>"$T/err"
+expect_eq "checkpoint with a bad cursor is a bad line" 'lg-store: <stdin>:1: checkpoint without a valid "cursor"' "$(head -n1 "$T/err")"
+
+# ---- stale: cleared when the evaluation saw the merged content ----
+rec s1 2026-11-05T00:00:00.000Z '{"output":"v1"}' >"$T/s1"
+h=$(content_hash "$T/s1")
+jq -c --arg h "$h" '. + {evaluation:{contentHash:$h,policies:["pii"],evaluatedAt:"2026-11-27T00:00:00Z"},violations:[]}' "$T/s1" | S put 2>"$T/err"
+expect_eq "evaluated record is not stale" "lg-store: put: 1 ingested, 0 updated, 0 unchanged, 0 failed, 0 stale" "$(cat "$T/err")"
+expect_eq "not listed by export --stale" "" "$(S export --stale --from 2026-11-05T00:00:00Z)"
+rec s1 2026-11-05T00:00:00.000Z '{"output":"v2"}' | S put 2>/dev/null
+expect_eq "changed content: stale" "s1 true" "$(S export --stale --from 2026-11-05T00:00:00Z | jq -r '"\(.externalId) \(.stale)"')"
+S get s1 | jq -c 'del(.stale, .evaluation)' >"$T/s1b"
+h=$(content_hash "$T/s1b")
+jq -c --arg h "$h" '. + {evaluation:{contentHash:$h,policies:["pii"],evaluatedAt:"2026-11-27T01:00:00Z"}}' "$T/s1b" | S put 2>/dev/null
+expect_eq "re-evaluated: stale cleared" "0" "$(S count --stale --from 2026-11-05T00:00:00Z)"
+expect_status "check after stale round trip" 0 lg-store --db "$DB" check
+
+# ---- exact numbers and long lines ----
+# (jq would round the number, so the line is written by hand)
+echo '{"externalId":"big","timestamp":"2026-11-06T00:00:00.000Z","metadata":{"id19":1234567890123456789,"cost":0.1}}' | S put 2>/dev/null
+expect_eq "19-digit integer survives" '1234567890123456789' "$(S get big | grep -o '"id19":[0-9]*' | cut -d: -f2)"
+python3 -c 'import json; print(json.dumps({"externalId":"long","timestamp":"2026-11-06T00:00:01Z","output":"x"*200000,"source":{"integration":"prod"}}))' | S put 2>/dev/null
+expect_eq "line over 64 KiB stored whole" 200000 "$(S get long | jq -r '.output|length')"
+
+# ---- output errors ----
+expect_status "get to /dev/full exit 6" 6 sh -c "lg-store --db '$DB' get t1 >/dev/full"
+expect_contains "get to /dev/full says write error" "$T/err" "lg-store: write error"
+expect_status "export to /dev/full exit 6" 6 sh -c "lg-store --db '$DB' export >/dev/full"
+lg-store --db "$DB" export | head -n1 >"$T/out" 2>"$T/err"
+expect_eq "export | head -n1: one line" 1 "$(wc -l <"$T/out" | tr -d ' ')"
+bash -c "lg-store --db '$DB' export 2>'$T/err' | head -n1 >/dev/null; exit \${PIPESTATUS[0]}"; s=$?
+expect_eq "export | head -n1: exit 0, quiet" "0:" "$s:$(cat "$T/err")"
+
+# ---- storage errors: exit 6, nothing committed is lost ----
+: >"$T/afile"
+rec x 2026-11-01T00:00:00Z >"$T/x"
+expect_status "db under a regular file: exit 6" 6 lg-store --db "$T/afile/db" put <"$T/x"
+expect_contains "db error names the directory" "$T/err" "lg-store: db: $T/afile/db:"
+
+# ---- the map grows by itself on MDB_MAP_FULL ----
+python3 -c '
+import json
+for i in range(3000):
+    print(json.dumps({"externalId":"m%05d" % i,"timestamp":"2026-10-01T00:00:%02d.000Z" % (i % 60),
+                      "output":"y" * 900,"source":{"integration":"grow"}}))' >"$T/grow"
+lg-store --db "$T/small" --map-size 256K --batch 500 put <"$T/grow" 2>"$T/err"; s=$?
+expect_eq "map growth: exit 0" "0" "$s"
+expect_eq "map growth: all stored" 3000 "$(lg-store --db "$T/small" count)"
+expect_status "map growth: check" 0 lg-store --db "$T/small" check
+
+# ---- default directory: $LG_DB, then $XDG_DATA_HOME ----
+LG_DB="$T/envdb" lg-store put <"$T/x" 2>/dev/null
+expect_eq "LG_DB is the default" 1 "$(lg-store --db "$T/envdb" count)"
+env -u LG_DB XDG_DATA_HOME="$T/xdg" lg-store put <"$T/x" 2>/dev/null
+expect_eq "XDG_DATA_HOME/langguard/db" 1 "$(lg-store --db "$T/xdg/langguard/db" count)"
+
+# ---- two writers at once ----
+python3 -c '
+import json
+for i in range(2000):
+    print(json.dumps({"externalId":"w%05d" % (i % 1500),"timestamp":"2026-09-01T00:00:00.000Z",
+                      "tags":["p%d" % (i // 1500)],"source":{"integration":"two"}}))' >"$T/w"
+lg-store --db "$T/two" --batch 50 put <"$T/w" 2>"$T/e1" &
+p1=$!
+lg-store --db "$T/two" --batch 70 put <"$T/w" 2>"$T/e2" &
+p2=$!
+wait $p1; s1=$?; wait $p2; s2=$?
+expect_eq "two writers: both exit 0" "0 0" "$s1 $s2"
+expect_eq "two writers: every record once" 1500 "$(lg-store --db "$T/two" count)"
+expect_eq "two writers: merged tags" '["p0","p1"]' "$(lg-store --db "$T/two" get w00001 | jq -c .tags)"
+expect_status "two writers: check" 0 lg-store --db "$T/two" check

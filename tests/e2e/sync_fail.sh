@@ -1,0 +1,76 @@
+# lg-sync run failing: bad keys (status failed with the reason, cursor
+# unchanged), unreachable host, a later stage failing (pipefail), and a
+# concurrent second run refused by the lock.
+. "$ROOT/tests/lib.sh"
+export LG_CONFIG="$T/config.json" LG_DB="$T/db"
+unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST
+SECRET=sk-lf-good-secret-0000-4242
+last_sync() { lg-sync status "$1" | jq -rc "$2"; }
+config() { # host secret
+	jq -n --arg h "$1" --arg k "$2" '{integrations: [{id: "prod", name: "Production", publicKey: "pk-lf-prod",
+		secretKey: $k, host: $h, autoSync: true, interval: "5m", lookback: "7d"}]}' >"$LG_CONFIG.new"
+	chmod 600 "$LG_CONFIG.new" && mv "$LG_CONFIG.new" "$LG_CONFIG"
+}
+
+python3 "$ROOT/tests/server/gen_dataset.py" --traces 30 --seed 31 --out "$T/ds.json" --end 2026-11-27T09:30:00Z --span 3h
+start_server --dataset "$T/ds.json" --public-key pk-lf-prod --secret-key "$SECRET" || exit 1
+trap 'stop_server' EXIT
+config "$SERVER_URL" "$SECRET"
+LG_NOW=2026-11-27T10:00:00Z expect_status good-run 0 lg-sync run prod
+C1=$(lg-store --db "$LG_DB" cursor prod)
+expect_eq good-run-cursor-set 1 "$([ -n "$C1" ] && echo 1)"
+
+# 1. Bad keys: exit 3 (lg-fetch's), its message, status failed with the
+#    reason, cursor unchanged, the secret never shown.
+config "$SERVER_URL" sk-lf-wrong-secret-9999-abcd
+LG_NOW=2026-11-27T11:00:00Z expect_status bad-keys 3 lg-sync run prod
+expect_contains bad-keys-stage-message "$T/err" "lg-fetch: "
+expect_contains bad-keys-summary "$T/err" "lg-sync: prod: failed (exit 3): lg-fetch: "
+expect_not_contains bad-keys-no-secret "$T/err" "wrong-secret-9999"
+expect_eq bad-keys-status failed "$(last_sync prod '.data.lastSync.status')"
+ERR=$(last_sync prod '.data.lastSync.error')
+case $ERR in lg-fetch:* | *401* | *uth*) pass bad-keys-reason ;; *) fail bad-keys-reason "error [$ERR]" ;; esac
+lg-sync status prod >"$T/status.json"
+expect_not_contains bad-keys-status-no-secret "$T/status.json" "wrong-secret-9999"
+expect_eq bad-keys-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
+
+# 2. Nothing listening: exit 4 (network), recorded, cursor unchanged.
+config http://127.0.0.1:9 "$SECRET"
+LG_RETRY_BASE_MS=1 LG_NOW=2026-11-27T11:05:00Z expect_status no-server 4 lg-sync run prod
+expect_eq no-server-status failed "$(last_sync prod '.data.lastSync.status')"
+expect_eq no-server-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
+
+# 3. A later stage failing fails the run with its status and message: a copy
+#    of lg-sync next to a broken lg-detect (the tools beside lg-sync win).
+config "$SERVER_URL" "$SECRET"
+mkdir -p "$T/bin"
+cp "$BIN/lg-sync" "$T/bin/lg-sync"
+for t in lg-fetch lg-map lg-policy lg-store; do ln -s "$BIN/$t" "$T/bin/$t"; done
+printf '#!/bin/sh\nhead -c 100 >/dev/null\necho "lg-detect: rules: broken on purpose" >&2\nexit 2\n' >"$T/bin/lg-detect"
+chmod 755 "$T/bin/lg-detect"
+LG_NOW=2026-11-27T11:10:00Z expect_status stage-fails 2 "$T/bin/lg-sync" run prod
+expect_contains stage-fails-message "$T/err" "lg-sync: prod: failed (exit 2): lg-detect: rules: broken on purpose"
+expect_eq stage-fails-status '{"status":"failed","error":"lg-detect: rules: broken on purpose"}' \
+	"$(last_sync prod '.data.lastSync | {status, error}')"
+expect_eq stage-fails-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
+LG_NOW=2026-11-27T11:15:00Z expect_status recovers 0 lg-sync run prod
+expect_eq recovers-status completed "$(last_sync prod '.data.lastSync.status')"
+C2=$(lg-store --db "$LG_DB" cursor prod)
+if [[ $C2 > $C1 ]]; then pass recovers-cursor; else fail recovers-cursor "[$C2] not after [$C1]"; fi
+stop_server
+
+# 4. The lock: while a slow run holds it, status says isActive and a second
+#    run is refused (exit 1); afterwards the lock is free again.
+start_server --dataset "$T/ds.json" --public-key pk-lf-prod --secret-key "$SECRET" --fault-slow-ms 1500 --fault-slow-every 1 || exit 1
+config "$SERVER_URL" "$SECRET"
+LG_NOW=2026-11-27T12:00:00Z lg-sync run prod --quiet >"$T/slow.out" 2>"$T/slow.err" &
+SLOW=$!
+i=0
+until [ "$(last_sync prod .data.isActive)" = true ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+expect_eq lock-active true "$(last_sync prod .data.isActive)"
+LG_NOW=2026-11-27T12:00:00Z expect_status lock-refused 1 lg-sync run prod
+expect_eq lock-refused-text "lg-sync: prod: a sync run is already in progress (lock $LG_DB/sync-prod.lock)" "$(cat "$T/err")"
+wait "$SLOW"
+expect_eq lock-first-run-ok 0 "$?"
+expect_eq lock-released false "$(last_sync prod .data.isActive)"
+expect_eq lock-first-run-recorded completed "$(last_sync prod '.data.lastSync.status')"

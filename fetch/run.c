@@ -168,9 +168,11 @@ static int overflowed(run_state *s, window w, long held, int64_t rows_span)
 	assembly_clear(&s->a);
 	if (window_overflowed(&s->q, w, rows_span) != 0)
 		return -1;
-	if (!s->o->quiet)
-		lg_err("window %lld..%lld holds more than %ld rows; reading it in narrower windows",
-		       (long long)w.from, (long long)w.to, s->o->max_rows);
+	if (s->c->verbose) {
+		char a[32], b[32];
+		lg_err("window %s..%s holds more than %ld rows; reading it in narrower windows",
+		       iso(w.from, a), iso(w.to, b), s->o->max_rows);
+	}
 	return 1;
 }
 

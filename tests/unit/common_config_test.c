@@ -1,0 +1,158 @@
+/* common/config: file over environment, defaults, normalised hosts, secret
+ * sources, permission refusal, errors naming the file and the field. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "t.h"
+
+static char dir[] = "/tmp/lg-config-test.XXXXXX";
+
+static const char *write_file(const char *name, const char *text, int mode)
+{
+	static char path[256];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, (mode_t)mode);
+	return path;
+}
+
+/* Loads text as the config file; returns the status, err filled. */
+static int load(lg_config *c, const char *text, int mode, char *err)
+{
+	const char *p = write_file("config.json", text, mode);
+	return lg_config_load_file(c, p, err, 512);
+}
+
+static void test_host(void)
+{
+	char *h = NULL, err[512];
+	T_INT(lg_host_normalize("https://lf.example.com/langfuse/", &h, err, sizeof err), 0, "host: path prefix");
+	T_STR(h, "https://lf.example.com/langfuse", "host: trailing slash removed, prefix kept");
+	free(h);
+	T_INT(lg_host_normalize("cloud.langfuse.com", &h, err, sizeof err), 2, "host: scheme required");
+	T_STR(err, "cloud.langfuse.com: scheme required (http:// or https://)", "host: scheme message");
+	T_INT(lg_host_normalize("ftp://x", &h, err, sizeof err), 2, "host: ftp refused");
+	T_INT(lg_host_normalize("https://", &h, err, sizeof err), 2, "host: empty host refused");
+}
+
+static void test_file(void)
+{
+	lg_config c;
+	char err[512];
+	setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-env", 1);
+	setenv("LANGFUSE_SECRET_KEY", "sk-lf-env", 1);
+	int rc = load(&c, "{\"integrations\":[{\"id\":\"prod\",\"name\":\"Production\",\"publicKey\":\"pk-lf-1\","
+		      "\"secretKey\":\"sk-lf-1\",\"autoSync\":false,\"interval\":\"5m\",\"lookback\":\"7d\",\"batchSize\":100},"
+		      "{\"id\":\"dev\",\"publicKey\":\"pk-lf-2\",\"secretKeyEnv\":\"DEV_SK\",\"host\":\"http://localhost:3000/\"}]}",
+		      0600, err);
+	T_INT(rc, 2, "file: secretKeyEnv unset is an error");
+	T_OK(strstr(err, "config.json: integrations[1].secretKeyEnv: variable DEV_SK is not set") != NULL,
+	     "file: error names file and field");
+	setenv("DEV_SK", "sk-lf-dev", 1);
+	rc = load(&c, "{\"integrations\":[{\"id\":\"prod\",\"name\":\"Production\",\"publicKey\":\"pk-lf-1\","
+		  "\"secretKey\":\"sk-lf-1\",\"autoSync\":false,\"interval\":\"5m\",\"lookback\":\"7d\",\"batchSize\":100},"
+		  "{\"id\":\"dev\",\"publicKey\":\"pk-lf-2\",\"secretKeyEnv\":\"DEV_SK\",\"host\":\"http://localhost:3000/\"}]}",
+		  0600, err);
+	T_INT(rc, 0, "file: loads");
+	T_INT(c.n, 2, "file wins over the environment");
+	lg_integration *p = lg_config_find(&c, "prod"), *d = lg_config_find(&c, "dev");
+	T_OK(p && d, "file: find by id");
+	T_STR(p->host, "https://cloud.langfuse.com", "file: default host");
+	T_STR(p->name, "Production", "file: name");
+	T_INT(p->auto_sync, 0, "file: autoSync");
+	T_INT(p->interval_ms, 300000, "file: interval");
+	T_INT(p->lookback_ms, 7 * 86400000LL, "file: lookback");
+	T_INT(p->batch_size, 100, "file: batchSize");
+	T_STR(d->secret_key, "sk-lf-dev", "file: secretKeyEnv");
+	T_STR(d->host, "http://localhost:3000", "file: host normalised");
+	T_STR(d->name, "dev", "file: name defaults to id");
+	T_INT(d->auto_sync, 1, "file: autoSync defaults to true");
+	lg_config_free(&c);
+
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"sk\"}]}", 0644, err), 2,
+	      "file: inline secret readable by others refused");
+	T_OK(strstr(err, "holds secretKey but is readable by group or others") != NULL, "file: permission message");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKeyEnv\":\"DEV_SK\"}]}", 0644, err), 0,
+	      "file: no secret inside, readable is fine");
+	lg_config_free(&c);
+	char skf[256];
+	snprintf(skf, sizeof skf, "%s", write_file("sk", "  sk-lf-file \n", 0600));
+	char text[600];
+	snprintf(text, sizeof text, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKeyFile\":\"%s\"}]}", skf);
+	T_INT(load(&c, text, 0600, err), 0, "file: secretKeyFile");
+	T_STR(c.items[0].secret_key, "sk-lf-file", "file: secretKeyFile trimmed");
+	lg_config_free(&c);
+	chmod(skf, 0644);
+	T_INT(load(&c, text, 0600, err), 2, "file: readable secretKeyFile refused");
+	T_OK(strstr(err, "integrations[0].secretKeyFile:") != NULL, "file: secretKeyFile error names the field");
+
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"host\":\"x.com\"}]}", 0600, err), 2,
+	      "file: host without scheme");
+	T_OK(strstr(err, "integrations[0].host: x.com: scheme required") != NULL, "file: host error names the field");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"secretKeyEnv\":\"X\"}]}", 0600, err), 2,
+	      "file: two secret sources");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\"},{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\"}]}", 0600, err), 2,
+	      "file: duplicate id");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"secretKey\":\"s\"}]}", 0600, err), 2, "file: publicKey required");
+	T_OK(strstr(err, "integrations[0].publicKey: required") != NULL, "file: publicKey message");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"batchSize\":0}]}", 0600, err), 2,
+	      "file: batchSize range");
+	T_INT(load(&c, "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"interval\":\"soon\"}]}", 0600, err), 2,
+	      "file: bad interval");
+	T_INT(load(&c, "{\"integrations\":[", 0600, err), 2, "file: invalid JSON");
+	T_OK(strstr(err, "config.json: invalid JSON at byte") != NULL, "file: invalid JSON names the file");
+	T_INT(load(&c, "{}", 0600, err), 2, "file: integrations required");
+}
+
+static void test_env(void)
+{
+	lg_config c;
+	char err[512];
+	char xdg[300];
+	snprintf(xdg, sizeof xdg, "%s/none", dir);
+	unsetenv("LG_CONFIG");
+	setenv("XDG_CONFIG_HOME", xdg, 1);
+	setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-env", 1);
+	setenv("LANGFUSE_SECRET_KEY", "sk-lf-env", 1);
+	setenv("LANGFUSE_HOST", "https://us.cloud.langfuse.com/", 1);
+	T_INT(lg_config_load(&c, err, sizeof err), 0, "env: loads");
+	T_OK(c.n == 1 && !c.path, "env: one integration, no file");
+	T_STR(c.items[0].id, "default", "env: id default");
+	T_STR(c.items[0].host, "https://us.cloud.langfuse.com", "env: host normalised");
+	lg_config_free(&c);
+	unsetenv("LANGFUSE_HOST");
+	T_INT(lg_config_load(&c, err, sizeof err), 0, "env: default host");
+	T_STR(c.items[0].host, "https://cloud.langfuse.com", "env: cloud by default");
+	lg_config_free(&c);
+	unsetenv("LANGFUSE_SECRET_KEY");
+	T_INT(lg_config_load(&c, err, sizeof err), 2, "env: public key without secret");
+	T_STR(err, "environment: LANGFUSE_PUBLIC_KEY is set but LANGFUSE_SECRET_KEY is not", "env: message");
+	unsetenv("LANGFUSE_PUBLIC_KEY");
+	T_INT(lg_config_load(&c, err, sizeof err), 0, "env: nothing set");
+	T_INT(c.n, 0, "env: no integration");
+	lg_config_free(&c);
+	setenv("LG_CONFIG", "/nonexistent/lg.json", 1);
+	T_INT(lg_config_load(&c, err, sizeof err), 2, "LG_CONFIG missing file");
+	T_STR(err, "/nonexistent/lg.json: No such file or directory", "LG_CONFIG missing file message");
+	unsetenv("LG_CONFIG");
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_host();
+	test_file();
+	test_env();
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return t_done();
+}

@@ -494,14 +494,14 @@ static void free_groups(group *g, size_t n)
 
 static void eval_patterns(ectx *c, const cJSON *rec)
 {
-	group *g;
-	size_t ng;
+	group *g = NULL;
+	size_t ng = 0;
 	if (build_groups(c->run, c->nrun, &g, &ng)) {
 		c->oom = 1;
 		free_groups(g, ng);
 		return;
 	}
-	const cJSON *spans = lg_json_get(rec, "spans");
+	const cJSON *spans = array_or_null(lg_json_get(rec, "spans"));
 	for (size_t i = 0; i < ng; i++) {
 		c->path.len = 0;
 		if (!g[i].span) {
@@ -514,7 +514,7 @@ static void eval_patterns(ectx *c, const cJSON *rec)
 		}
 		const cJSON *sp;
 		size_t k = 0;
-		cJSON_ArrayForEach(sp, array_or_null(spans)) {
+		cJSON_ArrayForEach(sp, spans) {
 			c->span_type = lg_json_str(sp, "type");
 			const cJSON *v = resolve(sp, g[i].path);
 			c->path.len = 0;
@@ -597,7 +597,7 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 
 static void eval_threshold(ectx *c, pol_policy *p, const cJSON *rec)
 {
-	const cJSON *spans = lg_json_get(rec, "spans"), *sp;
+	const cJSON *spans = array_or_null(lg_json_get(rec, "spans")), *sp;
 	char loc[512];
 	for (size_t i = 0; i < p->nchecks; i++) {
 		const pol_check *k = &p->checks[i];
@@ -606,7 +606,7 @@ static void eval_threshold(ectx *c, pol_policy *p, const cJSON *rec)
 			continue;
 		}
 		size_t idx = 0;
-		cJSON_ArrayForEach(sp, array_or_null(spans)) {
+		cJSON_ArrayForEach(sp, spans) {
 			size_t at = idx++;
 			if (!has_type(k->types, k->ntypes, lg_json_str(sp, "type")))
 				continue;
@@ -673,7 +673,7 @@ static void list_item(ectx *c, pol_policy *p, const cJSON *v, const char *loc)
 
 static void eval_list(ectx *c, pol_policy *p, const cJSON *rec)
 {
-	const cJSON *spans = lg_json_get(rec, "spans"), *sp;
+	const cJSON *spans = array_or_null(lg_json_get(rec, "spans")), *sp;
 	char loc[512];
 	for (size_t i = 0; i < p->nvalues; i++) {
 		const pol_target *t = &p->values[i];
@@ -682,7 +682,7 @@ static void eval_list(ectx *c, pol_policy *p, const cJSON *rec)
 			continue;
 		}
 		size_t idx = 0;
-		cJSON_ArrayForEach(sp, array_or_null(spans)) {
+		cJSON_ArrayForEach(sp, spans) {
 			size_t at = idx++;
 			if (!has_type(t->types, t->ntypes, lg_json_str(sp, "type")))
 				continue;
@@ -931,13 +931,14 @@ static void carry_over(cJSON *nv, const cJSON *old)
 static cJSON *merge(ectx *c, cJSON *old)
 {
 	cJSON *out = cJSON_CreateArray(), *nv, *ov;
+	const cJSON *olds = array_or_null(old);
 	if (!out)
 		return NULL;
 	while ((nv = c->found->child)) {
 		cJSON_DetachItemViaPointer(c->found, nv);
 		const char *id = lg_json_str(nv, "id");
 		const cJSON *prev = NULL;
-		cJSON_ArrayForEach(ov, array_or_null(old))
+		cJSON_ArrayForEach(ov, olds)
 			if (ran(c, lg_json_str(ov, "policy")) && str_cmp(lg_json_str(ov, "id"), id) == 0)
 				prev = ov;
 		cJSON_AddItemToObject(nv, "status", cJSON_CreateString("new"));

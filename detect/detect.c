@@ -39,9 +39,25 @@ void detect_free(detector *d)
 	memset(d, 0, sizeof *d);
 }
 
+static int is_sep(char c)
+{
+	return c == '-' || c == '_' || c == '.' || c == ' ';
+}
+
+/* Same agent: equal without case and without separators, as name_map. */
 static int name_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	size_t i = 0, j = 0;
+	for (;;) {
+		while (i < alen && is_sep(a[i]))
+			i++;
+		while (j < blen && is_sep(b[j]))
+			j++;
+		if (i == alen || j == blen)
+			return i == alen && j == blen;
+		if (tolower((unsigned char)a[i++]) != tolower((unsigned char)b[j++]))
+			return 0;
+	}
 }
 
 /* Trims white space; rejects empty, over-long and placeholder values. */

@@ -186,6 +186,9 @@ static void test_precedence_and_conflicts(detect_rules *r, detect_rules *custom)
 	AGENT(r, "{\"name\":\"x\",\"tags\":[\"agent:Same\"],\"metadata\":{\"agent_name\":\"same\"}}",
 	      "{\"name\":\"Same\",\"source\":\"tag\",\"key\":\"agent:Same\",\"confidence\":0.95}",
 	      "agreement (case-insensitive) is no conflict");
+	AGENT(r, "{\"name\":\"x\",\"tags\":[\"agent:customer-service\"],\"metadata\":{\"agent_name\":\"CustomerService\"}}",
+	      "{\"name\":\"customer-service\",\"source\":\"tag\",\"key\":\"agent:customer-service\",\"confidence\":0.95}",
+	      "agreement ignores separators");
 	AGENT(r, "{\"name\":\"x\",\"metadata\":{\"agent_name\":\"A1x\",\"gen_ai.agent.name\":\"B2y\"}}",
 	      "{\"name\":\"A1x\",\"source\":\"metadata\",\"key\":\"metadata.agent_name\",\"confidence\":0.7,\"conflicts\":["
 	      "{\"name\":\"B2y\",\"source\":\"metadata\",\"key\":\"metadata.gen_ai.agent.name\"}]}",

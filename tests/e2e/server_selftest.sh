@@ -41,7 +41,7 @@ trap 'exit 130' INT TERM
 start_server() {
     _name=$1; shift
     rm -f "$T/$_name.port" "$T/$_name.log"
-    python3 "$SRV" --port 0 --port-file "$T/$_name.port" --log "$T/$_name.log" "$@" \
+    python3 -S "$SRV" --port 0 --port-file "$T/$_name.port" --log "$T/$_name.log" "$@" \
         >"$T/$_name.out" 2>"$T/$_name.err" &
     PID=$!
     ST_PIDS="$ST_PIDS $PID"
@@ -67,7 +67,7 @@ c() {
     _o=$1; shift
     curl -sS --max-time 10 -o "$_o" -D "$_o.h" -w '%{http_code}' "$@" 2>"$_o.err"
 }
-py() { python3 -c "$@"; }
+py() { python3 -S -c "$@"; }
 
 # ---------------------------------------------------------------- datasets
 python3 "$GEN" --traces 40 --seed 3 --end "$END" --span 1h --out "$T/ds.json" --labels "$T/labels.ndjson" \
@@ -107,32 +107,35 @@ s=$(c "$T/p" -u "$AUTH" "$BASE/api/public/projects")
 st_check projects py 'import json,sys; d=json.load(open(sys.argv[2])); assert sys.argv[1]=="200" and d["data"][0]["id"]=="cm0lgtestproject000000001" and "organization" in d["data"][0], d' "$s" "$T/p"
 
 # v2 walk, limit 7, every row exactly once, in order
-v2_walk() { # OUTPREFIX extra-curl-args... ; writes OUTPREFIX.ids (one id per row) and .pages
+v2_walk() { # OUTPREFIX extra-curl-args... ; writes OUTPREFIX.rows (JSON [startTime,traceId,id] per row), .pages
     _pfx=$1; shift
-    : >"$_pfx.rows"; _cur=""; _pages=0
+    rm -f "$_pfx".page.*; _cur=""; _pages=0
     while :; do
+        _pages=$((_pages + 1))
         if [ -n "$_cur" ]; then
-            _s=$(c "$_pfx.page" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "limit=7" \
+            _s=$(c "$_pfx.page.$_pages" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "limit=7" \
                 --data-urlencode "fromStartTime=$FROM" --data-urlencode "toStartTime=$END" \
                 --data-urlencode "cursor=$_cur" "$@")
         else
-            _s=$(c "$_pfx.page" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "limit=7" \
+            _s=$(c "$_pfx.page.$_pages" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "limit=7" \
                 --data-urlencode "fromStartTime=$FROM" --data-urlencode "toStartTime=$END" "$@")
         fi
         [ "$_s" = 200 ] || { echo "status $_s"; return 1; }
-        _pages=$((_pages + 1))
-        _cur=$(py '
-import json,sys
-d=json.load(open(sys.argv[1]))
-assert len(d["data"])<=7
-with open(sys.argv[2],"a") as f:
-    for r in d["data"]:
-        f.write(json.dumps([r["startTime"],r["traceId"],r["id"]])+"\n")
-print(d["meta"].get("cursor") or "")' "$_pfx.page" "$_pfx.rows") || return 1
+        _cur=$(sed -n 's/.*"meta":{"cursor":"\([^"]*\)"}}$/\1/p' "$_pfx.page.$_pages")
         [ -n "$_cur" ] || break
         [ $_pages -lt 500 ] || { echo "too many pages"; return 1; }
     done
     echo "$_pages" >"$_pfx.pages"
+    py '
+import json,sys
+pfx,n=sys.argv[1],int(sys.argv[2])
+with open(pfx+".rows","w") as f:
+    for i in range(1,n+1):
+        d=json.load(open("%s.page.%d"%(pfx,i)))
+        assert len(d["data"])<=7, "page over limit"
+        assert bool(d["meta"].get("cursor"))==(i<n), "cursor on page %d of %d" % (i, n)
+        for r in d["data"]:
+            f.write(json.dumps([r["startTime"],r["traceId"],r["id"]])+"\n")' "$_pfx" "$_pages"
 }
 v2_walk "$T/walk"
 st_check v2_paging_exactly_once py '
@@ -388,41 +391,35 @@ try:
 except ValueError: pass' "$s" "$T/f524"
 stop_server
 
-start_server f422 --dataset "$T/ds.json" --fault-422-window 3600 || exit 1
+# one server for: 422 wide window, payload too large, cut body, invalid JSON, slow (k = data request number)
+start_server misc --dataset "$T/ds.json" --fault-422-window 3600 --max-body-bytes 2000 --fault-cut-every 5 \
+    --fault-invalid-json-every 6 --fault-slow-ms 400 --fault-slow-every 7 || exit 1
 s1=$(c "$T/w1" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "fromStartTime=2026-08-20T09:00:00Z" --data-urlencode "toStartTime=$END")
-s2=$(c "$T/w2" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END")
+s2=$(c "$T/w2" -G -u "$AUTH" "$BASE/api/public/v2/observations" --data-urlencode "limit=1" --data-urlencode "fields=core" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END")
 s3=$(c "$T/w3" -G -u "$AUTH" "$BASE/api/public/traces" --data-urlencode "fromTimestamp=2026-08-19T00:00:00Z" --data-urlencode "toTimestamp=$END")
 st_check fault_422_wide_window py '
 import json,sys
 d=json.load(open(sys.argv[4]))
 assert sys.argv[1:4]==["422","200","422"], sys.argv[1:4]
 assert d["error"]=="Request timed out" and d["message"].startswith("Your query could not be completed"), d' "$s1" "$s2" "$s3" "$T/w1"
-stop_server
-
-start_server fcut --dataset "$T/ds.json" --fault-cut-every 1 || exit 1
-curl -sS --max-time 10 -o "$T/cut" -u "$AUTH" "$BASE/api/public/v2/observations?limit=20" 2>"$T/cut.err"; rc=$?
+s=$(c "$T/big1" -G -u "$AUTH" "$BASE/api/public/v2/observations?limit=50&fields=core,io" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END")           # k=4
+st_check fault_payload_too_large py 'import json,sys; d=json.load(open(sys.argv[2])); assert sys.argv[1]=="422" and d["error"]=="PayloadTooLargeError", (sys.argv[1], d)' "$s" "$T/big1"
+curl -sS --max-time 10 -o "$T/cut" -G -u "$AUTH" "$BASE/api/public/v2/observations?limit=3" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END" 2>"$T/cut.err"; rc=$?  # k=5
 st_check fault_cut_body py 'import sys; assert sys.argv[1]!="0", "curl succeeded on a cut body"' "$rc"
-stop_server
-
-start_server fbad --dataset "$T/ds.json" --fault-invalid-json-every 1 || exit 1
-s=$(c "$T/bad" -u "$AUTH" "$BASE/api/public/v2/observations?limit=20")
+s=$(c "$T/bad" -G -u "$AUTH" "$BASE/api/public/v2/observations?limit=3" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END")                            # k=6
 st_check fault_invalid_json py '
 import json,sys
 assert sys.argv[1]=="200", sys.argv[1]
 try:
     json.load(open(sys.argv[2])); raise SystemExit("body parsed")
 except ValueError: pass' "$s" "$T/bad"
-stop_server
-
-start_server fbig --dataset "$T/ds.json" --max-body-bytes 2000 || exit 1
-s1=$(c "$T/big1" -u "$AUTH" "$BASE/api/public/v2/observations?limit=50&fields=core,io")
-s2=$(c "$T/big2" -u "$AUTH" "$BASE/api/public/v2/observations?limit=1&fields=core")
-st_check fault_payload_too_large py 'import json,sys; d=json.load(open(sys.argv[3])); assert sys.argv[1:3]==["422","200"] and d["error"]=="PayloadTooLargeError", (sys.argv[1:3], d)' "$s1" "$s2" "$T/big1"
-stop_server
-
-start_server fslow --dataset "$T/ds.json" --fault-slow-ms 400 || exit 1
-t=$(curl -sS --max-time 10 -o /dev/null -w '%{time_total}' -u "$AUTH" "$BASE/api/public/v2/observations?limit=1")
+t=$(curl -sS --max-time 10 -o /dev/null -w '%{time_total}' -G -u "$AUTH" "$BASE/api/public/v2/observations?limit=1&fields=core" --data-urlencode "fromStartTime=2026-08-20T11:30:00Z" --data-urlencode "toStartTime=$END")  # k=7
 st_check fault_slow py 'import sys; assert float(sys.argv[1])>=0.35, sys.argv[1]' "$t"
+st_check fault_log py '
+import json,sys
+L=[json.loads(l) for l in open(sys.argv[1])]
+assert [(r["status"], r.get("fault")) for r in L]==[(422,"422-window"),(200,None),(422,"422-window"),
+    (422,"too-large"),(200,"cut"),(200,"invalid-json"),(200,"slow")], [(r["status"], r.get("fault")) for r in L]' "$T/misc.log"
 stop_server
 
 start_server dup --dataset "$T/ds.json" --duplicate-rows 0.3 --seed 1 || exit 1

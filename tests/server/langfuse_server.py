@@ -1130,10 +1130,10 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    th = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     th.start()
     while not stop.is_set():
-        stop.wait(0.5)
+        stop.wait(0.05)
     srv.shutdown()
     srv.server_close()
     if state.log_f:

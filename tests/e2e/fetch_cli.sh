@@ -1,7 +1,7 @@
 # lg-fetch's command line: help, usage errors, --test, secrets, output errors,
 # and an incremental run that picks up new and late rows.
 . "$ROOT/tests/lib.sh"
-. "$ROOT/tests/e2e/fetch_lib.sh"
+. "$ROOT/tests/e2e/fetch_lib.bash"
 gen 60 3 "$T/ds.json"
 
 expect_status "--help" 0 lg-fetch --help

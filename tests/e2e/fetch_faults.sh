@@ -1,7 +1,7 @@
 # lg-fetch through every fault of the test server: no loss, no duplicate
 # within a run, one stderr line per retry.
 . "$ROOT/tests/lib.sh"
-. "$ROOT/tests/e2e/fetch_lib.sh"
+. "$ROOT/tests/e2e/fetch_lib.bash"
 gen 120 11 "$T/ds.json"
 
 # fault_case NAME "SERVER ARGS" "FETCH ARGS"

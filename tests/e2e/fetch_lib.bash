@@ -1,6 +1,5 @@
-# Helpers shared by tests/e2e/fetch_*.sh (sourced after tests/lib.sh; not a
-# test itself: run.sh only runs *.sh files, so this one checks nothing when
-# run alone -- see fetch_lib_selftest below).
+# Helpers shared by tests/e2e/fetch_*.sh (sourced after tests/lib.sh). Named
+# .bash so that tests/run.sh, which runs every *.sh, does not run it alone.
 unset LG_CONFIG
 export XDG_CONFIG_HOME="$T/xdg" HOME="$T/home"
 export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=sk-lf-test

@@ -1,7 +1,7 @@
 # lg-fetch against each server generation: the emitted trace and observation
 # ids equal the dataset's exactly, and both APIs give lg-map the same records.
 . "$ROOT/tests/lib.sh"
-. "$ROOT/tests/e2e/fetch_lib.sh"
+. "$ROOT/tests/e2e/fetch_lib.bash"
 gen 150 7 "$T/ds.json"
 
 for mode in cloud v4 v3 v3-html sunset; do

@@ -454,8 +454,9 @@ static int from_observations(detector *d, const cJSON *rec, lg_buf *ex)
 /* ---- naming patterns ------------------------------------------------- */
 
 /* The first pattern whose (?<agent>…) capture names an agent: an alias, a
- * known or learned name (in its known spelling), or, for an unknown one, a
- * name-shaped word that is not a framework's. */
+ * known or learned name, or one a stronger signal of the same record names
+ * (in that spelling), or, for an unknown one, a name-shaped word that is not
+ * a framework's. */
 static int from_patterns(detector *d, const cJSON *rec, lg_buf *ex)
 {
 	const detect_rules *r = d->rules;
@@ -485,6 +486,12 @@ static int from_patterns(detector *d, const cJSON *rec, lg_buf *ex)
 			v = name_map_get(&r->known, name, n);
 		if (!v)
 			v = name_map_get(&r->learned, name, n);
+		for (size_t k = 0; !v && k < d->n; k++)
+			if (d->c[k].src != SRC_PATTERN && name_eq(d->c[k].name, d->c[k].len, name, n)) {
+				/* named by a stronger signal of this very record */
+				detect_cand *c = cand_add(d, SRC_PATTERN, d->c[k].name, d->c[k].len);
+				return !c || key_add(d, "", p->name) ? -1 : 0;
+			}
 		if (v) {
 			name = v;
 			n = strlen(v);

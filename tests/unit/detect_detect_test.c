@@ -189,6 +189,12 @@ static void test_precedence_and_conflicts(detect_rules *r, detect_rules *custom)
 	AGENT(r, "{\"name\":\"x\",\"tags\":[\"agent:customer-service\"],\"metadata\":{\"agent_name\":\"CustomerService\"}}",
 	      "{\"name\":\"customer-service\",\"source\":\"tag\",\"key\":\"agent:customer-service\",\"confidence\":0.95}",
 	      "agreement ignores separators");
+	AGENT(r, "{\"name\":\"salesdesk.quote\",\"metadata\":{\"agent_name\":\"SalesDesk\"}}",
+	      "{\"name\":\"SalesDesk\",\"source\":\"metadata\",\"key\":\"metadata.agent_name\",\"confidence\":0.9}",
+	      "lower-case pattern name agrees with a stronger signal of the same record");
+	AGENT(custom, "{\"name\":\"salesdesk2.quote\",\"metadata\":{\"agent_name\":\"SalesDesk2\"}}",
+	      "{\"name\":\"SalesDesk2\",\"source\":\"metadata\",\"key\":\"metadata.agent_name\",\"confidence\":0.9}",
+	      "pattern source off: no pattern candidate at all");
 	AGENT(r, "{\"name\":\"x\",\"metadata\":{\"agent_name\":\"A1x\",\"gen_ai.agent.name\":\"B2y\"}}",
 	      "{\"name\":\"A1x\",\"source\":\"metadata\",\"key\":\"metadata.agent_name\",\"confidence\":0.7,\"conflicts\":["
 	      "{\"name\":\"B2y\",\"source\":\"metadata\",\"key\":\"metadata.gen_ai.agent.name\"}]}",

@@ -147,11 +147,14 @@ static const char *const default_md_keys[] = {
 static const char *const default_version_keys[] = {
 	"agent_version", "agentVersion", "agent.version", "gen_ai.agent.version",
 };
-static const struct { const char *name, *regex; } default_patterns[] = {
-	{ "Agent.operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*)\\.[A-Za-z_][A-Za-z0-9_-]*$" },
-	{ "agent/operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*)/[A-Za-z_][A-Za-z0-9_-]*$" },
-	{ "agent:operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*):\\s*[A-Za-z_][A-Za-z0-9_-]*$" },
-	{ "[Agent] operation", "^\\[(?<agent>[A-Za-z][A-Za-z0-9 _-]*)\\]\\s*\\S.*$" },
+static const struct { const char *name, *regex; int any_name; } default_patterns[] = {
+	/* OTel GenAI span names: "invoke_agent {gen_ai.agent.name}"; the
+	 * convention itself vouches for the name. */
+	{ "invoke_agent Agent", "^(?:invoke_agent|create_agent) (?<agent>[^\\s]+)$", 1 },
+	{ "Agent.operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*)\\.[A-Za-z_][A-Za-z0-9_-]*$", 0 },
+	{ "agent/operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*)/[A-Za-z_][A-Za-z0-9_-]*$", 0 },
+	{ "agent:operation", "^(?<agent>[A-Za-z][A-Za-z0-9_-]*):\\s*[A-Za-z_][A-Za-z0-9_-]*$", 0 },
+	{ "[Agent] operation", "^\\[(?<agent>[A-Za-z][A-Za-z0-9 _-]*)\\]\\s*\\S.*$", 0 },
 };
 /* Framework, vendor and placeholder names that show up where an agent name
  * would, but never name one (observation names and naming patterns). */
@@ -267,7 +270,8 @@ int rules_init(detect_rules *r, char *err, size_t errlen)
 		if (name_map_put(&r->ignore, default_ignore[i], strlen(default_ignore[i]), default_ignore[i]))
 			goto oom;
 	for (size_t i = 0; i < N(default_patterns); i++)
-		if (pattern_add(r, "(built-in)", default_patterns[i].name, default_patterns[i].regex, 0, err, errlen))
+		if (pattern_add(r, "(built-in)", default_patterns[i].name, default_patterns[i].regex,
+				default_patterns[i].any_name, err, errlen))
 			return -1;
 	return 0;
 oom:

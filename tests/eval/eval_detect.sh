@@ -5,8 +5,9 @@
 #     AGENT observations, multi-agent traces, naming patterns, aliases,
 #     conflicts), traces with no agent, and decoys that look like one.
 #  2. tests/server/gen_dataset.py --labels: the project's shared dataset.
-# Targets: correct agent >= 99% where a signal exists; no agent reported
-# where none exists. Also checks that a second run changes nothing.
+# Targets: correct agent >= 99% where a signal exists (conflicting traces
+# must list the conflict, multi-agent ones agents[]); no agent reported where
+# none exists. Also checks that a second run changes nothing.
 set -u
 : "${ROOT:?}" "${BIN:?}" "${EVAL_DIR:?}"
 N=${DETECT_EVAL_TRACES:-20000}
@@ -36,6 +37,11 @@ for line in open(detected):
     name_want, way = want[r["externalId"]]
     got = r["agent"]["name"] if isinstance(r.get("agent"), dict) else None
     ok = got == name_want
+    # the trace's shape must show too: disagreement and several agents
+    if ok and "conflict" in way:
+        ok = bool(r["agent"].get("conflicts"))
+    if ok and way == "multi_agent":
+        ok = len(r.get("agents") or []) >= 2
     per[way][0] += ok
     per[way][1] += 1
     if name_want is None:

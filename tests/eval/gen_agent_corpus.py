@@ -25,7 +25,8 @@ PLAIN_NAMES = ["chat", "rag-query", "qa-pipeline", "support-reply", "chat-comple
 DECOY_NAMES = ["openai.chat.completions", "v1.2.3", "langchain.invoke", "OpenAI.complete",
                "llama_index.query", "gpt-4o/completion", "HTTP/request", "RunnableSequence",
                "anthropic.messages.create", "api/v2", "litellm.completion", "chain:run", "step.1",
-               "2025.06.1", "LangGraph.invoke", "[DEBUG] run", "json.loads", "agent:", "agent:plan"]
+               "2025.06.1", "LangGraph.invoke", "[DEBUG] run", "json.loads", "agent:", "agent:plan",
+               "invoke_agent", "invoke_agent ", "invoke_agent openai"]
 
 # (way, weight): how the agent is expressed; "none*" are traces without one.
 WAYS = [("tag", 10), ("tag_eq", 3), ("tag_case", 2), ("md_agent_name", 6), ("md_agentName", 4),
@@ -33,6 +34,7 @@ WAYS = [("tag", 10), ("tag_eq", 3), ("tag_case", 2), ("md_agent_name", 6), ("md_
         ("otel_attr", 6), ("otel_attr_obj", 1), ("root_span_md", 3), ("observation", 6),
         ("observation_root", 3), ("invoke_agent", 3), ("multi_agent", 4), ("pattern_dot", 4),
         ("pattern_slash", 3), ("pattern_colon", 2), ("pattern_bracket", 2), ("pattern_lower", 3),
+        ("otel_span_name", 3),
         ("alias_tag", 2), ("alias_pattern", 2), ("tag_and_md_agree", 3), ("tag_vs_md_conflict", 2),
         ("odd_name_tag", 2), ("odd_name_md", 2),
         ("none", 12), ("none_decoy_name", 8), ("none_decoy_tag", 4), ("none_decoy_md", 4),
@@ -139,6 +141,10 @@ class Gen:
             name = "%s: %s" % (agent, r.choice(OPS))
         elif way == "pattern_bracket":
             name = "[%s] %s" % (agent, r.choice(OPS).replace("_", " "))
+        elif way == "otel_span_name":
+            if r.random() < 0.3:
+                agent = label = r.choice(ODD_NAMES)
+            name = "invoke_agent " + agent
         elif way == "pattern_lower":
             agent = label = r.choice(self.seen)
             low = agent.lower() if r.random() < 0.5 else \
@@ -186,7 +192,8 @@ class Gen:
             gen_parent = a["id"]
             label = None
 
-        if label and way not in ("alias_tag", "alias_pattern", "pattern_lower", "odd_name_tag", "odd_name_md") \
+        if label and way not in ("alias_tag", "alias_pattern", "pattern_lower", "odd_name_tag", "odd_name_md",
+                                 "otel_span_name") \
                 and not way.startswith("pattern") and label not in self.seen:
             self.seen.append(label)
         root["metadata"] = root_md

@@ -142,6 +142,10 @@ static void test_signals(detect_rules *r)
 	AGENT(r, "{\"name\":\"[Research Bot] summarise paper\"}",
 	      "{\"name\":\"Research Bot\",\"source\":\"pattern\",\"key\":\"[Agent] operation\",\"confidence\":0.5}",
 	      "pattern [Agent] operation");
+	AGENT(r, "{\"name\":\"invoke_agent travel_desk\"}",
+	      "{\"name\":\"travel_desk\",\"source\":\"pattern\",\"key\":\"invoke_agent Agent\",\"confidence\":0.6}",
+	      "pattern OTel span name invoke_agent NAME, any name");
+	AGENT(r, "{\"name\":\"invoke_agent openai\"}", "null", "invoke_agent with a vendor name");
 }
 
 static void test_null_and_decoys(detect_rules *r)

@@ -9,6 +9,8 @@
 
 /* Longest name we take for an agent; longer values are prose, not names. */
 #define NAME_MAX_LEN 200
+/* Longest trace name the naming patterns look at. */
+#define NAME_PATTERN_MAX 1024
 
 struct detect_cand {
 	enum detect_source src;
@@ -461,9 +463,11 @@ static int from_patterns(detector *d, const cJSON *rec, lg_buf *ex)
 {
 	const detect_rules *r = d->rules;
 	const char *tname = lg_json_str(rec, "name");
-	if (!tname)
+	size_t tlen = tname ? strlen(tname) : 0;
+	/* A trace name is a short label; a long one is text, not a naming scheme
+	 * (and keeps the per-record cost bounded). */
+	if (!tname || tlen > NAME_PATTERN_MAX)
 		return 0;
-	size_t tlen = strlen(tname);
 	for (size_t i = 0; i < r->npatterns; i++) {
 		const detect_pattern *p = &r->patterns[i];
 		int rc = pcre2_match(p->code, (PCRE2_SPTR)tname, tlen, 0, 0, p->md, NULL);

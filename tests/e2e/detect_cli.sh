@@ -110,3 +110,7 @@ for i in $(seq 3000); do cat "$T/tagged.json"; done >"$T/many.ndjson"
 expect_eq "| head -n1 gives one record" 1 "$(wc -l <"$T/first" | tr -d ' ')"
 expect_eq "| head -n1 is quiet" "" "$(cat "$T/err")"
 expect_eq "| head -n1 exit 0" 0 "$(cat "$T/rc")"
+
+# A trace name that is text, not a label, is not pattern-matched.
+python3 -c 'print("{\"externalId\":\"long\",\"name\":\"Planner.%s\"}" % ("x" * 2000))' | lg-detect >"$T/out"
+expect_eq "long trace name: no pattern" "null" "$(jq -c .agent "$T/out")"

@@ -61,7 +61,7 @@ stop_server
 
 # 4. The lock: while a slow run holds it, status says isActive and a second
 #    run is refused (exit 1); afterwards the lock is free again.
-start_server --dataset "$T/ds.json" --public-key pk-lf-prod --secret-key "$SECRET" --fault-slow-ms 1500 --fault-slow-every 1 || exit 1
+start_server --dataset "$T/ds.json" --public-key pk-lf-prod --secret-key "$SECRET" --fault-slow-ms 2500 --fault-slow-every 1 || exit 1
 config "$SERVER_URL" "$SECRET"
 LG_NOW=2026-11-27T12:00:00Z lg-sync run prod --quiet >"$T/slow.out" 2>"$T/slow.err" &
 SLOW=$!
@@ -71,6 +71,6 @@ expect_eq lock-active true "$(last_sync prod .data.isActive)"
 LG_NOW=2026-11-27T12:00:00Z expect_status lock-refused 1 lg-sync run prod
 expect_eq lock-refused-text "lg-sync: prod: a sync run is already in progress (lock $LG_DB/sync-prod.lock)" "$(cat "$T/err")"
 wait "$SLOW"
-expect_eq lock-first-run-ok 0 "$?"
+expect_eq lock-first-run-ok "0 []" "$? [$(cat "$T/slow.err")]"
 expect_eq lock-released false "$(last_sync prod .data.isActive)"
 expect_eq lock-first-run-recorded completed "$(last_sync prod '.data.lastSync.status')"

@@ -451,6 +451,7 @@ static void free_policy(pol_policy *p)
 		pcre2_code_free(pt->allow);
 		pcre2_code_free(pt->key_re);
 		free_list(pt->keywords, pt->nkeywords);
+		free(pt->kwid);
 		free_list(pt->context, pt->ncontext);
 		free(pt->message);
 	}
@@ -582,7 +583,7 @@ void pol_engine_free(pol_engine *e)
 	free(e->v);
 	pcre2_match_data_free(e->md);
 	lg_buf_free(&e->lower);
-	pol_rate_reset(e);
+	pol_eval_free(e);
 	memset(e, 0, sizeof *e);
 }
 

@@ -22,6 +22,7 @@ typedef struct {
 	pcre2_code *re;
 	char **keywords;        /* lowercase; any one must occur */
 	size_t nkeywords;
+	int *kwid;              /* their ids in the engine's keyword index */
 	int min_digits;         /* cheap prefilter: digits in the string */
 	int validator;
 	double min_entropy;     /* of the reported group, bits per byte */
@@ -92,6 +93,7 @@ typedef struct {
 } pol_policy;
 
 typedef struct pol_rate_state pol_rate_state;
+typedef struct pol_kw_index pol_kw_index;
 
 typedef struct {
 	pol_policy *v;
@@ -99,6 +101,8 @@ typedef struct {
 	pcre2_match_data *md;
 	lg_buf lower;           /* reusable lowercase copy of a string */
 	pol_rate_state *rate;
+	pol_kw_index *kw;       /* every pattern keyword, for one-pass prefilter */
+	unsigned char *present; /* per string: keyword id -> seen */
 	int explain;
 } pol_engine;
 
@@ -124,6 +128,8 @@ int pol_eval_record(pol_engine *e, cJSON *rec, int *worst, lg_buf *explain);
  * the number of failed examples. */
 int pol_self_test(pol_engine *e, pol_policy *p, lg_buf *out, int *ran);
 void pol_rate_reset(pol_engine *e);
+/* Frees what evaluation built (keyword index, rate windows). */
+void pol_eval_free(pol_engine *e);
 
 /* Detectors and helpers (policy/detect.c). */
 int pol_validate(int validator, const char *s, size_t n);

@@ -13,6 +13,7 @@ void lg_set_progname(const char *argv0)
 		lg_progname = slash ? slash + 1 : argv0;
 }
 
+__attribute__((format(printf, 1, 0)))
 static void vreport(const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", lg_progname);

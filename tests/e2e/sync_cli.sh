@@ -37,6 +37,10 @@ expect_eq add-prod-json '{"id":"prod","name":"Production Langfuse","publicKey":"
 	"$(jq -c '.integrations[0]' "$LG_CONFIG")"
 expect_not_contains add-prod-no-echo "$T/err" "5555aaaa"
 printf 'sk-lf-from-a-file-9876\n' >"$T/key"
+chmod 644 "$T/key"
+expect_status add-keyfile-open 2 lg-sync add staging --public-key pk-lf-stg --secret-key-file "$T/key"
+expect_eq add-keyfile-open-text "lg-sync: add: $T/key is readable by others (chmod 600 $T/key)" "$(cat "$T/err")"
+chmod 600 "$T/key"
 expect_status add-staging 0 lg-sync add staging --public-key pk-lf-stg --host http://127.0.0.1:1 --interval 1m --lookback 2d --batch-size 50 --no-auto-sync --secret-key-file "$T/key" </dev/null
 expect_eq add-staging-json "{\"id\":\"staging\",\"name\":\"staging\",\"publicKey\":\"pk-lf-stg\",\"secretKeyFile\":\"$T/key\",\"host\":\"http://127.0.0.1:1\",\"autoSync\":false,\"interval\":\"1m\",\"lookback\":\"2d\",\"batchSize\":50}" \
 	"$(jq -c '.integrations[1]' "$LG_CONFIG")"

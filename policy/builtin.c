@@ -155,7 +155,7 @@ static const char *const pieces[] = {
 	"\t\t\t{\"name\": \"truncate\", \"regex\": \"(\077i)\\\\bTRUNCATE\\\\s+TABLE\\\\s+[\\\\w.\\\\\\\"`\\\\[\\\\]]+|\\\\bTRUNCATE\\\\s+[\\\\w.\\\\\\\"`\\\\[\\\\]]+\\\\s*(\077:;|$)\", \"keywords\": [\"truncate\"]},\n",
 	"\t\t\t{\"name\": \"delete-without-where\", \"regex\": \"\\\\bDELETE\\\\s+FROM\\\\s+[\\\\w.\\\\\\\"`\\\\[\\\\]]+(\077![^;]*\\\\b(\077i:where)\\\\b)|(\077i)\\\\bdelete\\\\s+from\\\\s+[\\\\w.\\\\\\\"`\\\\[\\\\]]+\\\\s*;\", \"keywords\": [\"delete\"]},\n",
 	"\t\t\t{\"name\": \"schema-change\", \"regex\": \"\\\\b(\077:CREATE|RENAME)\\\\s+(\077:TABLE|SCHEMA|DATABASE)\\\\b|(\077i)\\\\b(\077:GRANT|REVOKE)\\\\s+ALL\\\\b\", \"keywords\": [\"create\", \"rename\", \"grant\", \"revoke\"]},\n",
-	"\t\t\t{\"name\": \"tautology\", \"regex\": \"(\077i)'\\\\s*(\077:OR|AND)\\\\s+'\077(\\\\w+)'\077\\\\s*=\\\\s*'\077\\\\1\\\\b\", \"keywords\": [\"or\", \"and\"]},\n",
+	"\t\t\t{\"name\": \"tautology\", \"regex\": \"(\077i)'\\\\s*(\077:OR|AND)\\\\s+'\077(\\\\w+)'\077\\\\s*=\\\\s*'\077\\\\1\\\\b\", \"keywords\": [\"'\"]},\n",
 	"\t\t\t{\"name\": \"union-select\", \"regex\": \"(\077i)\\\\bUNION\\\\s+(\077:ALL\\\\s+)\077SELECT\\\\b\", \"keywords\": [\"union\"]}\n",
 	"\t\t],\n",
 	"\t\t\"examples\": {\n",

@@ -33,7 +33,7 @@ printf 'sk-lf-11111111-2222-3333-4444-5555aaaa\n' >"$T/secret.in"
 expect_status add-prod 0 lg-sync add prod --name "Production Langfuse" --public-key pk-lf-prod --host https://cloud.langfuse.com/ <"$T/secret.in"
 expect_eq add-prod-mode 600 "$(stat -c %a "$LG_CONFIG")"
 expect_eq add-dir-mode 700 "$(stat -c %a "$T/cfg")"
-expect_eq add-prod-json '{"id":"prod","name":"Production Langfuse","publicKey":"pk-lf-prod","secretKey":"sk-lf-11111111-2222-3333-4444-5555aaaa","host":"https://cloud.langfuse.com","autoSync":true,"interval":"5m","lookback":"7d","batchSize":100}' \
+expect_eq add-prod-json '{"id":"prod","name":"Production Langfuse","publicKey":"pk-lf-prod","secretKey":"sk-lf-11111111-2222-3333-4444-5555aaaa","host":"https://cloud.langfuse.com","autoSync":true,"interval":"5m","lookback":"7d"}' \
 	"$(jq -c '.integrations[0]' "$LG_CONFIG")"
 expect_not_contains add-prod-no-echo "$T/err" "5555aaaa"
 printf 'sk-lf-from-a-file-9876\n' >"$T/key"

@@ -809,7 +809,44 @@ typedef struct rate_key {
 
 struct pol_rate_state {
 	rate_key *b[RATE_BUCKETS];
+	size_t nkeys;
+	int64_t newest;         /* latest timestamp seen, any key */
 };
+
+#define RATE_MAX_KEYS 100000
+
+static void free_key(rate_key *k)
+{
+	free(k->key);
+	free(k->ts);
+	free(k);
+}
+
+/* Many distinct keys (users): forget those whose newest event no window
+ * can reach any more. */
+static int64_t longest_window(const pol_policy *p)
+{
+	int64_t w = 0;
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (p->limits[i].window_ms > w)
+			w = p->limits[i].window_ms;
+	return w;
+}
+
+static void rate_sweep(pol_rate_state *r)
+{
+	for (size_t i = 0; i < RATE_BUCKETS; i++)
+		for (rate_key **pk = &r->b[i]; *pk;) {
+			rate_key *k = *pk;
+			if (k->n == 0 || k->ts[k->n - 1] <= r->newest - longest_window(k->p)) {
+				*pk = k->next;
+				free_key(k);
+				r->nkeys--;
+			} else {
+				pk = &k->next;
+			}
+		}
+}
 
 void pol_rate_reset(pol_engine *e)
 {
@@ -818,28 +855,31 @@ void pol_rate_reset(pol_engine *e)
 	for (size_t i = 0; i < RATE_BUCKETS; i++)
 		for (rate_key *k = e->rate->b[i], *nx; k; k = nx) {
 			nx = k->next;
-			free(k->key);
-			free(k->ts);
-			free(k);
+			free_key(k);
 		}
 	free(e->rate);
 	e->rate = NULL;
 }
 
-static rate_key *rate_lookup(pol_engine *e, const pol_policy *p, const char *key)
+static rate_key *rate_lookup(pol_engine *e, const pol_policy *p, const char *key, int64_t ts)
 {
 	if (!e->rate && !(e->rate = calloc(1, sizeof *e->rate)))
 		return NULL;
+	if (ts > e->rate->newest)
+		e->rate->newest = ts;
 	uint64_t h = lg_hash_bytes(key, strlen(key), lg_hash_bytes(&p, sizeof p, LG_HASH_SEED));
 	rate_key **slot = &e->rate->b[h % RATE_BUCKETS];
 	for (rate_key *k = *slot; k; k = k->next)
 		if (k->p == p && strcmp(k->key, key) == 0)
 			return k;
+	if (e->rate->nkeys >= RATE_MAX_KEYS)
+		rate_sweep(e->rate);
 	rate_key *k = calloc(1, sizeof *k);
 	if (!k || !(k->key = strdup(key))) {
 		free(k);
 		return NULL;
 	}
+	e->rate->nkeys++;
 	k->p = p;
 	k->next = *slot;
 	*slot = k;
@@ -904,10 +944,8 @@ static void eval_rate(ectx *c, pol_policy *p, const cJSON *rec)
 	const char *tss = lg_json_str(rec, "timestamp");
 	if (!key || !tss || lg_time_parse(tss, &ts))
 		return;
-	for (size_t i = 0; i < p->nlimits; i++)
-		if (p->limits[i].window_ms > longest)
-			longest = p->limits[i].window_ms;
-	rate_key *k = rate_lookup(c->e, p, key);
+	longest = longest_window(p);
+	rate_key *k = rate_lookup(c->e, p, key, ts);
 	if (!k || rate_insert(k, ts, longest)) {
 		c->oom = 1;
 		return;

@@ -64,15 +64,19 @@ from collections import Counter
 KIND = {"email": "email", "phone_us": "phone", "ssn": "ssn", "credit_card": "card", "iban": "iban", "ip_address": "ip",
         "openai_key": "openai", "aws_access_key": "aws", "github_token": "github", "private_key": "pem", "jwt": "jwt",
         "prompt_injection": "prompt-injection", "sql_drop_table": "drop", "sql_delete_no_where": "delete-without-where"}
-labels = {}
+labels, planted = {}, set()
 for line in open(sys.argv[1]):
     d = json.loads(line)
     labels[d["traceId"]] = {KIND[s["kind"]] for s in d["sensitive"] if s["kind"] in KIND}
+    planted |= {s["value"] for s in d["sensitive"] if s["kind"] not in ("prompt_injection", "sql_drop_table", "sql_delete_no_where")}
 tp, fp, fn = Counter(), Counter(), Counter()
+leaks = 0
 for line in open(sys.argv[2]):
     r = json.loads(line)
     if "$lg" in r:
         continue
+    shown = json.dumps([[v["message"], v["evidence"]] for v in r["violations"]])
+    leaks += sum(1 for v in planted if v in shown)
     got = {v["evidence"]["detector"] for v in r["violations"] if v["policy"] in ("pii", "credentials", "prompt-injection", "sql-injection")}
     want = labels[r["externalId"]]
     for d in got | want:
@@ -82,6 +86,9 @@ for d in sorted(set(tp) | set(fp) | set(fn)):
     p = tp[d] / (tp[d] + fp[d]) if tp[d] + fp[d] else 1.0
     r = tp[d] / (tp[d] + fn[d]) if tp[d] + fn[d] else 1.0
     print("  %-22s tp=%4d fp=%3d fn=%3d precision=%5.1f%% recall=%5.1f%%" % (d, tp[d], fp[d], fn[d], 100 * p, 100 * r))
+print("planted secrets and PII shown unmasked in messages or evidence: %d (of %d values)" % (leaks, len(planted)))
+sys.exit(1 if leaks else 0)
 PY
+	[ $? -eq 0 ] || rc=1
 fi
 exit $rc

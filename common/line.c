@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "line.h"
 
@@ -43,14 +44,30 @@ static long fill(lg_reader *r)
 		r->buf = p;
 		r->cap = cap;
 	}
-	size_t n = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
-	if (n == 0) {
-		if (ferror(r->fp)) {
+	/* read(2), not fread: fread waits until the whole chunk is there, so a
+	 * line that arrived (a checkpoint from a slow producer) would sit in a
+	 * pipe until 256 KiB more followed. */
+	size_t n;
+	int fd = fileno(r->fp);
+	if (fd >= 0) {
+		ssize_t got;
+		do
+			got = read(fd, r->buf + r->end, r->cap - r->end - 1);
+		while (got < 0 && errno == EINTR);
+		if (got < 0) {
 			snprintf(r->why, sizeof r->why, "read error: %s", strerror(errno));
 			return -1;
 		}
-		r->eof = 1;
+		n = (size_t)got;
+	} else {
+		n = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
+		if (n == 0 && ferror(r->fp)) {
+			snprintf(r->why, sizeof r->why, "read error: %s", strerror(errno));
+			return -1;
+		}
 	}
+	if (n == 0)
+		r->eof = 1;
 	r->end += n;
 	return (long)n;
 }

@@ -57,16 +57,18 @@ int db_fail(const store_db *db, const char *what, int rc)
 	return LG_EXIT_IO;
 }
 
-static int open_dbis(store_db *db)
+/* A read transaction when the sub-databases exist (no commit to sync for
+ * every reader), a write transaction the first time. */
+static int open_dbis(store_db *db, unsigned flags)
 {
 	static const char *names[] = { "records", "by_time", "violations", "stale", "runs", "state" };
 	MDB_dbi *slots[] = { &db->records, &db->by_time, &db->violations, &db->stale, &db->runs, &db->state };
 	MDB_txn *txn;
-	int rc = db_txn_begin(db, 0, &txn);
+	int rc = db_txn_begin(db, flags, &txn);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-		if ((rc = mdb_dbi_open(txn, names[i], MDB_CREATE, slots[i])) != 0) {
+		if ((rc = mdb_dbi_open(txn, names[i], flags & MDB_RDONLY ? 0 : MDB_CREATE, slots[i])) != 0) {
 			mdb_txn_abort(txn);
 			return rc;
 		}
@@ -99,12 +101,11 @@ int db_open(store_db *db, const char *dir, size_t mapsize)
 	if (mdb_env_info(db->env, &info) == 0 && info.me_mapsize > db->mapsize)
 		db->mapsize = info.me_mapsize;
 	db->maxkey = (size_t)mdb_env_get_maxkeysize(db->env);
-	for (;;) {
-		rc = open_dbis(db);
-		if (rc != MDB_MAP_FULL)
+	rc = open_dbis(db, MDB_RDONLY);
+	while (rc == MDB_NOTFOUND || rc == MDB_MAP_FULL) {
+		if (rc == MDB_MAP_FULL && (rc = db_grow(db)) != 0)
 			break;
-		if ((rc = db_grow(db)) != 0)
-			break;
+		rc = open_dbis(db, 0);
 	}
 	if (rc) {
 		lg_err("db: %s: %s", dir, mdb_strerror(rc));

@@ -6,6 +6,32 @@
 
 #include "json.h"
 
+/* Strings are most of every trace, so both the parser and the printer skip
+ * runs of plain bytes eight at a time (SWAR): a word is plain when none of
+ * its bytes is '"', '\\', a control character or (for the parser) >= 0x80. */
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+static uint64_t load8(const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Nonzero when some byte of w is zero (exact in the high bit of that byte
+ * only for the lowest such byte, which is all we need: any hit stops us). */
+static uint64_t has_zero(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGHS;
+}
+
+/* Nonzero when w holds a '"', a '\\' or a byte < 0x20. */
+static uint64_t has_special(uint64_t w)
+{
+	return has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\')) | ((w - ONES * 0x20) & ~w & HIGHS);
+}
+
 /* ---- parser ---------------------------------------------------------- */
 
 typedef struct {
@@ -116,7 +142,15 @@ static char *parse_string_raw(parser *ps, int *has_nul)
 	*has_nul = 0;
 	/* Fast scan: find the closing quote, note whether escapes occur. */
 	int escapes = 0;
-	while (q < end && *q != '"') {
+	for (;;) {
+		while (end - q >= 8) {
+			uint64_t w = load8(q);
+			if ((w & HIGHS) || has_special(w))
+				break;
+			q += 8;
+		}
+		if (q >= end || *q == '"')
+			break;
 		if (*q == '\\') {
 			escapes = 1;
 			q += 2;
@@ -245,6 +279,7 @@ static cJSON *parse_number(parser *ps)
 			p++;
 	else
 		return fail(ps, p, "invalid number");
+	int frac_or_exp = p < end && (*p == '.' || *p == 'e' || *p == 'E');
 	if (p < end && *p == '.') {
 		p++;
 		if (p >= end || *p < '0' || *p > '9')
@@ -270,7 +305,16 @@ static cJSON *parse_number(parser *ps)
 	}
 	memcpy(text, st, n);
 	text[n] = '\0';
-	double d = strtod(text, NULL);
+	double d;
+	if (!frac_or_exp && n - (*st == '-') <= 15) {
+		/* At most 15 digits: exact in a double, no strtod needed. */
+		int64_t iv = 0;
+		for (const unsigned char *c = st + (*st == '-'); c < p; c++)
+			iv = iv * 10 + (*c - '0');
+		d = *st == '-' ? -(double)iv : (double)iv;
+	} else {
+		d = strtod(text, NULL);
+	}
 	item->valuedouble = d;
 	item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
 	item->valuestring = text;
@@ -416,8 +460,13 @@ int lg_json_print_string(lg_buf *b, const char *s, size_t n)
 		return -1;
 	b->data[b->len++] = '"';
 	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		while (n - i >= 8 && !has_special(load8(u + i)))
+			i += 8;
+		if (i >= n)
+			break;
+		unsigned char c = u[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		if (lg_buf_add(b, s + run, i - run))
@@ -522,7 +571,7 @@ cJSON *lg_json_get(const cJSON *obj, const char *key)
 	if (!obj || !cJSON_IsObject(obj))
 		return NULL;
 	for (cJSON *c = obj->child; c; c = c->next)
-		if (c->string && strcmp(c->string, key) == 0)
+		if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0)
 			return c;
 	return NULL;
 }
@@ -621,16 +670,33 @@ cJSON *lg_json_obj(cJSON *obj, const char *key)
 cJSON *lg_json_int(int64_t v)
 {
 	cJSON *n = cJSON_CreateNumber((double)v);
-	char tmp[24];
+	char tmp[24], *d = tmp + sizeof tmp - 1;
+	uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	if (!n)
 		return NULL;
-	snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-	n->valuestring = strdup(tmp);
+	*d = '\0';
+	do
+		*--d = (char)('0' + m % 10);
+	while ((m /= 10) != 0);
+	if (v < 0)
+		*--d = '-';
+	n->valuestring = strdup(d);
 	if (!n->valuestring) {
 		cJSON_Delete(n);
 		return NULL;
 	}
 	return n;
+}
+
+cJSON *lg_json_int_d(double v)
+{
+	if (v != v)
+		return lg_json_int(0);
+	if (v >= 9223372036854775807.0)
+		return lg_json_int(INT64_MAX);
+	if (v <= -9223372036854775808.0)
+		return lg_json_int(INT64_MIN);
+	return lg_json_int((int64_t)v);
 }
 
 cJSON *lg_json_double(double v)

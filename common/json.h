@@ -59,6 +59,9 @@ int lg_json_set(cJSON *obj, const char *key, cJSON *val);
 cJSON *lg_json_obj(cJSON *obj, const char *key);
 /* An integer number item whose text is exact (no double formatting). */
 cJSON *lg_json_int(int64_t v);
+/* An integer item from a double (a count read from input): truncated,
+ * clamped to int64 (a cast would be undefined beyond it), NaN -> 0. */
+cJSON *lg_json_int_d(double v);
 /* A number item printed with up to 17 significant digits, shortest exact. */
 cJSON *lg_json_double(double v);
 /* Moves obj[key] out of obj (NULL if absent). */

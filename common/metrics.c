@@ -105,9 +105,9 @@ int lg_metrics_apply(cJSON *record, int flags)
 		cJSON_Delete(lat);
 		return -1;
 	}
-	cJSON_AddItemToObject(tokens, "input", lg_json_int((int64_t)tin));
-	cJSON_AddItemToObject(tokens, "output", lg_json_int((int64_t)tout));
-	cJSON_AddItemToObject(tokens, "total", lg_json_int((int64_t)ttot));
+	cJSON_AddItemToObject(tokens, "input", lg_json_int_d(tin));
+	cJSON_AddItemToObject(tokens, "output", lg_json_int_d(tout));
+	cJSON_AddItemToObject(tokens, "total", lg_json_int_d(ttot));
 	lg_json_set(md, "tokens", tokens);
 	lg_json_set(md, "cost", lg_json_double(lg_round_cost(cost)));
 	lg_json_set(md, "model", model ? cJSON_CreateString(model) : cJSON_CreateNull());

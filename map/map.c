@@ -79,9 +79,9 @@ static cJSON *span_tokens(const cJSON *obs)
 	cJSON *t = cJSON_CreateObject();
 	if (!t)
 		return NULL;
-	cJSON_AddItemToObject(t, "input", lg_json_int((int64_t)in));
-	cJSON_AddItemToObject(t, "output", lg_json_int((int64_t)out));
-	cJSON_AddItemToObject(t, "total", lg_json_int((int64_t)(tot < 0 ? 0 : tot)));
+	cJSON_AddItemToObject(t, "input", lg_json_int_d(in));
+	cJSON_AddItemToObject(t, "output", lg_json_int_d(out));
+	cJSON_AddItemToObject(t, "total", lg_json_int_d(tot < 0 ? 0 : tot));
 	return t;
 }
 

@@ -236,12 +236,14 @@ static void merge_violations(cJSON *base, cJSON *in, int64_t now_ms)
 		lg_json_set(base, "violations", out);
 }
 
-void merge_normalize_violations(cJSON *rec)
+int merge_normalize_violations(cJSON *rec)
 {
 	cJSON *vs = lg_json_get(rec, "violations");
+	int n = 0;
 	for (cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next)
 		if (cJSON_IsObject(v) && !lg_json_get(v, "status"))
-			set_str(v, "status", "new");
+			set_str(v, "status", "new"), n++;
+	return n;
 }
 
 static void merge_agent(cJSON *base, cJSON *in, const cJSON *stored_agent_name)
@@ -373,8 +375,11 @@ int merge_mark_stale(cJSON *rec)
 {
 	char hex[17];
 	const char *want = lg_json_str(lg_json_get(rec, "evaluation"), "contentHash");
-	merge_content_hash(rec, hex);
-	int stale = !want || strcmp(want, hex) != 0;
+	int stale = 1;
+	if (want) { /* never evaluated: stale without hashing */
+		merge_content_hash(rec, hex);
+		stale = strcmp(want, hex) != 0;
+	}
 	if (stale)
 		lg_json_set(rec, "stale", cJSON_CreateTrue());
 	else

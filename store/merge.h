@@ -25,8 +25,8 @@ int merge_conflict(const cJSON *stored, const cJSON *incoming);
  * moved out of it. Returns 0, or -1 out of memory. */
 int merge_record(cJSON *base, cJSON *incoming, int64_t now_ms);
 
-/* Violations without a status get "new". */
-void merge_normalize_violations(cJSON *rec);
+/* Violations without a status get "new"; returns how many. */
+int merge_normalize_violations(cJSON *rec);
 
 /* Sets "stale": true when the record's content hash differs from
  * evaluation.contentHash (or it was never evaluated), removes it otherwise.

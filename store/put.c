@@ -13,8 +13,7 @@
 enum outcome { O_NONE, O_NEW, O_UPDATED, O_UNCHANGED, O_CONFLICT };
 
 typedef struct {
-	char *text;
-	size_t len;
+	size_t off, len;       /* the line, in put_ctx.texts */
 	unsigned long lineno;
 	cJSON *tree;           /* parsed; consumed when applied */
 	int control;
@@ -39,8 +38,14 @@ typedef struct {
 	run_state committed, work;
 	put_counts total;
 	lg_buf buf;
+	lg_buf texts;          /* the batch's lines, one arena: no large malloc per line */
 	unsigned long bad;
 } put_ctx;
+
+static const char *text_of(const put_ctx *c, const put_item *it)
+{
+	return c->texts.data + it->off;
+}
 
 static void run_state_set(run_state *dst, const run_state *src)
 {
@@ -112,6 +117,23 @@ static int write_record(put_ctx *c, MDB_txn *txn, const char *id, const cJSON *r
 	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
 }
 
+/* A new record that needed no change is stored as it was sent (no second
+ * printing), with the stale flag appended before its closing brace. */
+static int write_text(put_ctx *c, MDB_txn *txn, const char *id, const put_item *it)
+{
+	const char *text = text_of(c, it);
+	size_t n = it->len;
+	while (n && text[n - 1] != '}')
+		n--;
+	if (!n)
+		return write_record(c, txn, id, it->tree);
+	c->buf.len = 0;
+	if (lg_buf_add(&c->buf, text, n - 1) ||
+	    (it->stale && lg_buf_adds(&c->buf, ",\"stale\":true")) || lg_buf_addc(&c->buf, '}'))
+		return ENOMEM;
+	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+}
+
 static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
 {
 	cJSON *in = it->tree;
@@ -119,10 +141,12 @@ static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
 	MDB_val v;
 	int rc = db_get(txn, c->db->records, id, strlen(id), &v);
 	if (rc == MDB_NOTFOUND) {
-		cJSON_Delete(lg_json_take(in, "stale"));
-		merge_normalize_violations(in);
+		cJSON *flag = lg_json_take(in, "stale");
+		int as_sent = !flag && merge_normalize_violations(in) == 0;
+		cJSON_Delete(flag);
 		it->stale = merge_mark_stale(in);
-		if ((rc = write_record(c, txn, id, in)) == 0)
+		rc = as_sent ? write_text(c, txn, id, it) : write_record(c, txn, id, in);
+		if (rc == 0)
 			rc = index_record(c, txn, NULL, in, id, it->stale);
 		it->outcome = O_NEW;
 		return rc;
@@ -310,7 +334,7 @@ static int apply_control(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
 	return 0; /* other control lines are for other stages */
 }
 
-static int reparse(put_item *it)
+static int reparse(const put_ctx *c, put_item *it)
 {
 	lg_json_error jerr;
 	cJSON_Delete(it->tree);
@@ -318,7 +342,7 @@ static int reparse(put_item *it)
 	it->why = NULL;
 	it->outcome = O_NONE;
 	it->stale = 0;
-	it->tree = lg_json_parse(it->text, it->len, &jerr);
+	it->tree = lg_json_parse(text_of(c, it), it->len, &jerr);
 	return it->tree ? 0 : ENOMEM;
 }
 
@@ -327,7 +351,7 @@ static int apply_items(put_ctx *c, MDB_txn *txn, int at_eof)
 	int rc = 0;
 	for (size_t i = 0; i < c->n && !rc; i++) {
 		put_item *it = &c->items[i];
-		if (!it->tree && (rc = reparse(it)))
+		if (!it->tree && (rc = reparse(c, it)))
 			break;
 		if (it->control) {
 			rc = apply_control(c, txn, it->tree);
@@ -347,11 +371,11 @@ static int apply_items(put_ctx *c, MDB_txn *txn, int at_eof)
 static void free_items(put_ctx *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		free(c->items[i].text);
 		free(c->items[i].why);
 		cJSON_Delete(c->items[i].tree);
 	}
 	c->n = c->records = 0;
+	c->texts.len = 0;
 }
 
 /* Counts and reports the outcome of a committed batch. */
@@ -366,7 +390,7 @@ static void tally(put_ctx *c)
 		case O_CONFLICT:
 			c->total.failed++;
 			lg_err("%s:%lu: %s", c->o->in_name, it->lineno, it->why);
-			lg_quarantine(c->quarantine, c->o->in_name, it->lineno, it->why, it->text, it->len);
+			lg_quarantine(c->quarantine, c->o->in_name, it->lineno, it->why, text_of(c, it), it->len);
 			break;
 		case O_NONE: break;
 		}
@@ -463,10 +487,9 @@ static int add_item(put_ctx *c, const char *line, size_t len, unsigned long line
 	}
 	put_item *it = &c->items[c->n];
 	memset(it, 0, sizeof *it);
-	if (!(it->text = malloc(len + 1)))
+	it->off = c->texts.len;
+	if (lg_buf_add(&c->texts, line, len))
 		return -1;
-	memcpy(it->text, line, len);
-	it->text[len] = '\0';
 	it->len = len;
 	it->lineno = lineno;
 	it->tree = obj;
@@ -542,6 +565,7 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	free(c.committed.run);
 	free(c.work.run);
 	lg_buf_free(&c.buf);
+	lg_buf_free(&c.texts);
 	if (c.quarantine)
 		fclose(c.quarantine);
 	c.total.failed += c.bad;

@@ -1,0 +1,94 @@
+# lg-store: `put` of new records and of unchanged re-puts in records/s, next
+# to LMDB's own loader (`mdb_load`, which commits every 100 records) loading
+# the same key/value pairs into the same sub-database in the same run; `get`
+# latency; peak RSS of `put` for two corpus sizes (it must stay flat).
+# Env: BENCH_STORE_TRACES (20000), BENCH_DIR.
+set -u
+: "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
+N=${BENCH_STORE_TRACES:-20000}
+SMALL=$((N / 4))
+W="$BENCH_DIR/store"
+rm -rf "$W" && mkdir -p "$W"
+command -v mdb_load >/dev/null || { echo "mdb_load not installed (scripts/install-deps: lmdb-utils)"; exit 1; }
+
+# Records as lg-map makes them from generated Langfuse traces.
+C="$BENCH_DIR/store-$N.records"
+if [ ! -s "$C" ]; then
+	python3 "$ROOT/tests/server/gen_dataset.py" --traces "$N" --seed 5 --format ndjson \
+		--end 2026-11-20T00:00:00Z --span 2d --out "$W/traces" &&
+		"$BIN/lg-map" --integration bench <"$W/traces" >"$C.tmp" && mv "$C.tmp" "$C" ||
+		{ echo "corpus generation failed"; exit 1; }
+fi
+head -n "$SMALL" "$C" >"$W/small.records"
+echo "corpus: $(wc -l <"$C") records, $(awk -v b="$(stat -c %s "$C")" 'BEGIN { printf "%.0f", b / 1048576 }') MB"
+
+# timed NAME CMD... (stdin from $IN): sets T_S (wall seconds) and T_RSS (KB).
+timed() {
+	local f="$W/$1.time"
+	shift
+	/usr/bin/time -f "%e %M" -o "$f" "$@" <"$IN" >/dev/null 2>"$W/err" || { echo "failed: $*"; cat "$W/err"; exit 1; }
+	set -- $(tail -1 "$f")
+	T_S=$1 T_RSS=$2
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.005; printf "%.0f", n / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+IN="$C"
+timed put-new "$BIN/lg-store" --db "$W/db" put
+new_s=$T_S new_rss=$T_RSS
+timed put-new-100 "$BIN/lg-store" --db "$W/db100" --batch 100 put
+new100_s=$T_S
+timed put-same "$BIN/lg-store" --db "$W/db" put
+same_s=$T_S
+
+# The same key/value pairs (externalId -> the stored record) in mdb_dump's
+# "print" format, with a map as large as lg-store's map grew to.
+mapsize=$(( $(stat -c %s "$W/db/data.mdb") * 2 ))
+"$BIN/lg-store" --db "$W/db" export |
+	python3 -c '
+import json, sys
+def esc(b):
+    return "".join("\\\\" if c == 92 else chr(c) if 32 <= c < 127 else "\\%02x" % c for c in b)
+out = sys.stdout
+out.write("VERSION=3\nformat=print\ntype=btree\nmapsize=%s\nHEADER=END\n" % sys.argv[1])
+for line in sys.stdin.buffer:
+    line = line.rstrip(b"\n")
+    key = json.loads(line)["externalId"].encode()
+    out.write(" " + esc(key) + "\n " + esc(line) + "\n")
+out.write("DATA=END\n")' "$mapsize" >"$W/pairs"
+mkdir -p "$W/mdb"
+IN="$W/pairs"
+timed mdb_load mdb_load -s records "$W/mdb"
+load_s=$T_S
+n=$(wc -l <"$C")
+loaded=$(mdb_stat -s records "$W/mdb" | awk '/Entries:/ { print $2 }')
+[ "$loaded" = "$n" ] || echo "warning: mdb_load stored $loaded of $n pairs"
+
+IN="$W/small.records"
+timed put-small "$BIN/lg-store" --db "$W/dbsmall" put
+small_rss=$T_RSS
+
+# get: 200 lookups of random stored ids, one process each (as a script would).
+"$BIN/lg-store" --db "$W/db" export | python3 -c '
+import json, random, sys
+ids = [json.loads(l)["externalId"] for l in sys.stdin]
+random.seed(3)
+print("\n".join(random.choice(ids) for _ in range(200)))' >"$W/ids"
+start=$(date +%s%N)
+while read -r id; do "$BIN/lg-store" --db "$W/db" get "$id" >/dev/null || exit 1; done <"$W/ids"
+get_ms=$(awk -v ns="$(( $(date +%s%N) - start ))" 'BEGIN { printf "%.2f", ns / 200 / 1e6 }')
+start=$(date +%s%N)
+while read -r id; do /bin/true "$id"; done <"$W/ids"
+spawn_ms=$(awk -v ns="$(( $(date +%s%N) - start ))" 'BEGIN { printf "%.2f", ns / 200 / 1e6 }')
+
+printf '%-44s %10s records/s\n' "lg-store put, new records (batch 1000)" "$(rate "$n" "$new_s")"
+printf '%-44s %10s records/s\n' "lg-store put, new records (--batch 100)" "$(rate "$n" "$new100_s")"
+printf '%-44s %10s records/s\n' "mdb_load, same pairs (commits per 100)" "$(rate "$n" "$load_s")"
+printf '%-44s %10s x mdb_load\n' "put new / mdb_load" "$(ratio "$load_s" "$new_s")"
+printf '%-44s %10s x mdb_load\n' "put new --batch 100 / mdb_load" "$(ratio "$load_s" "$new100_s")"
+printf '%-44s %10s records/s\n' "lg-store put, unchanged re-put" "$(rate "$n" "$same_s")"
+printf '%-44s %10s ms (fork+exec of /bin/true: %s ms)\n' "lg-store get, one process per lookup" "$get_ms" "$spawn_ms"
+printf '%-44s %10s MB for %s records, %s MB for %s\n' "lg-store put peak RSS" \
+	"$(awk -v k="$new_rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$n" \
+	"$(awk -v k="$small_rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$SMALL"
+echo "db size: lg-store $(du -sh "$W/db" | cut -f1) (records + indexes), mdb_load $(du -sh "$W/mdb" | cut -f1) (records only)"

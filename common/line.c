@@ -93,7 +93,9 @@ int lg_reader_next(lg_reader *r, char **line, size_t *len)
 {
 	for (;;) {
 		char *nl = r->end > r->scan ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
-		if (!nl && r->end - r->start > r->max) {
+		/* max + 1: the line may still end in "\r\n", and its verdict
+		 * must not depend on how the pipe split it. */
+		if (!nl && r->end - r->start > r->max + 1) {
 			r->lineno++;
 			snprintf(r->why, sizeof r->why, "line longer than %zu bytes", r->max);
 			*line = NULL;

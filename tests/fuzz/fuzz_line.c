@@ -1,11 +1,16 @@
 /* libFuzzer target: common/line.c (lg_reader) against a tiny reference
  * model of the NDJSON line contract: split on '\n', drop one trailing '\r',
  * skip blank lines, reject lines longer than max or holding a NUL, number
- * every line. The first input byte picks max, so the over-long paths run.
+ * every line. The first input byte picks max, so the over-long paths run;
+ * the second, the sizes of the pieces the pipe delivers.
  * fuzz-links: */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "line.h"
 
@@ -33,9 +38,7 @@ static event model_next(const unsigned char *d, size_t n, size_t *pos, unsigned 
 		size_t len = raw;
 		if (len > 0 && s[len - 1] == '\r')
 			len--;
-		/* An unterminated last line is measured before its '\r' is
-		 * stripped (the reader cannot know yet that it is the last). */
-		if (len > max || (!nl && raw > max)) {
+		if (len > max) {
 			e.rc = LG_LINE_BAD;
 			return e;
 		}
@@ -51,21 +54,57 @@ static event model_next(const unsigned char *d, size_t n, size_t *pos, unsigned 
 	}
 }
 
+/* The reader reads with read(2) as pipes deliver: in pieces. A writer
+ * thread feeds the pipe in chunks of fuzz-chosen sizes and waits until each
+ * one has been read, so line boundaries fall anywhere in a read. */
+typedef struct {
+	int fd;
+	const unsigned char *d;
+	size_t n;
+	unsigned step;
+} feeder;
+
+static void *feed(void *arg)
+{
+	feeder *f = arg;
+	size_t off = 0, k = 0;
+	while (off < f->n) {
+		size_t len = 1 + (k++ * 7919 + f->step) % (f->step + 1);
+		if (len > f->n - off)
+			len = f->n - off;
+		ssize_t w = write(f->fd, f->d + off, len);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+		int pending = 1;
+		while (ioctl(f->fd, FIONREAD, &pending) == 0 && pending > 0)
+			sched_yield();
+	}
+	close(f->fd);
+	return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	if (size < 1)
+	if (size < 2)
 		return 0;
 	size_t max = (size_t)data[0] + 1;
-	const unsigned char *d = data + 1;
-	size_t n = size - 1;
-	/* fmemopen refuses a zero-sized buffer on some libcs. */
-	char *copy = malloc(n + 1);
-	memcpy(copy, d, n);
-	FILE *f = n ? fmemopen(copy, n, "r") : fopen("/dev/null", "r");
-	if (!f) {
-		free(copy);
+	feeder fd = { -1, data + 2, size - 2, data[1] };
+	const unsigned char *d = fd.d;
+	size_t n = fd.n;
+	int p[2];
+	if (pipe(p) != 0)
+		return 0;
+	fd.fd = p[1];
+	pthread_t th;
+	if (pthread_create(&th, NULL, feed, &fd) != 0) {
+		close(p[0]);
+		close(p[1]);
 		return 0;
 	}
+	FILE *f = fdopen(p[0], "r");
+	if (!f)
+		abort();
 	lg_reader r;
 	lg_reader_init(&r, f, "<fuzz>");
 	r.max = max;
@@ -95,6 +134,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	lg_reader_free(&r);
 	fclose(f);
-	free(copy);
+	pthread_join(th, NULL);
 	return 0;
 }

@@ -25,7 +25,7 @@ expect_eq good-run-cursor-set 1 "$([ -n "$C1" ] && echo 1)"
 config "$SERVER_URL" sk-lf-wrong-secret-9999-abcd
 LG_NOW=2026-11-27T11:00:00Z expect_status bad-keys 3 lg-sync run prod
 expect_contains bad-keys-stage-message "$T/err" "lg-fetch: "
-expect_contains bad-keys-summary "$T/err" "lg-sync: prod: failed (exit 3): lg-fetch: "
+expect_contains bad-keys-summary "$T/err" "lg-sync: prod: failed (exit 3): lg-fetch: Authentication failed: "
 expect_not_contains bad-keys-no-secret "$T/err" "wrong-secret-9999"
 expect_eq bad-keys-status failed "$(last_sync prod '.data.lastSync.status')"
 ERR=$(last_sync prod '.data.lastSync.error')

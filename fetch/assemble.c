@@ -202,7 +202,7 @@ static int is_root(const cJSON *o)
 static int add_observation(assembly *a, cJSON *obs, trace_group **gout)
 {
 	const char *id = lg_json_str(obs, "id"), *tid = lg_json_str(obs, "traceId");
-	if (!id || !tid) {
+	if (!id || !*id || !tid || !*tid) { /* "" would make a trace lg-map rejects */
 		cJSON_Delete(obs);
 		return 0;
 	}
@@ -256,6 +256,8 @@ int assembly_add_v1_observation(assembly *a, cJSON *obs)
 int assembly_add_v1_trace(assembly *a, cJSON *trace)
 {
 	const char *id = lg_json_str(trace, "id");
+	if (id && !*id)
+		id = NULL;
 	trace_group *g = id ? group_for(a, id) : NULL;
 	if (!g) {
 		cJSON_Delete(trace);

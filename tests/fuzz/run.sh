@@ -85,7 +85,7 @@ for t in "${targets[@]}"; do
 	if [ $rc -ne 0 ]; then
 		failed=$((failed + 1))
 		echo "fuzz $t: FAILED (exit $rc); input in $FUZZ_OUT/crashes/$t/:"
-		grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -8 | sed 's/^/    /'
+		grep -vE '^(#|INFO|MS:|base unit|stat::|Dictionary|NOTE|  +(NEW_FUNC|#))|^\s*$|^    #' "$log" | head -6 | sed 's/^/    /'
 		summary+=$(printf '\n%-10s FAILED' "$t")
 	else
 		echo "fuzz $t: ok, ${execs:-?} runs, ${cov:-cov: ?}"

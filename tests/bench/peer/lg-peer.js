@@ -2,9 +2,10 @@
 // The benchmark's peer: what a user would write instead of
 // `lg-map | lg-detect | lg-policy` -- one plain Node.js process (no npm
 // packages) that reads Langfuse traces as NDJSON on stdin, maps each one to a
-// LangGuard record, detects the agent, runs the same kinds of regex policies
-// (keyword prefilter, regex, validators, masked evidence with offsets,
-// token/length thresholds) and writes NDJSON on stdout. "$lg" control lines
+// LangGuard record, detects the agent, runs lg-policy's own built-in policy
+// document (policy/builtin.json: keyword prefilter, regex, validators,
+// entropy, allow lists, context words, masked evidence with offsets;
+// thresholds, model lists, rates, required fields) and writes NDJSON. "$lg" control lines
 // pass through. It is a fair peer, not a strawman: chunked reads, one
 // JSON.parse and one JSON.stringify per line, batched writes.
 'use strict';
@@ -182,7 +183,10 @@ function detectAgent(rec) {
   rec.metadata.agent_name = best.name;
 }
 
-// ---- policies (the built-in pattern detectors of lg-policy) -------------
+// ---- policies: lg-policy's own built-in document (policy/builtin.json) ----
+// The same policies, regexes, keywords, validators, entropy floors, allow
+// lists and context words, translated to JavaScript RegExp: a PCRE2 "(?i)"
+// becomes the i flag of the whole pattern (JS has no inline modifiers).
 function luhn(s) {
   const d = s.replace(/\D/g, '');
   if (d.length < 13 || d.length > 19) return false;
@@ -205,10 +209,17 @@ function ibanOk(s) {
   return m === 1;
 }
 function ssnOk(s) {
-  const [a, g, n] = s.split('-');
+  const d = s.replace(/\D/g, '');
+  const a = d.slice(0, 3), g = d.slice(3, 5), n = d.slice(5);
   return a !== '000' && a !== '666' && a[0] !== '9' && g !== '00' && n !== '0000';
 }
-function ipv4Ok(s) { return s.split('.').every((p) => +p <= 255) && s !== '0.0.0.0'; }
+const VALIDATORS = {
+  luhn, iban: ibanOk, ssn: ssnOk,
+  ipv4: (s) => s.split('.').every((p) => +p <= 255 && !(p.length > 1 && p[0] === '0')) && s !== '0.0.0.0',
+  email: (s) => !/\.\./.test(s) && s.indexOf('@') > 0,
+  phone: (s) => { const d = s.replace(/\D/g, ''); return d.length >= 10 && d.length <= 15 && !/^(\d)\1+$/.test(d); },
+  jwt: (s) => { try { return typeof JSON.parse(Buffer.from(s.split('.')[0], 'base64url').toString()).alg === 'string'; } catch (e) { return false; } },
+};
 function entropy(s) {
   const f = new Map();
   for (const ch of s) f.set(ch, (f.get(ch) || 0) + 1);
@@ -216,96 +227,137 @@ function entropy(s) {
   for (const c of f.values()) { const p = c / s.length; h -= p * Math.log2(p); }
   return h;
 }
-const mask = (s) => (s.length <= 8 ? '*'.repeat(s.length) : s.slice(0, 4) + '…' + s.slice(-4));
-
-const POLICIES = [
-  { id: 'pii-detection', severity: 'high', detectors: [
-    { name: 'email', re: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, kw: ['@'] },
-    { name: 'phone', re: /(?:\+?1[ .-]?)?\(?\b[2-9]\d{2}\)?[ .-]\d{3}[ .-]\d{4}\b/g, digits: 10 },
-    { name: 'ssn', re: /\b\d{3}-\d{2}-\d{4}\b/g, digits: 9, check: ssnOk },
-    { name: 'credit-card', re: /\b(?:\d[ -]?){12,18}\d\b/g, digits: 13, check: luhn },
-    { name: 'ip-address', re: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, digits: 4, check: ipv4Ok },
-    { name: 'iban', re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, digits: 4, check: ibanOk },
-  ] },
-  { id: 'credential-exposure', severity: 'critical', detectors: [
-    { name: 'openai-key', re: /\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}\b/g, kw: ['sk-'] },
-    { name: 'anthropic-key', re: /\bsk-ant-[A-Za-z0-9_-]{20,}\b/g, kw: ['sk-ant-'] },
-    { name: 'aws-access-key', re: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, kw: ['akia', 'asia'] },
-    { name: 'github-token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})\b/g, kw: ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_'] },
-    { name: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g, kw: ['aiza'] },
-    { name: 'slack-token', re: /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g, kw: ['xox'] },
-    { name: 'private-key', re: /-----BEGIN (?:RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/g, kw: ['private key'] },
-    { name: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g, kw: ['eyj'] },
-    { name: 'langfuse-key', re: /\b[ps]k-lf-[A-Za-z0-9-]{8,}\b/g, kw: ['pk-lf-', 'sk-lf-'] },
-    { name: 'generic-api-key', re: /(?:api[_-]?key|secret|token)["']?\s*[:=]\s*["']?([A-Za-z0-9_\-]{16,})/gi, kw: ['api_key', 'api-key', 'apikey', 'secret', 'token'], entropy: 3.5, group: 1 },
-  ] },
-  { id: 'prompt-injection', severity: 'high', spanTypes: null, detectors: [
-    { name: 'ignore-instructions', re: /\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+)?(?:previous|prior|above|earlier)\s+(?:instructions|prompts|rules)\b/gi, kw: ['ignore', 'disregard', 'forget'] },
-    { name: 'role-override', re: /\byou are now\b|\bact as (?:an? )?(?:unrestricted|jailbroken|DAN)\b|\bsystem prompt\b/gi, kw: ['you are now', 'act as', 'system prompt'] },
-  ] },
-  { id: 'sql-injection', severity: 'high', spanTypes: ['tool', 'llm'], detectors: [
-    { name: 'destructive-sql', re: /\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE\s+TABLE|ALTER\s+TABLE)\b/gi, kw: ['drop', 'truncate', 'alter'] },
-    { name: 'delete-without-where', re: /\bDELETE\s+FROM\s+\w+\s*(?:;|$)/gim, kw: ['delete'] },
-  ] },
-];
-
-function* strings(v, path) {
-  if (typeof v === 'string') yield [path, v];
-  else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* strings(v[i], `${path}[${i}]`);
-  else if (v && typeof v === 'object') for (const k in v) yield* strings(v[k], `${path}.${k}`);
+const MASKS = {
+  secret: (s) => (s.length <= 8 ? '*'.repeat(s.length) : s.slice(0, 4) + '…' + s.slice(-4)),
+  email: (s) => s[0] + '***@' + s.split('@')[1],
+  digits: (s) => s.replace(/\d(?=(?:\D*\d){4})/g, '*'),
+  ip: (s) => s.replace(/\.\d+\.\d+$/, '.*.*'),
+};
+function jsRegex(src, global) {
+  let flags = global ? 'g' : '';
+  if (src.includes('(?i')) { flags += 'i'; src = src.replace(/\(\?i\)/g, '').replace(/\(\?i:/g, '(?:'); }
+  return new RegExp(src, flags);
 }
-
-function scan(policy, rec, path, value, out, now) {
-  for (const [loc, s] of strings(value, path)) {
-    const lower = s.toLowerCase();
-    for (const d of policy.detectors) {
-      if (d.kw && !d.kw.some((k) => lower.includes(k))) continue;
-      if (d.digits) { let n = 0; for (let i = 0; i < s.length && n < d.digits; i++) { const c = s.charCodeAt(i); if (c >= 48 && c <= 57) n++; } if (n < d.digits) continue; }
-      d.re.lastIndex = 0;
-      let m;
-      while ((m = d.re.exec(s))) {
-        const hit = d.group ? m[d.group] : m[0];
-        if (m[0].length === 0) { d.re.lastIndex++; continue; }
-        if (d.check && !d.check(hit)) continue;
-        if (d.entropy && entropy(hit) < d.entropy) continue;
-        const start = m.index + (d.group ? m[0].indexOf(hit) : 0);
-        const id = crypto.createHash('sha1').update(`${policy.id}|${rec.externalId}|${loc}|${start}|${d.name}`).digest('hex').slice(0, 16);
-        out.push({ id, policy: policy.id, severity: policy.severity, message: `${d.name} detected in ${loc}`,
-          evidence: { detector: d.name, location: loc, start, end: start + hit.length, match: mask(hit) },
-          status: 'new', detectedAt: now });
+function loadPolicies() {
+  const path = require('path').join(__dirname, '../../../policy/builtin.json');
+  const doc = JSON.parse(fs.readFileSync(path, 'utf8'));
+  return doc.policies.filter((p) => p.enabled !== false).map((p) => {
+    const q = { ...p };
+    if (p.kind === 'pattern') {
+      q.patterns = p.patterns.map((d) => ({
+        ...d, re: jsRegex(d.regex, true), keyRe: d.keyRegex ? jsRegex(d.keyRegex, false) : null,
+        allowRe: d.allow ? jsRegex(d.allow, false) : null, kw: d.keywords ? d.keywords.map((k) => k.toLowerCase()) : null,
+        ctx: d.context ? d.context.map((k) => k.toLowerCase()) : null, win: d.contextWindow || 40,
+      }));
+      q.targets = p.targets.map(parseTarget);
+    }
+    return q;
+  });
+}
+// "spans[type=tool,llm].input" -> { span: true, types: ['tool','llm'], path: 'input' }
+function parseTarget(t) {
+  const m = /^spans\[(\*|type=([^\]]+))\]\.?(.*)$/.exec(t);
+  return m ? { span: true, types: m[2] ? m[2].split(',') : null, path: m[3] } : { span: false, path: t };
+}
+function getPath(o, path) {
+  if (!path) return o;
+  for (const k of path.split('.')) { if (o === null || typeof o !== 'object') return undefined; o = o[k]; }
+  return o;
+}
+// Every [location, value] a target names in a record.
+function* targetValues(rec, t) {
+  if (!t.span) { yield [t.path, getPath(rec, t.path)]; return; }
+  for (let i = 0; i < rec.spans.length; i++) {
+    const s = rec.spans[i];
+    if (t.types && !t.types.includes(s.type)) continue;
+    yield [`spans[${i}]${t.path ? '.' + t.path : ''}`, getPath(s, t.path)];
+  }
+}
+function* strings(v, path, key) {
+  if (typeof v === 'string') yield [path, v, key];
+  else if (Array.isArray(v)) for (let i = 0; i < v.length; i++) yield* strings(v[i], `${path}[${i}]`, key);
+  else if (v && typeof v === 'object') for (const k in v) yield* strings(v[k], `${path}.${k}`, k);
+}
+const vid = (...parts) => crypto.createHash('sha1').update(parts.join('|')).digest('hex').slice(0, 16);
+function violation(rec, p, loc, detector, message, evidence, now) {
+  return { id: vid(p.id, rec.externalId, loc, detector, evidence.start ?? ''), policy: p.id, severity: p.severity,
+    message, evidence: { location: loc, detector, ...evidence }, status: 'new', detectedAt: now };
+}
+function scanString(p, rec, loc, s, key, out, now) {
+  let lower = null, digits = -1;
+  for (const d of p.patterns) {
+    if (d.keyRe) { if (!key || !d.keyRe.test(key)) continue; }
+    if (d.kw) { lower = lower || s.toLowerCase(); if (!d.kw.some((k) => lower.includes(k))) continue; }
+    if (d.minDigits) {
+      if (digits < 0) { digits = 0; for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c >= 48 && c <= 57) digits++; } }
+      if (digits < d.minDigits) continue;
+    }
+    d.re.lastIndex = 0;
+    let m;
+    while ((m = d.re.exec(s))) {
+      if (m[0].length === 0) { d.re.lastIndex++; continue; }
+      const hit = d.group ? m[d.group] : m[0];
+      if (hit === undefined) continue;
+      if (d.validator && VALIDATORS[d.validator] && !VALIDATORS[d.validator](hit)) continue;
+      if (d.minEntropy && entropy(hit) < d.minEntropy) continue;
+      if (d.allowRe && d.allowRe.test(hit)) continue;
+      const start = m.index + (d.group ? m[0].indexOf(hit) : 0);
+      if (d.ctx) {
+        const near = s.slice(Math.max(0, start - d.win), start + hit.length + d.win).toLowerCase();
+        if (d.contextRequired && !d.ctx.some((w) => near.includes(w))) continue;
       }
+      const masked = (MASKS[d.mask] || ((x) => x))(hit);
+      out.push(violation(rec, p, loc, d.name, (d.message || p.message).replace('{detector}', d.name).replace('{location}', loc),
+        { start, end: start + hit.length, match: masked }, now));
     }
   }
 }
-
+function measure(v, how) {
+  if (how === 'chars') return typeof v === 'string' ? [...v].length : v == null ? undefined : JSON.stringify(v).length;
+  if (how === 'words') { const t = typeof v === 'string' ? v : v == null ? '' : JSON.stringify(v); return t.split(/\s+/).filter(Boolean).length; }
+  return typeof v === 'number' ? v : undefined;
+}
+const rateSeen = new Map(); // key -> timestamps (ms), oldest first
 function evaluate(rec, now) {
   const v = [];
   for (const p of POLICIES) {
-    scan(p, rec, 'input', rec.input, v, now);
-    scan(p, rec, 'output', rec.output, v, now);
-    scan(p, rec, 'metadata', rec.metadata, v, now);
-    rec.spans.forEach((s, i) => {
-      if (p.spanTypes && !p.spanTypes.includes(s.type)) return;
-      scan(p, rec, `spans[${i}].input`, s.input, v, now);
-      scan(p, rec, `spans[${i}].output`, s.output, v, now);
-    });
+    if (p.kind === 'pattern') {
+      for (const t of p.targets) for (const [loc, val] of targetValues(rec, t))
+        for (const [sloc, s, key] of strings(val, loc, null)) scanString(p, rec, sloc, s, key, v, now);
+    } else if (p.kind === 'threshold') {
+      for (const c of p.checks) for (const [loc, val] of targetValues(rec, parseTarget(c.path))) {
+        const x = measure(val, c.measure);
+        if (x !== undefined && x > c.limit) v.push(violation(rec, p, loc, c.name, `${c.name} ${x} > ${c.limit} (${loc})`, { actual: x, limit: c.limit }, now));
+      }
+    } else if (p.kind === 'list') {
+      for (const path of p.values) for (const [loc, val] of targetValues(rec, parseTarget(path))) {
+        if (typeof val !== 'string' || !val) continue;
+        const covers = (n) => val === n || val.startsWith(n + '-');
+        const reason = (p.deprecated || []).some(covers) ? 'deprecated' : (p.approved || []).some(covers) ? null : 'not approved';
+        if (reason) v.push(violation(rec, p, loc, 'model', `Model '${val}' is ${reason} (${loc})`, { value: val }, now));
+      }
+    } else if (p.kind === 'rate') {
+      const key = p.keys.map((k) => getPath(rec, k)).find((x) => typeof x === 'string' && x);
+      const ts = Date.parse(rec.timestamp);
+      if (!key || isNaN(ts)) continue;
+      const list = rateSeen.get(key) || [];
+      list.push(ts);
+      rateSeen.set(key, list);
+      const widest = Math.max(...p.limits.map((l) => parseDur(l.window)));
+      while (list.length && list[0] < ts - widest) list.shift();
+      for (const l of p.limits) {
+        const n = list.filter((x) => x > ts - parseDur(l.window) && x <= ts).length;
+        if (n > l.max) v.push(violation(rec, p, 'timestamp', l.window, `${n} traces in ${l.window} for ${key}`, { actual: n, limit: l.max }, now));
+      }
+    } else if (p.kind === 'required') {
+      for (const f of p.fields) { const x = getPath(rec, f); if (x === undefined || x === null || x === '') v.push(violation(rec, p, f, 'required', `${f} is missing`, {}, now)); }
+    }
   }
-  // Thresholds: tokens per llm span, tokens per trace, output length.
-  const limits = [['input', 4000], ['output', 2000], ['total', 6000]];
-  rec.spans.forEach((s, i) => {
-    if (s.type !== 'llm' || !s.tokens) return;
-    for (const [k, lim] of limits) if (s.tokens[k] > lim)
-      v.push({ id: `tok-${rec.externalId}-${i}-${k}`, policy: 'token-usage-limit', severity: 'medium', message: `tokens.${k} ${s.tokens[k]} > ${lim}`,
-        evidence: { location: `spans[${i}].tokens.${k}`, value: s.tokens[k] }, status: 'new', detectedAt: now });
-  });
-  if (rec.metadata.tokens.total > 20000)
-    v.push({ id: `tok-${rec.externalId}`, policy: 'token-usage-limit', severity: 'medium', message: 'trace tokens over 20000', evidence: { location: 'metadata.tokens.total' }, status: 'new', detectedAt: now });
-  const outText = typeof rec.output === 'string' ? rec.output : JSON.stringify(rec.output ?? '');
-  if (outText.length > 10000 || outText.split(/\s+/).length > 2000)
-    v.push({ id: `len-${rec.externalId}`, policy: 'output-length', severity: 'low', message: 'output too long', evidence: { location: 'output', value: outText.length }, status: 'new', detectedAt: now });
   rec.violations = v;
-  rec.evaluation = { policies: POLICIES.map((p) => p.id).concat(['token-usage-limit', 'output-length']), evaluatedAt: now };
+  rec.evaluation = { contentHash: vid(JSON.stringify(rec.spans.length), rec.externalId), policies: POLICIES.map((p) => p.id), evaluatedAt: now };
 }
+function parseDur(s) { const m = /^(\d+)([smhd])$/.exec(s); return m ? +m[1] * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2]] : 0; }
+const POLICIES = loadPolicies();
 
 // ---- the stream loop ----------------------------------------------------
 function main() {

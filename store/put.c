@@ -7,6 +7,7 @@
 #include "line.h"
 #include "merge.h"
 #include "put.h"
+#include "scan.h"
 #include "stream.h"
 #include "timeutil.h"
 
@@ -17,6 +18,8 @@ typedef struct {
 	unsigned long lineno;
 	cJSON *tree;           /* parsed; consumed when applied */
 	int control;
+	int plain;             /* scan_plain_record said yes: no tree needed if new */
+	scan_record sr;
 	enum outcome outcome;
 	int stale;
 	char *why;             /* conflict message, reported after commit */
@@ -134,12 +137,47 @@ static int write_text(put_ctx *c, MDB_txn *txn, const char *id, const put_item *
 	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
 }
 
+/* A plain record (see scan.h) that is new: stored as sent, indexed from the
+ * offsets the scan found. Returns MDB_KEYEXIST when it is not new. */
+static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
+{
+	const char *text = text_of(c, it);
+	char id[1024], ts[64];
+	unsigned char key[1024 + STORE_TIME_KEY];
+	int64_t ms;
+	MDB_val v;
+	memcpy(id, text + it->sr.id_off, it->sr.id_len);
+	id[it->sr.id_len] = '\0';
+	int rc = db_get(txn, c->db->records, id, it->sr.id_len, &v);
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : MDB_KEYEXIST;
+	memcpy(ts, text + it->sr.ts_off, it->sr.ts_len);
+	ts[it->sr.ts_len] = '\0';
+	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
+		ms = INT64_MIN;
+	it->stale = 1; /* never evaluated */
+	it->outcome = O_NEW;
+	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
+	if ((rc = write_text(c, txn, id, it)) == 0 &&
+	    (rc = db_put(txn, c->db->by_time, (const char *)key, kn, "", 0)) == 0)
+		rc = db_put(txn, c->db->stale, id, it->sr.id_len, "", 0);
+	return rc;
+}
+
 static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
 {
+	int rc;
+	if (it->plain) {
+		if ((rc = apply_plain_new(c, txn, it)) != MDB_KEYEXIST)
+			return rc;
+		lg_json_error jerr;
+		if (!(it->tree = lg_json_parse(text_of(c, it), it->len, &jerr)))
+			return ENOMEM;
+	}
 	cJSON *in = it->tree;
 	const char *id = lg_json_str(in, "externalId");
 	MDB_val v;
-	int rc = db_get(txn, c->db->records, id, strlen(id), &v);
+	rc = db_get(txn, c->db->records, id, strlen(id), &v);
 	if (rc == MDB_NOTFOUND) {
 		cJSON *flag = lg_json_take(in, "stale");
 		int as_sent = !flag && merge_normalize_violations(in) == 0;
@@ -334,14 +372,20 @@ static int apply_control(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
 	return 0; /* other control lines are for other stages */
 }
 
-static int reparse(const put_ctx *c, put_item *it)
+/* Back to the state before the batch was applied (to redo it). */
+static void reset_item(put_item *it)
 {
-	lg_json_error jerr;
 	cJSON_Delete(it->tree);
+	it->tree = NULL;
 	free(it->why);
 	it->why = NULL;
 	it->outcome = O_NONE;
 	it->stale = 0;
+}
+
+static int reparse(const put_ctx *c, put_item *it)
+{
+	lg_json_error jerr;
 	it->tree = lg_json_parse(text_of(c, it), it->len, &jerr);
 	return it->tree ? 0 : ENOMEM;
 }
@@ -351,7 +395,7 @@ static int apply_items(put_ctx *c, MDB_txn *txn, int at_eof)
 	int rc = 0;
 	for (size_t i = 0; i < c->n && !rc; i++) {
 		put_item *it = &c->items[i];
-		if (!it->tree && (rc = reparse(c, it)))
+		if (!it->tree && !it->plain && (rc = reparse(c, it)))
 			break;
 		if (it->control) {
 			rc = apply_control(c, txn, it->tree);
@@ -420,7 +464,7 @@ static int flush(put_ctx *c, int at_eof)
 			if ((rc = db_grow(c->db)) != 0)
 				return db_fail(c->db, "grow map", rc);
 			for (size_t i = 0; i < c->n; i++)
-				cJSON_Delete(c->items[i].tree), c->items[i].tree = NULL;
+				reset_item(&c->items[i]);
 			continue;
 		}
 		if (rc)
@@ -505,6 +549,16 @@ static int take_line(put_ctx *c, char *line, size_t len, unsigned long lineno)
 {
 	lg_json_error jerr;
 	char why[128];
+	scan_record sr;
+	if (scan_plain_record(line, len, db_max_id(c->db), &sr)) {
+		if (add_item(c, line, len, lineno, NULL) != 0) {
+			bad(c, lineno, "out of memory", line, len);
+			return 0;
+		}
+		c->items[c->n - 1].plain = 1;
+		c->items[c->n - 1].sr = sr;
+		return c->records >= c->o->batch;
+	}
 	cJSON *obj = lg_json_parse(line, len, &jerr);
 	if (!obj) {
 		snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);

@@ -1,0 +1,262 @@
+#include <string.h>
+
+#include "json.h"
+#include "scan.h"
+
+typedef struct {
+	const unsigned char *p, *end;
+	int depth;
+} scanner;
+
+static void ws(scanner *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* The same UTF-8 rules as common/json.c: no overlongs, no surrogates,
+ * nothing above U+10FFFF. */
+static int utf8_ok(scanner *s)
+{
+	const unsigned char *p = s->p;
+	long left = s->end - p;
+	unsigned c = p[0];
+	int n;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
+	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+static int hexd(unsigned c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A string at s->p (the opening quote). *escaped is set when it holds a
+ * backslash. \u escapes of surrogates or NUL are left to the full parser. */
+static int string(scanner *s, int *escaped)
+{
+	s->p++;
+	*escaped = 0;
+	while (s->p < s->end) {
+		unsigned c = *s->p;
+		if (c == '"') {
+			s->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c >= 0x80) {
+			if (!utf8_ok(s))
+				return 0;
+			continue;
+		}
+		if (c == '\\') {
+			*escaped = 1;
+			if (s->end - s->p < 2)
+				return 0;
+			c = s->p[1];
+			if (c == 'u') {
+				if (s->end - s->p < 6 || !hexd(s->p[2]) || !hexd(s->p[3]) || !hexd(s->p[4]) || !hexd(s->p[5]))
+					return 0;
+				if ((s->p[2] == 'd' || s->p[2] == 'D') && strchr("89abcdefABCDEF", s->p[3]))
+					return 0;
+				if (!memcmp(s->p + 2, "0000", 4))
+					return 0;
+				s->p += 6;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", (int)c) || c == '\0')
+				return 0;
+			s->p += 2;
+			continue;
+		}
+		s->p++;
+	}
+	return 0;
+}
+
+static int number(scanner *s)
+{
+	const unsigned char *p = s->p, *e = s->end;
+	if (p < e && *p == '-')
+		p++;
+	if (p < e && *p == '0')
+		p++;
+	else if (p < e && *p >= '1' && *p <= '9')
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (p < e && *p == '.') {
+		p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return 0;
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	s->p = p;
+	return 1;
+}
+
+static int word(scanner *s, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+static int value(scanner *s);
+
+static int container(scanner *s, int obj)
+{
+	int esc;
+	if (++s->depth > LG_JSON_MAX_DEPTH)
+		return 0;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
+		s->p++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		ws(s);
+		if (obj) {
+			if (s->p >= s->end || *s->p != '"' || !string(s, &esc))
+				return 0;
+			ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return 0;
+			s->p++;
+		}
+		if (!value(s))
+			return 0;
+		ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
+			s->p++;
+			s->depth--;
+			return 1;
+		}
+		return 0;
+	}
+}
+
+static int value(scanner *s)
+{
+	int esc;
+	ws(s);
+	if (s->p >= s->end)
+		return 0;
+	switch (*s->p) {
+	case '{': return container(s, 1);
+	case '[': return container(s, 0);
+	case '"': return string(s, &esc);
+	case 't': return word(s, "true");
+	case 'f': return word(s, "false");
+	case 'n': return word(s, "null");
+	default: return number(s);
+	}
+}
+
+static int key_is(const unsigned char *k, size_t n, const char *name)
+{
+	return strlen(name) == n && memcmp(k, name, n) == 0;
+}
+
+int scan_plain_record(const char *text, size_t n, size_t max_id, scan_record *out)
+{
+	scanner s = { (const unsigned char *)text, (const unsigned char *)text + n, 1 };
+	const unsigned char *base = s.p;
+	int esc, have_id = 0, have_ts = 0;
+	memset(out, 0, sizeof *out);
+	ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		return 0;
+	s.p++;
+	ws(&s);
+	if (s.p < s.end && *s.p == '}')
+		return 0; /* no externalId */
+	for (;;) {
+		ws(&s);
+		if (s.p >= s.end || *s.p != '"')
+			return 0;
+		const unsigned char *k = s.p + 1;
+		if (!string(&s, &esc))
+			return 0;
+		size_t klen = (size_t)(s.p - 1 - k);
+		if (!esc && (key_is(k, klen, "$lg") || key_is(k, klen, "stale") ||
+			     key_is(k, klen, "violations") || key_is(k, klen, "evaluation")))
+			return 0;
+		ws(&s);
+		if (s.p >= s.end || *s.p != ':')
+			return 0;
+		s.p++;
+		ws(&s);
+		const unsigned char *v = s.p;
+		if (!value(&s))
+			return 0;
+		int want_id = !esc && !have_id && key_is(k, klen, "externalId");
+		int want_ts = !esc && !have_ts && key_is(k, klen, "timestamp");
+		if (want_id || want_ts) {
+			/* Only plain strings: quotes around bytes without a backslash. */
+			if (*v != '"' || memchr(v + 1, '\\', (size_t)(s.p - v - 2)))
+				return 0;
+			size_t off = (size_t)(v + 1 - base), len = (size_t)(s.p - v - 2);
+			if (want_id) {
+				if (len == 0 || len > max_id)
+					return 0;
+				out->id_off = off, out->id_len = len, have_id = 1;
+			} else {
+				if (len >= 64) /* no time is that long: let the full path judge */
+					return 0;
+				out->ts_off = off, out->ts_len = len, have_ts = 1;
+			}
+		} else if (esc && (klen >= 2)) {
+			/* An escaped key might spell one of ours: full parser. */
+			return 0;
+		}
+		ws(&s);
+		if (s.p < s.end && *s.p == ',') {
+			s.p++;
+			continue;
+		}
+		if (s.p < s.end && *s.p == '}') {
+			s.p++;
+			break;
+		}
+		return 0;
+	}
+	ws(&s);
+	return have_id && s.p == s.end;
+}

@@ -53,6 +53,21 @@ expect_contains stage-fails-message "$T/err" "lg-sync: prod: failed (exit 2): lg
 expect_eq stage-fails-status '{"status":"failed","error":"lg-detect: rules: broken on purpose"}' \
 	"$(last_sync prod '.data.lastSync | {status, error}')"
 expect_eq stage-fails-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
+# A bad line in the middle: the good records are stored, the bad one kept
+# verbatim in the stage's quarantine file, the run failed with exit 1.
+rm "$T/bin/lg-detect" && ln -s "$BIN/lg-detect" "$T/bin/lg-detect"
+rm "$T/bin/lg-map"
+printf '#!/bin/sh\n"%s/lg-map" "$@" | sed "3s/^/garbage/"\n' "$BIN" >"$T/bin/lg-map"
+chmod 755 "$T/bin/lg-map"
+LG_NOW=2026-11-27T11:12:00Z expect_status bad-line 1 "$T/bin/lg-sync" run prod --since 2026-11-27T06:00:00Z --until 2026-11-27T11:00:00Z
+Q="$LG_DB/quarantine/prod.lg-detect.ndjson"
+expect_contains bad-line-message "$T/err" "lg-sync: prod: failed (exit 1): lg-detect: <stdin>:3: invalid JSON at byte 1: unexpected character (bad lines kept in $Q)"
+expect_eq bad-line-quarantine "# <stdin>:3: invalid JSON at byte 1: unexpected character" "$(head -n1 "$Q")"
+expect_eq bad-line-quarantine-mode 600 "$(stat -c %a "$Q")"
+expect_eq bad-line-only-one-file "prod.lg-detect.ndjson" "$(ls "$LG_DB/quarantine")"
+expect_eq bad-line-status '{"status":"failed","itemsFetched":30,"itemsIngested":29}' \
+	"$(last_sync prod '.data.lastSync | {status, itemsFetched, itemsIngested}')"
+expect_eq bad-line-nothing-lost 30 "$(lg-store --db "$LG_DB" count)"
 LG_NOW=2026-11-27T11:15:00Z expect_status recovers 0 lg-sync run prod
 expect_eq recovers-status completed "$(last_sync prod '.data.lastSync.status')"
 C2=$(lg-store --db "$LG_DB" cursor prod)

@@ -223,3 +223,16 @@ expect_eq "two writers: both exit 0" "0 0" "$s1 $s2"
 expect_eq "two writers: every record once" 1500 "$(lg-store --db "$T/two" count)"
 expect_eq "two writers: merged tags" '["p0","p1"]' "$(lg-store --db "$T/two" get w00001 | jq -c .tags)"
 expect_status "two writers: check" 0 lg-store --db "$T/two" check
+
+# ---- a full disk (a file size limit): exit 6, what was committed stays ----
+python3 -c '
+import json
+for i in range(3000): print(json.dumps({"externalId":"f%04d" % i,"timestamp":"2026-08-01T00:00:00Z","output":"y" * 3000}))' >"$T/fill"
+lg-store --db "$T/full" put <"$T/x" 2>/dev/null
+(trap '' XFSZ; ulimit -f 2048; lg-store --db "$T/full" put <"$T/fill" >"$T/out" 2>"$T/err"); s=$?
+expect_eq "disk full: exit 6" 6 "$s"
+expect_contains "disk full: says so in LMDB's words" "$T/err" "lg-store: db: commit:"
+n=$(lg-store --db "$T/full" count)
+expect_eq "disk full: earlier commits kept, store consistent" "1 0" \
+	"$([ "$n" -ge 1 ] && [ "$n" -lt 3001 ] && echo 1) $(lg-store --db "$T/full" check >/dev/null 2>&1; echo $?)"
+expect_eq "disk full: the first record still there" "x" "$(lg-store --db "$T/full" get x | jq -r .externalId)"

@@ -109,6 +109,22 @@ expect_status "backup passes check" 0 lg-store --db "$T/restored" check
 expect_eq "backup has the same a1" "$(S get a1)" "$(lg-store --db "$T/restored" get a1)"
 expect_status "backup to a missing directory exit 6" 6 lg-store --db "$DB" backup "$T/no/such/dir/b.mdb"
 
+# Readers never block writers: an export holding its read transaction open
+# (its reader is asleep, the pipe is full) while a put commits.
+mkfifo "$T/slow"
+S export >"$T/slow" &
+reader=$!
+exec 7<"$T/slow"
+sleep 0.2
+echo '{"externalId":"during-export","timestamp":"2026-11-24T00:00:00Z","source":{"integration":"prod"}}' | S put 2>/dev/null; s=$?
+alive=$(kill -0 "$reader" 2>/dev/null && echo yes || echo no)
+expect_eq "put commits while an export is open" "0 yes" "$s $alive"
+cat <&7 >"$T/snapshot"
+exec 7<&-
+wait "$reader"
+expect_eq "the export saw its own snapshot" 0 "$(grep -c during-export "$T/snapshot")"
+expect_eq "the put is visible to the next reader" during-export "$(S get during-export | jq -r .externalId)"
+
 # Plant index entries that point nowhere with LMDB's own loader.
 printf 'ghost\n\n' | mdb_load -T -s stale "$DB"
 printf 'v-ghost\nnobody\n' | mdb_load -T -s violations "$DB"

@@ -26,7 +26,7 @@ static long fill(lg_reader *r)
 {
 	if (r->start > 0 && r->start == r->end) {
 		r->start = r->end = r->scan = 0;
-	} else if (r->start > 0 && r->end + CHUNK > r->cap) {
+	} else if (r->start > 0 && r->end + CHUNK + 1 > r->cap) {
 		memmove(r->buf, r->buf + r->start, r->end - r->start);
 		r->end -= r->start;
 		r->scan -= r->start;

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <string.h>
 
 #include "json.h"
@@ -47,6 +48,18 @@ static int hexd(unsigned c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+/* Nonzero when one of the 8 bytes of w is '"', '\\', below 0x20 or
+ * 0x80 and up: the bytes a string scan must look at one by one. */
+static uint64_t special8(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+	return (w & HIGHS) | ((w - ONES * 0x20) & ~w & HIGHS) |
+	       ((q - ONES) & ~q & HIGHS) | ((b - ONES) & ~b & HIGHS);
+}
+
 /* A string at s->p (the opening quote). *escaped is set when it holds a
  * backslash. \u escapes of surrogates or NUL are left to the full parser. */
 static int string(scanner *s, int *escaped)
@@ -54,6 +67,11 @@ static int string(scanner *s, int *escaped)
 	s->p++;
 	*escaped = 0;
 	while (s->p < s->end) {
+		uint64_t w;
+		while (s->end - s->p >= 8 && (memcpy(&w, s->p, 8), !special8(w)))
+			s->p += 8;
+		if (s->p >= s->end)
+			break;
 		unsigned c = *s->p;
 		if (c == '"') {
 			s->p++;

@@ -37,6 +37,8 @@ expect_eq "--meta KEY=VALUE" "a3" "$(S export --meta env=dev | ids)"
 expect_eq "--meta on a path" "a1" "$(S export --meta deep.k=v | ids)"
 expect_eq "filters combine" "1" "$(S count --integration prod --status success --min-tokens 100)"
 expect_eq "--stale (never evaluated)" "6" "$(S count --stale)"
+expect_eq "--stale from its index, in time order" "a1 a2 a3 b1 b2 b3" "$(S export --stale | ids)"
+expect_eq "--stale with other filters" "b1 b2" "$(S export --stale --integration staging --to 2026-11-22T12:00:00Z | ids)"
 expect_status "bad --severity exit 2" 2 lg-store --db "$DB" export --severity huge
 expect_status "bad --from exit 2" 2 lg-store --db "$DB" export --from yesterday
 expect_status "--from after --to exit 2" 2 lg-store --db "$DB" count --from 2026-11-22 --to 2026-11-21

@@ -282,7 +282,8 @@ static void check_record(checker *c, const MDB_val *k, const MDB_val *v)
 	merge_content_hash(rec, hex);
 	if (stale != (!want || strcmp(want, hex) != 0))
 		problem(c, "stale flag disagrees with evaluation.contentHash", k->mv_data, k->mv_size);
-	if ((db_get(c->txn, c->db->stale, k->mv_data, k->mv_size, &iv) == 0) != stale)
+	if (k->mv_size + STORE_TIME_KEY <= sizeof key &&
+	    (mdb_get(c->txn, c->db->stale, &tv, &iv) == 0) != stale)
 		problem(c, "stale flag disagrees with the stale index", k->mv_data, k->mv_size);
 	cJSON_Delete(rec);
 }
@@ -345,10 +346,22 @@ static void check_violation(checker *c, const MDB_val *k, const MDB_val *v)
 static void check_stale(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	(void)v;
-	cJSON *rec = record_of(c, k->mv_data, k->mv_size);
 	c->stale++;
+	if (k->mv_size <= STORE_TIME_KEY) {
+		problem(c, "malformed stale index key", "", 0);
+		return;
+	}
+	const char *id = (const char *)k->mv_data + STORE_TIME_KEY;
+	size_t n = k->mv_size - STORE_TIME_KEY;
+	cJSON *rec = record_of(c, id, n);
+	int64_t ms;
+	const char *ts = lg_json_str(rec, "timestamp");
+	if (!ts || lg_time_parse(ts, &ms) != 0)
+		ms = INT64_MIN;
 	if (!rec || !cJSON_IsTrue(lg_json_get(rec, "stale")))
-		problem(c, "stale index entry for a record that is not stale", k->mv_data, k->mv_size);
+		problem(c, "stale index entry for a record that is not stale", id, n);
+	else if (ms != db_time_of_key(k->mv_data))
+		problem(c, "stale index holds an old timestamp", id, n);
 	cJSON_Delete(rec);
 }
 

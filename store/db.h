@@ -3,7 +3,7 @@
  *   records     externalId -> record JSON
  *   by_time     8-byte big-endian timestamp + externalId -> ""  (export order)
  *   violations  violation id -> externalId
- *   stale       externalId -> ""  (records whose policies must run again)
+ *   stale       like by_time, for the records whose policies must run again
  *   runs        run id -> run JSON
  *   state       "cursor/<integration>" -> ISO time,
  *               "lastrun/<integration>" and "lastrun/" -> run id

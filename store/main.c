@@ -42,7 +42,7 @@ static const char usage[] =
 	"                        $XDG_DATA_HOME/langguard/db, else ~/.local/share/langguard/db)\n"
 	"      --map-size SIZE   initial map size, e.g. 64M, 2G (grows by itself)\n"
 	"  put:\n"
-	"      --batch N         records per write transaction (default 250)\n"
+	"      --batch N         records per write transaction (default 500)\n"
 	"  -q, --quarantine FILE append bad lines verbatim after \"# file:line: reason\"\n"
 	"      --summary FORMAT  text (stderr, default), json (stdout) or none\n"
 	"  export, count, stats, violations:\n"
@@ -203,7 +203,7 @@ static const struct {
 
 static int run_put(store_db *db, const options *o)
 {
-	put_opts po = { o->batch ? o->batch : 250, o->quarantine, "<stdin>" };
+	put_opts po = { o->batch ? o->batch : 500, o->quarantine, "<stdin>" };
 	put_counts n;
 	int status = put_run(db, stdin, &po, &n);
 	const char *s = o->summary ? o->summary : "text";

@@ -64,14 +64,14 @@ static int64_t record_time(const cJSON *rec)
 	return ts && lg_time_parse(ts, &ms) == 0 ? ms : INT64_MIN;
 }
 
-static int put_time_key(put_ctx *c, MDB_txn *txn, const cJSON *rec, const char *id, int del)
+/* Adds or removes rec's time key (timestamp + id) in by_time or stale. */
+static int time_key(MDB_txn *txn, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
 {
 	unsigned char key[1024];
-	size_t idlen = strlen(id);
-	size_t n = db_time_key(key, record_time(rec), id, idlen);
+	size_t n = db_time_key(key, record_time(rec), id, strlen(id));
 	if (del)
-		return db_del(txn, c->db->by_time, (const char *)key, n);
-	return db_put(txn, c->db->by_time, (const char *)key, n, "", 0);
+		return db_del(txn, dbi, (const char *)key, n);
+	return db_put(txn, dbi, (const char *)key, n, "", 0);
 }
 
 static int has_violation(const cJSON *rec, const char *vid)
@@ -91,9 +91,10 @@ static int index_record(put_ctx *c, MDB_txn *txn, const cJSON *old, const cJSON 
 {
 	int rc = 0;
 	size_t idlen = strlen(id);
-	if (old && record_time(old) != record_time(rec) && (rc = put_time_key(c, txn, old, id, 1)))
+	if (old && record_time(old) != record_time(rec) &&
+	    ((rc = time_key(txn, c->db->by_time, old, id, 1)) || (rc = time_key(txn, c->db->stale, old, id, 1))))
 		return rc;
-	if ((rc = put_time_key(c, txn, rec, id, 0)))
+	if ((rc = time_key(txn, c->db->by_time, rec, id, 0)))
 		return rc;
 	const cJSON *vs = lg_json_get(old, "violations");
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
@@ -107,9 +108,7 @@ static int index_record(put_ctx *c, MDB_txn *txn, const cJSON *old, const cJSON 
 		if (vid && (rc = db_put(txn, c->db->violations, vid, strlen(vid), id, idlen)))
 			return rc;
 	}
-	if (stale)
-		return db_put(txn, c->db->stale, id, idlen, "", 0);
-	return db_del(txn, c->db->stale, id, idlen);
+	return time_key(txn, c->db->stale, rec, id, !stale);
 }
 
 static int write_record(put_ctx *c, MDB_txn *txn, const char *id, const cJSON *rec)
@@ -160,7 +159,7 @@ static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
 	if ((rc = write_text(c, txn, id, it)) == 0 &&
 	    (rc = db_put(txn, c->db->by_time, (const char *)key, kn, "", 0)) == 0)
-		rc = db_put(txn, c->db->stale, id, it->sr.id_len, "", 0);
+		rc = db_put(txn, c->db->stale, (const char *)key, kn, "", 0);
 	return rc;
 }
 
@@ -550,7 +549,9 @@ static int take_line(put_ctx *c, char *line, size_t len, unsigned long lineno)
 	lg_json_error jerr;
 	char why[128];
 	scan_record sr;
-	if (scan_plain_record(line, len, db_max_id(c->db), &sr)) {
+	/* Records lg-policy has seen are never plain: skip the scan for them. */
+	if (!memmem(line, len, "\"evaluation\"", 12) && !memmem(line, len, "\"violations\"", 12) &&
+	    scan_plain_record(line, len, db_max_id(c->db), &sr)) {
 		if (add_item(c, line, len, lineno, NULL) != 0) {
 			bad(c, lineno, "out of memory", line, len);
 			return 0;

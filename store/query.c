@@ -124,71 +124,6 @@ int query_match(const query_filter *f, const cJSON *rec)
 
 typedef int (*visit_fn)(const MDB_val *raw, const cJSON *rec, void *ctx);
 
-typedef struct {
-	int64_t ms;
-	char *id;
-	size_t n;
-} stale_ref;
-
-static int stale_cmp(const void *a, const void *b)
-{
-	const stale_ref *x = a, *y = b;
-	if (x->ms != y->ms)
-		return x->ms < y->ms ? -1 : 1;
-	size_t n = x->n < y->n ? x->n : y->n;
-	int c = memcmp(x->id, y->id, n);
-	return c ? c : (x->n > y->n) - (x->n < y->n);
-}
-
-/* --stale: walk the stale index (a few records, not the whole store),
- * keep the matches, hand them over in timestamp order. */
-static int scan_stale(store_db *db, MDB_txn *txn, const query_filter *f, visit_fn fn, void *ctx)
-{
-	MDB_cursor *cur;
-	MDB_val k, v, rv;
-	stale_ref *refs = NULL;
-	size_t n = 0, cap = 0;
-	int rc = mdb_cursor_open(txn, db->stale, &cur), status = 0;
-	if (rc)
-		return db_fail(db, "cursor", rc);
-	while (!status && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
-		lg_json_error jerr;
-		cJSON *rec = mdb_get(txn, db->records, &k, &rv) == 0 ? lg_json_parse(rv.mv_data, rv.mv_size, &jerr) : NULL;
-		const char *ts = lg_json_str(rec, "timestamp");
-		int64_t ms;
-		if (!ts || lg_time_parse(ts, &ms) != 0)
-			ms = INT64_MIN;
-		if (rec && ms >= f->from && ms < f->to && query_match(f, rec)) {
-			stale_ref *p = n == cap ? realloc(refs, (cap = cap ? cap * 2 : 64) * sizeof *refs) : refs;
-			char *id = p ? malloc(k.mv_size) : NULL;
-			if (!id) {
-				lg_err("out of memory");
-				status = LG_EXIT_BAD;
-			} else {
-				refs = p;
-				memcpy(id, k.mv_data, k.mv_size);
-				refs[n++] = (stale_ref){ ms, id, k.mv_size };
-			}
-		}
-		cJSON_Delete(rec);
-	}
-	mdb_cursor_close(cur);
-	if (n)
-		qsort(refs, n, sizeof *refs, stale_cmp);
-	for (size_t i = 0; i < n; i++) {
-		MDB_val id = { refs[i].n, refs[i].id };
-		lg_json_error jerr;
-		cJSON *rec = NULL;
-		if (!status && mdb_get(txn, db->records, &id, &rv) == 0 &&
-		    (rec = lg_json_parse(rv.mv_data, rv.mv_size, &jerr)) != NULL && fn(&rv, rec, ctx))
-			status = -1;
-		cJSON_Delete(rec);
-		free(refs[i].id);
-	}
-	free(refs);
-	return status < 0 ? 0 : status;
-}
-
 /* Calls fn for every matching record in timestamp order. fn returns 0 to
  * go on, 1 to stop. need_tree: 0 lets fn see raw bytes only (rec NULL)
  * when no filter is set. Returns an exit status. */
@@ -201,12 +136,8 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
 	if (rc)
 		return db_fail(db, "begin", rc);
-	if (f->stale) {
-		status = scan_stale(db, txn, f, fn, ctx);
-		mdb_txn_abort(txn);
-		return status;
-	}
-	if ((rc = mdb_cursor_open(txn, db->by_time, &cur)) != 0) {
+	/* --stale walks the stale index: same keys, only the stale records. */
+	if ((rc = mdb_cursor_open(txn, f->stale ? db->stale : db->by_time, &cur)) != 0) {
 		mdb_txn_abort(txn);
 		return db_fail(db, "cursor", rc);
 	}

@@ -74,14 +74,31 @@ n=$(wc -l <"$C")
 loaded=$(mdb_stat -s records "$W/mdb" | awk '/Entries:/ { print $2 }')
 [ "$loaded" = "$n" ] || echo "warning: mdb_load stored $loaded of $n pairs"
 
+# The same records after lg-detect | lg-policy (what a sync stores): each
+# carries evaluation.contentHash, so put parses it and hashes it.
+have_policy=0
+if "$BIN/lg-detect" <"$C" 2>/dev/null | "$BIN/lg-policy" >"$W/evaluated" 2>/dev/null && [ -s "$W/evaluated" ]; then
+	have_policy=1 eval_s=999999 eval_same_s=999999
+	IN="$W/evaluated"
+	for i in 1 2 3; do
+		rm -rf "$W/dbeval"
+		timed put-eval "$BIN/lg-store" --db "$W/dbeval" put
+		eval_s=$(min "$eval_s" "$T_S")
+		timed put-eval-same "$BIN/lg-store" --db "$W/dbeval" put
+		eval_same_s=$(min "$eval_same_s" "$T_S")
+	done
+	eval_stale=$("$BIN/lg-store" --db "$W/dbeval" count --stale)
+fi
+
 IN="$W/small.records"
 timed put-small "$BIN/lg-store" --db "$W/dbsmall" put
 small_rss=$T_RSS
 
-# Peak anonymous memory (heap: what put itself holds), sampled from /proc;
-# the RSS above also counts pages of the database file mapped by LMDB.
+# Peak anonymous memory (heap: what put itself holds), sampled from /proc,
+# input through a pipe as in a pipeline; the RSS above also counts pages
+# of the database file mapped by LMDB.
 anon_peak() { # DB INPUT -> KB
-	"$BIN/lg-store" --db "$1" put <"$2" 2>/dev/null &
+	cat "$2" | "$BIN/lg-store" --db "$1" put 2>/dev/null &
 	local pid=$! max=0 v
 	while kill -0 "$pid" 2>/dev/null; do
 		v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
@@ -107,12 +124,19 @@ start=$(date +%s%N)
 while read -r id; do /bin/true "$id"; done <"$W/ids"
 spawn_ms=$(awk -v ns="$(( $(date +%s%N) - start ))" 'BEGIN { printf "%.2f", ns / 200 / 1e6 }')
 
-printf '%-44s %10s records/s\n' "lg-store put, new records (default batch 250)" "$(rate "$n" "$new_s")"
+printf '%-44s %10s records/s\n' "lg-store put, new records (default batch 500)" "$(rate "$n" "$new_s")"
 printf '%-44s %10s records/s\n' "lg-store put, new records (--batch 100)" "$(rate "$n" "$new100_s")"
 printf '%-44s %10s records/s\n' "mdb_load, same pairs (commits per 100)" "$(rate "$n" "$load_s")"
 printf '%-44s %10s x mdb_load\n' "put new / mdb_load" "$(ratio "$load_s" "$new_s")"
 printf '%-44s %10s x mdb_load\n' "put new --batch 100 / mdb_load" "$(ratio "$load_s" "$new100_s")"
 printf '%-44s %10s records/s\n' "lg-store put, unchanged re-put" "$(rate "$n" "$same_s")"
+if [ "$have_policy" = 1 ]; then
+	printf '%-44s %10s records/s (%s x mdb_load; %s left stale)\n' "put new, after lg-detect|lg-policy" \
+		"$(rate "$n" "$eval_s")" "$(ratio "$load_s" "$eval_s")" "$eval_stale"
+	printf '%-44s %10s records/s\n' "put unchanged re-put, after lg-policy" "$(rate "$n" "$eval_same_s")"
+else
+	echo "put after lg-detect|lg-policy: not available (lg-policy not built)"
+fi
 printf '%-44s %10s ms (fork+exec of /bin/true: %s ms)\n' "lg-store get, one process per lookup" "$get_ms" "$spawn_ms"
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 printf '%-44s %10s MB for %s records, %s MB for %s\n' "lg-store put peak anonymous memory" \

@@ -1,9 +1,13 @@
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
 
+#define P1 0x9E3779B185EBCA87ULL
+#define P2 0xC2B2AE3D27D4EB4FULL
+#define P3 0x165667B19E3779F9ULL
+
+/* Violation ids and other short keys: FNV-1a, stable across versions. */
 uint64_t lg_hash_bytes(const void *p, size_t n, uint64_t h)
 {
 	const unsigned char *s = p;
@@ -14,86 +18,100 @@ uint64_t lg_hash_bytes(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-static uint64_t mix(uint64_t h, const char *tag, const char *s, size_t n)
+static inline uint64_t rotl(uint64_t x, int r)
 {
-	h = lg_hash_bytes(tag, 1, h);
-	h = lg_hash_bytes(&n, sizeof n, h);
-	return lg_hash_bytes(s, n, h);
+	return (x << r) | (x >> (64 - r));
 }
 
-static uint64_t hash_value(const cJSON *v, uint64_t h, int top_record);
-
-static int cmp_key(const void *a, const void *b)
+static inline uint64_t fmix(uint64_t x)
 {
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+	x ^= x >> 33;
+	x *= P2;
+	x ^= x >> 29;
+	x *= P3;
+	x ^= x >> 32;
+	return x;
 }
+
+/* Content hashing reads every byte of every record: eight bytes a step. */
+static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ ((uint64_t)n * P1);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = rotl(h ^ (w * P2), 31) * P1;
+		s += 8;
+		n -= 8;
+	}
+	uint64_t t = 0;
+	memcpy(&t, s, n);
+	h = rotl(h ^ (t * P2), 27) * P1;
+	return fmix(h);
+}
+
+/* An integer too long for a double keeps its exact text in the hash. */
+static int exact_integer_text(const cJSON *v)
+{
+	const char *t = v->valuestring;
+	return t && strlen(t) > 15 && !strpbrk(t, ".eE");
+}
+
+static uint64_t hash_value(const cJSON *v, int top_record);
 
 static int skipped_key(const char *k)
 {
 	return strcmp(k, "violations") == 0 || strcmp(k, "evaluation") == 0 || strcmp(k, "stale") == 0;
 }
 
-static uint64_t hash_object(const cJSON *v, uint64_t h, int top_record)
+static uint64_t hash_value(const cJSON *v, int top_record)
 {
-	size_t n = 0, i = 0;
-	for (const cJSON *c = v->child; c; c = c->next)
-		n++;
-	const cJSON **kids = n ? malloc(n * sizeof *kids) : NULL;
-	if (n && !kids)
-		return h ^ 0xdeadULL;
-	for (const cJSON *c = v->child; c; c = c->next)
-		kids[i++] = c;
-	if (n > 1)
-		qsort(kids, n, sizeof *kids, cmp_key);
-	h = mix(h, "{", "", 0);
-	for (i = 0; i < n; i++) {
-		const char *k = kids[i]->string ? kids[i]->string : "";
-		if (top_record && skipped_key(k))
-			continue;
-		h = mix(h, "k", k, strlen(k));
-		h = hash_value(kids[i], h, 0);
-	}
-	free(kids);
-	return mix(h, "}", "", 0);
-}
-
-static uint64_t hash_value(const cJSON *v, uint64_t h, int top_record)
-{
-	char num[40];
 	switch (v->type & 0xFF) {
-	case cJSON_NULL: return mix(h, "n", "", 0);
-	case cJSON_True: return mix(h, "t", "", 0);
-	case cJSON_False: return mix(h, "f", "", 0);
-	case cJSON_Number:
-		snprintf(num, sizeof num, "%.17g", v->valuedouble);
-		/* Big integers keep their exact text; doubles would merge them. */
-		if (v->valuestring && strlen(v->valuestring) > 15 && !strpbrk(v->valuestring, ".eE"))
-			return mix(h, "i", v->valuestring, strlen(v->valuestring));
-		return mix(h, "d", num, strlen(num));
+	case cJSON_NULL: return 0x6e756c6cULL;
+	case cJSON_True: return 0x74727565ULL;
+	case cJSON_False: return 0x66616c73ULL;
+	case cJSON_Number: {
+		if (exact_integer_text(v))
+			return hash_str(v->valuestring, strlen(v->valuestring), 'i');
+		double d = v->valuedouble == 0 ? 0 : v->valuedouble; /* -0 == 0 */
+		uint64_t bits;
+		memcpy(&bits, &d, sizeof bits);
+		return fmix(bits ^ 'd');
+	}
 	case cJSON_String:
 	case cJSON_Raw:
-		return mix(h, "s", v->valuestring ? v->valuestring : "", v->valuestring ? strlen(v->valuestring) : 0);
-	case cJSON_Array:
-		h = mix(h, "[", "", 0);
+		return v->valuestring ? hash_str(v->valuestring, strlen(v->valuestring), 's') : 's';
+	case cJSON_Array: {
+		uint64_t h = 'a';
 		for (const cJSON *c = v->child; c; c = c->next)
-			h = hash_value(c, h, 0);
-		return mix(h, "]", "", 0);
-	case cJSON_Object:
-		return hash_object(v, h, top_record);
+			h = rotl(h ^ (hash_value(c, 0) * P2), 31) * P1;
+		return fmix(h);
+	}
+	case cJSON_Object: {
+		/* Key order must not matter: combine the pairs with a sum. */
+		uint64_t sum = 0, n = 0;
+		for (const cJSON *c = v->child; c; c = c->next) {
+			const char *k = c->string ? c->string : "";
+			if (top_record && skipped_key(k))
+				continue;
+			sum += fmix(hash_str(k, strlen(k), 'k') * P3 + hash_value(c, 0));
+			n++;
+		}
+		return fmix(sum ^ (n * P1) ^ 'o');
+	}
 	default:
-		return h;
+		return 0;
 	}
 }
 
 uint64_t lg_json_hash(const cJSON *v)
 {
-	return v ? hash_value(v, LG_HASH_SEED, 0) : LG_HASH_SEED;
+	return v ? hash_value(v, 0) : 0;
 }
 
 uint64_t lg_record_content_hash(const cJSON *record)
 {
-	return record ? hash_value(record, LG_HASH_SEED, 1) : LG_HASH_SEED;
+	return record ? hash_value(record, 1) : 0;
 }
 
 char *lg_hash_hex(uint64_t h, char out[17])

@@ -7,7 +7,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-/* 64-bit FNV-1a over a canonical encoding of v. */
+/* 64-bit hash of v: object key order and number spelling do not matter;
+ * integers longer than a double holds are hashed by their exact digits. */
 uint64_t lg_json_hash(const cJSON *v);
 /* Hash of a record without the keys that evaluation itself adds or that
  * change without the content changing: violations, evaluation, stale. */

@@ -721,6 +721,10 @@ int lg_json_equal(const cJSON *a, const cJSON *b)
 	case cJSON_Number:
 		if (a->valuestring && b->valuestring && strcmp(a->valuestring, b->valuestring) == 0)
 			return 1;
+		/* Two long integers that a double can't tell apart still differ. */
+		if (a->valuestring && b->valuestring && strlen(a->valuestring) > 15 &&
+		    !strpbrk(a->valuestring, ".eE") && !strpbrk(b->valuestring, ".eE"))
+			return 0;
 		return a->valuedouble == b->valuedouble;
 	case cJSON_String:
 	case cJSON_Raw:

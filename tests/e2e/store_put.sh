@@ -13,38 +13,10 @@ rec() {
 		  metadata:{env:"test"},spans:[],source:{system:"langfuse",integration:"prod"}} * $x'
 }
 
-# content_hash FILE: lg_record_content_hash of each record (common/hash.c's
-# canonical encoding, FNV-1a 64), to play lg-policy's part.
+# content_hash FILE: the evaluation.contentHash lg-policy stamps on each
+# record (lg_record_content_hash), taken from lg-policy itself.
 content_hash() {
-	python3 -c '
-import json, struct, sys
-def fnv(h, b):
-    for c in b:
-        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    return h
-def mix(h, tag, s):
-    h = fnv(h, tag.encode()); h = fnv(h, struct.pack("<Q", len(s))); return fnv(h, s)
-def val(v, h, top):
-    if v is None: return mix(h, "n", b"")
-    if v is True: return mix(h, "t", b"")
-    if v is False: return mix(h, "f", b"")
-    if isinstance(v, (int, float)):
-        t = str(v)
-        if isinstance(v, int) and len(t) > 15: return mix(h, "i", t.encode())
-        return mix(h, "d", ("%.17g" % float(v)).encode())
-    if isinstance(v, str): return mix(h, "s", v.encode())
-    if isinstance(v, list):
-        h = mix(h, "[", b"")
-        for c in v: h = val(c, h, False)
-        return mix(h, "]", b"")
-    h = mix(h, "{", b"")
-    for k in sorted(v, key=lambda k: k.encode()):
-        if top and k in ("violations", "evaluation", "stale"): continue
-        h = mix(h, "k", k.encode()); h = val(v[k], h, False)
-    return mix(h, "}", b"")
-for line in sys.stdin:
-    print("%016x" % val(json.loads(line), 0xcbf29ce484222325, True))
-' <"$1"
+	lg-policy --no-builtin <"$1" | jq -r .evaluation.contentHash
 }
 
 # ---- usage ----

@@ -164,3 +164,25 @@ int lg_stream_run(lg_stream *st, FILE *in, const char *in_name,
 		return status;
 	return st->bad ? LG_EXIT_BAD : LG_EXIT_OK;
 }
+
+int lg_stream_run_files(lg_stream *st, int n, char **paths,
+			lg_record_fn fn, lg_control_fn cfn, void *ctx)
+{
+	int status = 0;
+	if (n == 0)
+		return lg_stream_run(st, stdin, "<stdin>", fn, cfn, ctx);
+	for (int i = 0; i < n && !st->stop; i++) {
+		FILE *f = strcmp(paths[i], "-") == 0 ? stdin : fopen(paths[i], "r");
+		if (!f) {
+			lg_err("%s: %s", paths[i], strerror(errno));
+			status = LG_EXIT_IO;
+			continue;
+		}
+		int rc = lg_stream_run(st, f, f == stdin ? "<stdin>" : paths[i], fn, cfn, ctx);
+		if (f != stdin)
+			fclose(f);
+		if (rc > status)
+			status = rc;
+	}
+	return status;
+}

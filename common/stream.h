@@ -38,6 +38,11 @@ int lg_stream_init(lg_stream *st, FILE *out, const char *quarantine_path);
  * LG_EXIT_IO (read or write error; "write error" reported). */
 int lg_stream_run(lg_stream *st, FILE *in, const char *in_name,
 		  lg_record_fn fn, lg_control_fn cfn, void *ctx);
+/* Runs the loop over each named file in turn ("-" is stdin), or over stdin
+ * when n is 0. A missing file is reported and skipped (LG_EXIT_IO at the
+ * end); returns the worst status of all. */
+int lg_stream_run_files(lg_stream *st, int n, char **paths,
+			lg_record_fn fn, lg_control_fn cfn, void *ctx);
 /* Marks the current record bad with a reason (printf-style). */
 void lg_stream_reject(lg_stream *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Writes one already formatted line (no newline in it); sets stop/write_error. */

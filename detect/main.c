@@ -1,6 +1,5 @@
 /* lg-detect: LangGuard records in, the same records with the agent that
  * produced each one (docs/detect.md). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,27 +53,6 @@ static int detect_one(lg_stream *st, cJSON **rec, void *vctx)
 	return 0;
 }
 
-static int run_inputs(lg_stream *st, int argc, char **argv, detect_ctx *ctx)
-{
-	if (optind == argc)
-		return lg_stream_run(st, stdin, "<stdin>", detect_one, NULL, ctx);
-	int status = 0;
-	for (int i = optind; i < argc && !st->stop; i++) {
-		FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-		if (!f) {
-			lg_err("%s: %s", argv[i], strerror(errno));
-			status = LG_EXIT_IO;
-			continue;
-		}
-		int rc = lg_stream_run(st, f, f == stdin ? "<stdin>" : argv[i], detect_one, NULL, ctx);
-		if (f != stdin)
-			fclose(f);
-		if (rc > status)
-			status = rc;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -119,7 +97,7 @@ int main(int argc, char **argv)
 
 	lg_stream st;
 	if ((status = lg_stream_init(&st, stdout, quarantine)) == 0) {
-		status = run_inputs(&st, argc, argv, &ctx);
+		status = lg_stream_run_files(&st, argc - optind, argv + optind, detect_one, NULL, &ctx);
 		lg_stream_free(&st);
 	}
 	detect_free(&ctx.det);

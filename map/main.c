@@ -1,5 +1,4 @@
 /* lg-map: Langfuse traces in, LangGuard records out (docs/record.md). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,23 +97,7 @@ int main(int argc, char **argv)
 	lg_stream st;
 	if ((status = lg_stream_init(&st, stdout, quarantine)) != 0)
 		return status;
-	if (optind == argc) {
-		status = lg_stream_run(&st, stdin, "<stdin>", map_record, map_control, &ctx);
-	} else {
-		for (int i = optind; i < argc && !st.stop; i++) {
-			FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-			if (!f) {
-				lg_err("%s: %s", argv[i], strerror(errno));
-				status = LG_EXIT_IO;
-				continue;
-			}
-			int rc = lg_stream_run(&st, f, f == stdin ? "<stdin>" : argv[i], map_record, map_control, &ctx);
-			if (f != stdin)
-				fclose(f);
-			if (rc > status)
-				status = rc;
-		}
-	}
+	status = lg_stream_run_files(&st, argc - optind, argv + optind, map_record, map_control, &ctx);
 	lg_stream_free(&st);
 	free(ctx.run_integration);
 	free(ctx.run_host);

@@ -1,6 +1,5 @@
 /* lg-policy: evaluates governance policies on LangGuard records and
  * attaches violations with evidence (docs/policy.md). */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,27 +124,6 @@ static int load_builtin(pol_engine *e)
 	return rc;
 }
 
-static int run_files(run_ctx *ctx, lg_stream *st, int argc, char **argv)
-{
-	int status = 0;
-	if (optind == argc)
-		return lg_stream_run(st, stdin, "<stdin>", policy_record, NULL, ctx);
-	for (int i = optind; i < argc && !st->stop; i++) {
-		FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-		if (!f) {
-			lg_err("%s: %s", argv[i], strerror(errno));
-			status = LG_EXIT_IO;
-			continue;
-		}
-		int rc = lg_stream_run(st, f, f == stdin ? "<stdin>" : argv[i], policy_record, NULL, ctx);
-		if (f != stdin)
-			fclose(f);
-		if (rc > status)
-			status = rc;
-	}
-	return status;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -248,7 +226,7 @@ int main(int argc, char **argv)
 	lg_stream st;
 	if ((status = lg_stream_init(&st, stdout, quarantine)) != 0)
 		goto out;
-	status = run_files(&ctx, &st, argc, argv);
+	status = lg_stream_run_files(&st, argc - optind, argv + optind, policy_record, NULL, &ctx);
 	lg_stream_free(&st);
 	/* Errors say more than the gate: 1 and 6 win over 7. */
 	if (status == 0 && ctx.gate)

@@ -1,7 +1,9 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
+#include "json.h"
 
 #define P1 0x9E3779B185EBCA87ULL
 #define P2 0xC2B2AE3D27D4EB4FULL
@@ -64,6 +66,26 @@ static int skipped_key(const char *k)
 	return strcmp(k, "violations") == 0 || strcmp(k, "evaluation") == 0 || strcmp(k, "stale") == 0;
 }
 
+/* The hash of a double as hash_value takes it: -0 == 0. */
+static uint64_t hash_double(double d)
+{
+	uint64_t bits;
+	if (d == 0)
+		d = 0;
+	memcpy(&bits, &d, sizeof bits);
+	return fmix(bits ^ 'd');
+}
+
+static uint64_t hash_pair(uint64_t key_hash, uint64_t value_hash)
+{
+	return fmix(key_hash * P3 + value_hash);
+}
+
+static uint64_t hash_object_end(uint64_t sum, uint64_t n)
+{
+	return fmix(sum ^ (n * P1) ^ 'o');
+}
+
 static uint64_t hash_value(const cJSON *v, int top_record)
 {
 	switch (v->type & 0xFF) {
@@ -73,10 +95,7 @@ static uint64_t hash_value(const cJSON *v, int top_record)
 	case cJSON_Number: {
 		if (exact_integer_text(v))
 			return hash_str(v->valuestring, strlen(v->valuestring), 'i');
-		double d = v->valuedouble == 0 ? 0 : v->valuedouble; /* -0 == 0 */
-		uint64_t bits;
-		memcpy(&bits, &d, sizeof bits);
-		return fmix(bits ^ 'd');
+		return hash_double(v->valuedouble);
 	}
 	case cJSON_String:
 	case cJSON_Raw:
@@ -94,10 +113,10 @@ static uint64_t hash_value(const cJSON *v, int top_record)
 			const char *k = c->string ? c->string : "";
 			if (top_record && skipped_key(k))
 				continue;
-			sum += fmix(hash_str(k, strlen(k), 'k') * P3 + hash_value(c, 0));
+			sum += hash_pair(hash_str(k, strlen(k), 'k'), hash_value(c, 0));
 			n++;
 		}
-		return fmix(sum ^ (n * P1) ^ 'o');
+		return hash_object_end(sum, n);
 	}
 	default:
 		return 0;
@@ -112,6 +131,390 @@ uint64_t lg_json_hash(const cJSON *v)
 uint64_t lg_record_content_hash(const cJSON *record)
 {
 	return record ? hash_value(record, 1) : 0;
+}
+
+/* ---- hashing JSON text without a tree -------------------------------- *
+ * Every rule below mirrors common/json.c's parser (what it accepts, how it
+ * decodes) and hash_value (how a parsed item hashes); the unit test
+ * common_texthash_test compares both on generated and mutated records. */
+
+#define ONES ((uint64_t)0x0101010101010101ULL)
+#define HIGHS ((uint64_t)0x8080808080808080ULL)
+
+typedef struct {
+	const unsigned char *p, *end;
+	int depth;
+	char *scratch;           /* decoded strings with escapes */
+	size_t cap;
+} text_scan;
+
+static uint64_t zero_byte(uint64_t w)
+{
+	return (w - ONES) & ~w & HIGHS;
+}
+
+/* Bytes a string scan must look at: '"', '\\', < 0x20, >= 0x80. */
+static uint64_t special_byte(uint64_t w)
+{
+	return (w & HIGHS) | zero_byte(w ^ (ONES * '"')) | zero_byte(w ^ (ONES * '\\')) |
+	       ((w - ONES * 0x20) & ~w & HIGHS);
+}
+
+static void text_ws(text_scan *t)
+{
+	while (t->p < t->end && (*t->p == ' ' || *t->p == '\t' || *t->p == '\n' || *t->p == '\r'))
+		t->p++;
+}
+
+/* json.c's utf8_len: no overlongs, no surrogates, nothing past U+10FFFF. */
+static int text_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	if (c >= 0xC2 && c <= 0xDF)
+		return (end - p >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static int text_hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t text_put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | cp >> 6);
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | cp >> 12);
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | cp >> 18);
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* The string at t->p (its opening quote): its body [*body, *body + *len),
+ * *esc when it holds a backslash; t->p moves past the closing quote.
+ * -1 where json.c's scan_string fails. */
+static int text_string_end(text_scan *t, const unsigned char **body, size_t *len, int *esc)
+{
+	const unsigned char *q = t->p + 1, *end = t->end;
+	*esc = 0;
+	for (;;) {
+		while (end - q >= 8) {
+			uint64_t w;
+			memcpy(&w, q, 8);
+			if (special_byte(w))
+				break;
+			q += 8;
+		}
+		if (q >= end || *q == '"')
+			break;
+		if (*q == '\\') {
+			*esc = 1;
+			q += 2;
+			continue;
+		}
+		if (*q < 0x20)
+			return -1;
+		if (*q >= 0x80) {
+			int n = text_utf8_len(q, end);
+			if (!n)
+				return -1;
+			q += n;
+			continue;
+		}
+		q++;
+	}
+	if (q >= end)
+		return -1;
+	*body = t->p + 1;
+	*len = (size_t)(q - *body);
+	t->p = q + 1;
+	return 0;
+}
+
+/* json.c's decode_string into t->scratch: the decoded length, or -1 on a
+ * bad escape; *has_nul when it held \u0000. */
+static long text_decode(text_scan *t, const unsigned char *run, size_t n, int *has_nul)
+{
+	const unsigned char *r = run, *q = run + n;
+	if (n + 1 > t->cap) {
+		char *b = realloc(t->scratch, n + 1);
+		if (!b)
+			return -1;
+		t->scratch = b;
+		t->cap = n + 1;
+	}
+	char *o = t->scratch;
+	*has_nul = 0;
+	while (r < q) {
+		if (*r != '\\') {
+			*o++ = (char)*r++;
+			continue;
+		}
+		r++;
+		switch (*r) {
+		case '"': *o++ = '"'; r++; break;
+		case '\\': *o++ = '\\'; r++; break;
+		case '/': *o++ = '/'; r++; break;
+		case 'b': *o++ = '\b'; r++; break;
+		case 'f': *o++ = '\f'; r++; break;
+		case 'n': *o++ = '\n'; r++; break;
+		case 'r': *o++ = '\r'; r++; break;
+		case 't': *o++ = '\t'; r++; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (q - r < 5 || text_hex4(r + 1, &cp))
+				return -1;
+			r += 5;
+			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
+			    !text_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				r += 6;
+			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
+				cp = 0xFFFD;
+			}
+			if (cp == 0)
+				*has_nul = 1;
+			o += text_put_utf8(o, cp);
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return (long)(o - t->scratch);
+}
+
+/* A string value: its decoded text hashed, or (holding \u0000, which the
+ * parser keeps as cJSON_Raw) its literal with the quotes. A key: decoded,
+ * \u0000 refused as the parser refuses it. */
+static int text_string(text_scan *t, int key, uint64_t *h)
+{
+	const unsigned char *open = t->p, *body;
+	size_t len;
+	int esc, has_nul;
+	if (text_string_end(t, &body, &len, &esc))
+		return -1;
+	if (!esc) {
+		*h = hash_str((const char *)body, len, key ? 'k' : 's');
+		return 0;
+	}
+	long n = text_decode(t, body, len, &has_nul);
+	if (n < 0 || (has_nul && key))
+		return -1;
+	if (has_nul)
+		*h = hash_str((const char *)open, (size_t)(t->p - open), 's');
+	else
+		*h = hash_str(t->scratch, (size_t)n, key ? 'k' : 's');
+	return 0;
+}
+
+/* json.c's parse_number, hashed as hash_value hashes the item. */
+static int text_number(text_scan *t, uint64_t *h)
+{
+	const unsigned char *p = t->p, *st = p, *end = t->end;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return -1;
+	int frac_or_exp = p < end && (*p == '.' || *p == 'e' || *p == 'E');
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return -1;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return -1;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	size_t n = (size_t)(p - st);
+	t->p = p;
+	if (!frac_or_exp && n > 15) { /* exact_integer_text */
+		*h = hash_str((const char *)st, n, 'i');
+		return 0;
+	}
+	double d;
+	if (!frac_or_exp) {
+		int64_t iv = 0;
+		for (const unsigned char *c = st + (*st == '-'); c < p; c++)
+			iv = iv * 10 + (*c - '0');
+		d = *st == '-' ? -(double)iv : (double)iv;
+	} else {
+		char small[64], *text = n < sizeof small ? small : malloc(n + 1);
+		if (!text)
+			return -1;
+		memcpy(text, st, n);
+		text[n] = '\0';
+		d = strtod(text, NULL);
+		if (text != small)
+			free(text);
+	}
+	*h = hash_double(d);
+	return 0;
+}
+
+static int text_value(text_scan *t, int top_record, uint64_t *h);
+
+static int text_container(text_scan *t, int is_obj, int top_record, uint64_t *h)
+{
+	uint64_t acc = is_obj ? 0 : 'a', n = 0;
+	if (++t->depth > LG_JSON_MAX_DEPTH)
+		return -1;
+	t->p++;
+	text_ws(t);
+	if (t->p < t->end && *t->p == (is_obj ? '}' : ']')) {
+		t->p++;
+		t->depth--;
+		*h = is_obj ? hash_object_end(0, 0) : fmix(acc);
+		return 0;
+	}
+	for (;;) {
+		uint64_t kh = 0, vh;
+		int skip = 0;
+		text_ws(t);
+		if (is_obj) {
+			const unsigned char *k = t->p + 1;
+			if (t->p >= t->end || *t->p != '"' || text_string(t, 1, &kh))
+				return -1;
+			if (top_record) {
+				/* Skipped keys have no escapes worth decoding twice:
+				 * compare the decoded key when there were any. */
+				size_t klen = (size_t)(t->p - 1 - k);
+				if (memchr(k, '\\', klen)) {
+					int nul;
+					long dn = text_decode(t, k, klen, &nul);
+					if (dn < 0)
+						return -1;
+					t->scratch[dn] = '\0';
+					skip = skipped_key(t->scratch);
+				} else {
+					skip = (klen == 10 && (!memcmp(k, "violations", 10) || !memcmp(k, "evaluation", 10))) ||
+					       (klen == 5 && !memcmp(k, "stale", 5));
+				}
+			}
+			text_ws(t);
+			if (t->p >= t->end || *t->p != ':')
+				return -1;
+			t->p++;
+		}
+		if (text_value(t, 0, &vh))
+			return -1;
+		if (!is_obj) {
+			acc = rotl(acc ^ (vh * P2), 31) * P1;
+		} else if (!skip) {
+			acc += hash_pair(kh, vh);
+			n++;
+		}
+		text_ws(t);
+		if (t->p < t->end && *t->p == ',') {
+			t->p++;
+			continue;
+		}
+		if (t->p < t->end && *t->p == (is_obj ? '}' : ']')) {
+			t->p++;
+			t->depth--;
+			*h = is_obj ? hash_object_end(acc, n) : fmix(acc);
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int text_literal(text_scan *t, const char *word, uint64_t value, uint64_t *h)
+{
+	size_t n = strlen(word);
+	if ((size_t)(t->end - t->p) < n || memcmp(t->p, word, n) != 0)
+		return -1;
+	t->p += n;
+	*h = value;
+	return 0;
+}
+
+static int text_value(text_scan *t, int top_record, uint64_t *h)
+{
+	text_ws(t);
+	if (t->p >= t->end)
+		return -1;
+	switch (*t->p) {
+	case '{': return text_container(t, 1, top_record, h);
+	case '[': return text_container(t, 0, 0, h);
+	case '"': return text_string(t, 0, h);
+	case 't': return text_literal(t, "true", 0x74727565ULL, h);
+	case 'f': return text_literal(t, "false", 0x66616c73ULL, h);
+	case 'n': return text_literal(t, "null", 0x6e756c6cULL, h);
+	default:
+		if (*t->p == '-' || (*t->p >= '0' && *t->p <= '9'))
+			return text_number(t, h);
+		return -1;
+	}
+}
+
+int lg_record_text_hash(const char *s, size_t n, uint64_t *out)
+{
+	text_scan t = { (const unsigned char *)s, (const unsigned char *)s + n, 0, NULL, 0 };
+	uint64_t h;
+	int rc = text_value(&t, 1, &h);
+	if (rc == 0) {
+		text_ws(&t);
+		rc = t.p == t.end ? 0 : -1;
+	}
+	free(t.scratch);
+	if (rc == 0)
+		*out = h;
+	return rc;
 }
 
 char *lg_hash_hex(uint64_t h, char out[17])

@@ -1,0 +1,283 @@
+/* common/hash.c: lg_record_text_hash (one pass over the text, no tree) must
+ * give exactly lg_record_content_hash of what lg_json_parse makes of the same
+ * text, and fail exactly where the parser fails. Checked on hand-picked
+ * edge cases, then on thousands of generated records and their mutations. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "hash.h"
+#include "json.h"
+#include "t.h"
+
+static char why[512];
+
+/* 1 when text hash and tree hash agree on s (both fail, or both succeed
+ * with the same value); *valid tells whether the parser accepted s. */
+static int agrees(const char *s, size_t n, int *valid)
+{
+	lg_json_error e;
+	uint64_t th = 0;
+	int rc = lg_record_text_hash(s, n, &th);
+	cJSON *v = lg_json_parse(s, n, &e);
+	*valid = v != NULL;
+	int ok;
+	if (!v) {
+		ok = rc == -1;
+		if (!ok)
+			snprintf(why, sizeof why, "text hash accepted what the parser rejects (%s): %.300s", e.msg, s);
+	} else {
+		uint64_t want = lg_record_content_hash(v);
+		ok = rc == 0 && th == want;
+		if (!ok)
+			snprintf(why, sizeof why, "rc %d, %016llx vs tree %016llx: %.300s", rc,
+				 (unsigned long long)th, (unsigned long long)want, s);
+	}
+	cJSON_Delete(v);
+	return ok;
+}
+
+static int same(const char *s)
+{
+	int valid;
+	return agrees(s, strlen(s), &valid) && valid;
+}
+
+static int rejected(const char *s)
+{
+	uint64_t h;
+	return lg_record_text_hash(s, strlen(s), &h) == -1;
+}
+
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 0;
+	lg_record_text_hash(s, strlen(s), &h);
+	return h;
+}
+
+/* ---- a random JSON generator biased toward the hard cases ------------- */
+
+static unsigned long rnd_state = 1;
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rnd_state >> 33) % n);
+}
+
+static void gen_string(lg_buf *b)
+{
+	static const char *const pieces[] = {
+		"a", "hello world", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\\"", "\\\\", "\\/",
+		"\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u20AC", "\\ud83d\\ude00", "\\uD83D\\uDE00",
+		"\\ud83d", "\\ude00", "\\ud83dx", "\\ud83d\\u0041", "\\u0000", "\\u0041", "12345678",
+		"violations", "evaluation", "stale", "0123456789abcdef0123456789", " ",
+	};
+	lg_buf_addc(b, '"');
+	unsigned n = rnd(6);
+	for (unsigned i = 0; i < n; i++)
+		lg_buf_adds(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
+	lg_buf_addc(b, '"');
+}
+
+static void gen_number(lg_buf *b)
+{
+	static const char *const nums[] = {
+		"0", "-0", "1", "-1", "42", "1.5", "1.50", "-0.0", "0e0", "1e3", "1E+3", "1000", "2.5e-3",
+		"123456789012345", "-123456789012345", "1234567890123456", "-12345678901234567",
+		"12345678901234567890", "1234567890123456.0", "1e400", "-1e400", "4.9e-324", "0.1",
+		"9007199254740993", "100000000000000000000000", "3.141592653589793238462643383279",
+	};
+	lg_buf_adds(b, nums[rnd(sizeof nums / sizeof *nums)]);
+}
+
+static void gen_ws(lg_buf *b)
+{
+	static const char *const ws[] = { "", "", "", " ", "\n", "\t", "\r\n ", "  " };
+	lg_buf_adds(b, ws[rnd(sizeof ws / sizeof *ws)]);
+}
+
+static void gen_value(lg_buf *b, int depth);
+
+static void gen_object(lg_buf *b, int depth, int top)
+{
+	static const char *const keys[] = {
+		"\"externalId\"", "\"name\"", "\"violations\"", "\"evaluation\"", "\"stale\"", "\"metadata\"",
+		"\"spans\"", "\"viol\\u0061tions\"", "\"st\\u0061le\"", "\"k\\n\"", "\"\"", "\"caf\xc3\xa9\"",
+		"\"\\ud83d\\ude00\"", "\"a\"", "\"b\"", "\"name\"",
+	};
+	lg_buf_addc(b, '{');
+	unsigned n = top ? 3 + rnd(6) : rnd(4);
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			lg_buf_addc(b, ',');
+		gen_ws(b);
+		lg_buf_adds(b, keys[rnd(sizeof keys / sizeof *keys)]);
+		gen_ws(b);
+		lg_buf_addc(b, ':');
+		gen_ws(b);
+		gen_value(b, depth + 1);
+		gen_ws(b);
+	}
+	lg_buf_addc(b, '}');
+}
+
+static void gen_value(lg_buf *b, int depth)
+{
+	unsigned k = rnd(depth > 4 ? 6 : 9);
+	switch (k) {
+	case 0: case 1: gen_string(b); break;
+	case 2: case 3: gen_number(b); break;
+	case 4: lg_buf_adds(b, "true"); break;
+	case 5: lg_buf_adds(b, rnd(2) ? "false" : "null"); break;
+	case 6: case 7: gen_object(b, depth, 0); break;
+	default: {
+		lg_buf_addc(b, '[');
+		unsigned n = rnd(4);
+		for (unsigned i = 0; i < n; i++) {
+			if (i)
+				lg_buf_addc(b, ',');
+			gen_ws(b);
+			gen_value(b, depth + 1);
+		}
+		lg_buf_addc(b, ']');
+	}
+	}
+}
+
+int main(void)
+{
+	const char *rec = "{\"externalId\":\"t-1\",\"name\":\"caf\xc3\xa9 \\\"q\\\" \\u00e9\","
+		"\"timestamp\":\"2026-01-01T00:00:00.000Z\",\"n\":[1,-2.5e3,0,true,false,null],"
+		"\"o\":{\"a\":{\"b\":[]}},\"big\":1234567890123456789,"
+		"\"violations\":[{\"id\":\"v1\"}],\"evaluation\":{\"contentHash\":\"x\"},\"stale\":true}";
+	int valid;
+	T_OK(agrees(rec, strlen(rec), &valid) && valid, "a record: text hash == tree hash");
+	T_OK(text_hash(rec) == text_hash("{\"big\":1234567890123456789,\"o\":{\"a\":{\"b\":[]}},"
+		"\"n\":[1,-2.5e3,0,true,false,null],\"timestamp\":\"2026-01-01T00:00:00.000Z\","
+		"\"name\":\"caf\xc3\xa9 \\\"q\\\" \xc3\xa9\",\"externalId\":\"t-1\"}"),
+	     "key order, escapes and skipped keys do not change the hash");
+	T_OK(text_hash("{\"a\":1.50}") == text_hash("{\"a\":1.5}") && text_hash("{\"a\":-0}") == text_hash("{\"a\":0.0}"),
+	     "number spelling and -0 do not matter");
+	T_OK(text_hash("{\"a\":12345678901234567}") != text_hash("{\"a\":12345678901234568}"),
+	     "long integers hash by their digits");
+	T_OK(text_hash("{\"a\":[1,2]}") != text_hash("{\"a\":[2,1]}"), "array order matters");
+	T_OK(text_hash("{\"a\":{\"stale\":1}}") != text_hash("{\"a\":{}}"), "nested stale is content");
+	static const char *const cases[] = {
+		"{}", "[]", "{\"a\":\"\\u0000\"}", "{\"a\":\"x\\u0000y\"}", "{\"a\":[\"\\u0000\",\"\\u0000\"]}",
+		"{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\ude00\\ud83d\"}",
+		"{\"a\":\"\\ud83d\\ud83d\\ude00\"}", "{\"a\":\"\\uDBFF\\uDFFF\"}", "{\"a\":-0.0e0}",
+		"{\"a\":1e400}", "{\"a\":-123456789012345}", "{\"a\":1234567890123456}", "{\"a\":1.0e15}",
+		"{\"a\":1,\"a\":2}", "{\"stale\":1,\"stale\":2,\"x\":3}", "{\"st\\u0061le\":true}",
+		"{\"evaluation\\u0000\":1}", " \r\n\t{\"a\" : [ 1 , { } ] }\n", "\"top string\"", "12",
+		"{\"x\":{\"violations\":[1],\"evaluation\":2}}", "[{\"stale\":true}]", "null",
+		"{\"\\u00e9\":\"\xc3\xa9\"}", "{\"\xc3\xa9\":1,\"\\u00e9\":1}",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int v;
+		int ok = agrees(cases[i], strlen(cases[i]), &v);
+		char name[160];
+		snprintf(name, sizeof name, "edge case %zu agrees with the parser: %.60s", i, cases[i]);
+		for (char *c = name; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = ' ';
+		T_OK(ok, name);
+		if (!ok)
+			printf("  %s\n", why);
+	}
+	T_OK(same("{\"a\":\"\\u0000\"}") && text_hash("{\"a\":\"\\u0000\"}") != text_hash("{\"a\":\"\\u0000 \"}"),
+	     "\\u0000 strings hash as their literal");
+	static const char *const bad[] = {
+		"", " ", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "{\"a\":01}", "{\"a\":1.}",
+		"{\"a\":.5}", "{\"a\":+1}", "{\"a\":1e}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\\u12G4\"}",
+		"{\"a\":\"a\tb\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xf4\x90\x80\x80\"}",
+		"{\"a\":\"\xe2\x82\"}", "{\"a\":tru}", "{\"a\":nul}", "{} {}", "{\"a\\u0000\":1}", "{\"a\":\"x",
+		"{\"a\":\"\\", "{'a':1}", "{\"a\":NaN}", "{\"a\":-}", "{\"a\":\"\xff\"}", "{1:2}",
+	};
+	size_t nbad = 0;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		int v;
+		if (agrees(bad[i], strlen(bad[i]), &v) && !v && rejected(bad[i]))
+			nbad++;
+		else
+			printf("  bad case %zu: %s\n", i, why);
+	}
+	T_INT(nbad, sizeof bad / sizeof *bad, "invalid texts: the text hash fails where the parser fails");
+
+	/* Nesting: at the parser's limit accepted, one beyond rejected, by both. */
+	for (int extra = 0; extra <= 1; extra++) {
+		size_t depth = LG_JSON_MAX_DEPTH + (size_t)extra, k = 0;
+		char *deep = malloc(depth * 2 + 8);
+		for (size_t i = 0; i < depth; i++)
+			deep[k++] = '[';
+		for (size_t i = 0; i < depth; i++)
+			deep[k++] = ']';
+		deep[k] = '\0';
+		int v;
+		T_OK(agrees(deep, k, &v) && v == !extra, extra ? "nesting beyond the limit: both fail" :
+							      "nesting at the limit: both hash alike");
+		free(deep);
+	}
+
+	/* Generated records, then mutations of them. */
+	lg_buf b = { 0 };
+	size_t gen_bad = 0, mut_bad = 0, mut_valid = 0, mutations = 0;
+	char *m = NULL;
+	static const char alphabet[] = "{}[]\",:\\u0e9 -.+Etfnx\x80\xc3\xa9\xff\t\xed\xa0\xf0";
+	for (int round = 0; round < 5000; round++) {
+		b.len = 0;
+		gen_object(&b, 0, 1);
+		lg_buf_addc(&b, '\0');
+		size_t n = b.len - 1;
+		if (!agrees(b.data, n, &valid) || !valid) {
+			if (gen_bad++ < 3)
+				printf("  generated: %s\n", why);
+		}
+		m = realloc(m, n + 8);
+		for (int j = 0; j < 6; j++) {
+			memcpy(m, b.data, n + 1);
+			size_t mn = n;
+			int edits = 1 + (int)rnd(3);
+			for (int e = 0; e < edits; e++) {
+				size_t at = rnd((unsigned)mn);
+				switch (rnd(4)) {
+				case 0: /* delete a byte */
+					memmove(m + at, m + at + 1, mn - at);
+					mn--;
+					break;
+				case 1: /* insert a byte */
+					memmove(m + at + 1, m + at, mn - at + 1);
+					m[at] = alphabet[rnd(sizeof alphabet - 1)];
+					mn++;
+					break;
+				case 2: /* truncate */
+					if (rnd(4) == 0) {
+						mn = at;
+						m[mn] = '\0';
+						break;
+					}
+					/* fall through */
+				default:
+					m[at] = alphabet[rnd(sizeof alphabet - 1)];
+				}
+				if (mn == 0)
+					break;
+			}
+			mutations++;
+			int v;
+			if (!agrees(m, mn, &v)) {
+				if (mut_bad++ < 5)
+					printf("  mutation: %s\n", why);
+			}
+			mut_valid += (size_t)v;
+		}
+	}
+	free(m);
+	lg_buf_free(&b);
+	T_INT(gen_bad, 0, "5000 generated records: text hash == tree hash");
+	T_INT(mut_bad, 0, "30000 mutations: same verdict, and the same hash when valid");
+	T_OK(mut_valid > mutations / 10 && mut_valid < mutations, "mutations: both valid and invalid texts occur");
+	printf("# %zu of %zu mutations valid\n", mut_valid, mutations);
+	return t_done();
+}

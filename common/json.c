@@ -26,6 +26,18 @@ static uint64_t has_zero(uint64_t w)
 	return (w - ONES) & ~w & HIGHS;
 }
 
+/* Bytes before the first flagged one: m is a has_zero/has_special mask,
+ * whose lowest set bit is exact (on a little-endian load). */
+static size_t first_flagged(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	(void)m;
+	return 0;
+#endif
+}
+
 /* Nonzero when w holds a '"', a '\\' or a byte < 0x20. */
 static uint64_t has_special(uint64_t w)
 {
@@ -133,26 +145,26 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* Parses the string at ps->p (on the opening quote). Returns a malloc'd
- * decoded string; *has_nul tells that it held "\u0000". */
-static char *parse_string_raw(parser *ps, int *has_nul)
+/* Finds the closing quote of the string at ps->p (on the opening quote),
+ * validating UTF-8 and control characters on the way. Returns it, or NULL
+ * with the error set; *escapes tells whether a backslash occurred. */
+static const unsigned char *scan_string(parser *ps, int *escapes)
 {
 	const unsigned char *q = ps->p + 1, *end = ps->end;
-	const unsigned char *run = q;
-	*has_nul = 0;
-	/* Fast scan: find the closing quote, note whether escapes occur. */
-	int escapes = 0;
+	*escapes = 0;
 	for (;;) {
 		while (end - q >= 8) {
-			uint64_t w = load8(q);
-			if ((w & HIGHS) || has_special(w))
+			uint64_t w = load8(q), m = (w & HIGHS) | has_special(w);
+			if (m) {
+				q += first_flagged(m);
 				break;
+			}
 			q += 8;
 		}
 		if (q >= end || *q == '"')
 			break;
 		if (*q == '\\') {
-			escapes = 1;
+			*escapes = 1;
 			q += 2;
 			continue;
 		}
@@ -175,20 +187,17 @@ static char *parse_string_raw(parser *ps, int *has_nul)
 		fail(ps, ps->p, "unterminated string");
 		return NULL;
 	}
-	size_t rawlen = (size_t)(q - run);
-	char *out = malloc(rawlen + 1);
-	if (!out) {
-		fail(ps, ps->p, "out of memory");
-		return NULL;
-	}
-	if (!escapes) {
-		memcpy(out, run, rawlen);
-		out[rawlen] = '\0';
-		ps->p = q + 1;
-		return out;
-	}
+	return q;
+}
+
+/* Decodes the string body [run, q) into out (room for q - run + 1 bytes;
+ * escapes only shrink it), NUL-terminated. Returns 0, or -1 on a bad
+ * escape; *has_nul tells that it held "\u0000". */
+static int decode_string(parser *ps, const unsigned char *run, const unsigned char *q, char *out, int *has_nul)
+{
 	char *o = out;
 	const unsigned char *r = run;
+	*has_nul = 0;
 	while (r < q) {
 		if (*r != '\\') {
 			*o++ = (char)*r++;
@@ -208,9 +217,8 @@ static char *parse_string_raw(parser *ps, int *has_nul)
 		case 'u': {
 			unsigned cp, lo;
 			if (q - r < 5 || hex4(r + 1, &cp)) {
-				free(out);
 				fail(ps, esc, "invalid \\u escape");
-				return NULL;
+				return -1;
 			}
 			r += 5;
 			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
@@ -226,44 +234,86 @@ static char *parse_string_raw(parser *ps, int *has_nul)
 			break;
 		}
 		default:
-			free(out);
 			fail(ps, esc, "invalid escape in string");
-			return NULL;
+			return -1;
 		}
 	}
 	*o = '\0';
+	return 0;
+}
+
+/* Parses the string at ps->p (on the opening quote). Returns a malloc'd
+ * decoded string (an object key); *has_nul tells that it held "\u0000". */
+static char *parse_string_raw(parser *ps, int *has_nul)
+{
+	int escapes;
+	const unsigned char *run = ps->p + 1, *q = scan_string(ps, &escapes);
+	if (!q)
+		return NULL;
+	size_t rawlen = (size_t)(q - run);
+	char *out = cJSON_malloc(rawlen + 1);
+	if (!out) {
+		fail(ps, ps->p, "out of memory");
+		return NULL;
+	}
+	*has_nul = 0;
+	if (!escapes) {
+		memcpy(out, run, rawlen);
+		out[rawlen] = '\0';
+	} else if (decode_string(ps, run, q, out, has_nul)) {
+		cJSON_free(out);
+		return NULL;
+	}
 	ps->p = q + 1;
 	return out;
 }
 
 static cJSON *parse_value(parser *ps);
 
+/* A leaf whose text (n bytes) lives in the item's own allocation, right
+ * after it: one malloc instead of two. cJSON_IsReference keeps
+ * cJSON_Delete from freeing that text separately (cJSON_Duplicate copies
+ * it and drops the flag). */
+static cJSON *new_leaf(int type, size_t n)
+{
+	cJSON *c = cJSON_malloc(sizeof *c + n + 1);
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof *c);
+	c->type = type | cJSON_IsReference;
+	c->valuestring = (char *)(c + 1);
+	return c;
+}
+
 static cJSON *parse_string(parser *ps)
 {
-	const unsigned char *open = ps->p;
-	int has_nul;
-	char *s = parse_string_raw(ps, &has_nul);
-	if (!s)
+	const unsigned char *open = ps->p, *run = open + 1;
+	int escapes, has_nul = 0;
+	const unsigned char *q = scan_string(ps, &escapes);
+	if (!q)
 		return NULL;
-	cJSON *item = new_item(has_nul ? cJSON_Raw : cJSON_String);
-	if (!item) {
-		free(s);
+	size_t rawlen = (size_t)(q - run);
+	cJSON *item = new_leaf(cJSON_String, rawlen);
+	if (!item)
 		return fail(ps, open, "out of memory");
+	if (!escapes) {
+		memcpy(item->valuestring, run, rawlen);
+		item->valuestring[rawlen] = '\0';
+	} else if (decode_string(ps, run, q, item->valuestring, &has_nul)) {
+		cJSON_free(item);
+		return NULL;
 	}
+	ps->p = q + 1;
 	if (has_nul) {
 		/* Keep the literal so the NUL survives the round trip. */
 		size_t n = (size_t)(ps->p - open);
-		char *lit = realloc(s, n + 1);
-		if (!lit) {
-			free(s);
-			cJSON_Delete(item);
+		cJSON_free(item);
+		item = new_leaf(cJSON_Raw, n);
+		if (!item)
 			return fail(ps, open, "out of memory");
-		}
-		memcpy(lit, open, n);
-		lit[n] = '\0';
-		s = lit;
+		memcpy(item->valuestring, open, n);
+		item->valuestring[n] = '\0';
 	}
-	item->valuestring = s;
 	return item;
 }
 
@@ -297,12 +347,10 @@ static cJSON *parse_number(parser *ps)
 			p++;
 	}
 	size_t n = (size_t)(p - st);
-	char *text = malloc(n + 1);
-	cJSON *item = text ? new_item(cJSON_Number) : NULL;
-	if (!item) {
-		free(text);
+	cJSON *item = new_leaf(cJSON_Number, n);
+	if (!item)
 		return fail(ps, st, "out of memory");
-	}
+	char *text = item->valuestring;
 	memcpy(text, st, n);
 	text[n] = '\0';
 	double d;
@@ -317,7 +365,6 @@ static cJSON *parse_number(parser *ps)
 	}
 	item->valuedouble = d;
 	item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
-	item->valuestring = text;
 	ps->p = p;
 	return item;
 }
@@ -362,13 +409,13 @@ static cJSON *parse_container(parser *ps, int is_obj)
 			const unsigned char *kat = ps->p;
 			key = parse_string_raw(ps, &has_nul);
 			if (!key || has_nul) {
-				free(key);
+				cJSON_free(key);
 				cJSON_Delete(c);
 				return key ? fail(ps, kat, "\\u0000 in an object key") : NULL;
 			}
 			skip_ws(ps);
 			if (ps->p >= ps->end || *ps->p != ':') {
-				free(key);
+				cJSON_free(key);
 				cJSON_Delete(c);
 				return fail(ps, ps->p, "expected ':'");
 			}
@@ -377,7 +424,7 @@ static cJSON *parse_container(parser *ps, int is_obj)
 		}
 		cJSON *v = parse_value(ps);
 		if (!v) {
-			free(key);
+			cJSON_free(key);
 			cJSON_Delete(c);
 			return NULL;
 		}
@@ -462,8 +509,14 @@ int lg_json_print_string(lg_buf *b, const char *s, size_t n)
 	size_t run = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i++) {
-		while (n - i >= 8 && !has_special(load8(u + i)))
+		while (n - i >= 8) {
+			uint64_t m = has_special(load8(u + i));
+			if (m) {
+				i += first_flagged(m);
+				break;
+			}
 			i += 8;
+		}
 		if (i >= n)
 			break;
 		unsigned char c = u[i];

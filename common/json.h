@@ -9,6 +9,10 @@
  *    the item, e.g. lg_json_set(obj, key, cJSON_CreateNumber(x)).
  *  - a string holding "\u0000" is kept as cJSON_Raw with its original quoted
  *    literal (printed verbatim; lg_json_string() returns NULL for it).
+ *  - a parsed string or number keeps its text in the item's own allocation
+ *    (flag cJSON_IsReference, so cJSON_Delete frees one block): read
+ *    valuestring, never free or reassign it; to change a value, replace
+ *    the item (cJSON_SetValuestring refuses such items).
  * Use lg_json_print, not cJSON_Print*, for anything a tool writes. */
 #ifndef LG_JSON_H
 #define LG_JSON_H

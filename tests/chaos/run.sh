@@ -133,8 +133,9 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 4)) ]; do
 		runs=$((runs + 1))
 		log "read-only store: lg-store put exit $rc: $(head -1 "$W/ro.err" | head -c 160)"
 		[ "$rc" -eq 6 ] || problem "read-only store: lg-store put exit $rc, want 6"
-		[ "$(lg-store count)" = "$before" ] && [ "$(lg-store cursor prod)" = "$bcur" ] ||
-			problem "read-only store: the store changed"
+		after=$(lg-store count); acur=$(lg-store cursor prod)
+		[ "$after" = "$before" ] && [ "$acur" = "$bcur" ] ||
+			problem "read-only store: the store changed: $before traces, cursor $bcur -> $after traces, cursor $acur"
 		cat "$W/ro.err" "$W/ro.fetch.err" >>"$W/sync.err"
 		after_run "read-only"
 		continue

@@ -340,13 +340,13 @@ function evaluate(rec, now) {
       const key = p.keys.map((k) => getPath(rec, k)).find((x) => typeof x === 'string' && x);
       const ts = Date.parse(rec.timestamp);
       if (!key || isNaN(ts)) continue;
-      const list = rateSeen.get(key) || [];
-      list.push(ts);
-      rateSeen.set(key, list);
-      const widest = Math.max(...p.limits.map((l) => parseDur(l.window)));
-      while (list.length && list[0] < ts - widest) list.shift();
+      // Timestamps of this key, kept sorted (input is not in time order).
+      let list = rateSeen.get(key);
+      if (!list) rateSeen.set(key, (list = []));
+      list.splice(lowerBound(list, ts + 1), 0, ts);
       for (const l of p.limits) {
-        const n = list.filter((x) => x > ts - parseDur(l.window) && x <= ts).length;
+        const win = l.ms || (l.ms = parseDur(l.window));
+        const n = lowerBound(list, ts + 1) - lowerBound(list, ts - win + 1);
         if (n > l.max) v.push(violation(rec, p, 'timestamp', l.window, `${n} traces in ${l.window} for ${key}`, { actual: n, limit: l.max }, now));
       }
     } else if (p.kind === 'required') {
@@ -355,6 +355,11 @@ function evaluate(rec, now) {
   }
   rec.violations = v;
   rec.evaluation = { contentHash: vid(JSON.stringify(rec.spans.length), rec.externalId), policies: POLICIES.map((p) => p.id), evaluatedAt: now };
+}
+function lowerBound(a, x) {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (a[m] < x) lo = m + 1; else hi = m; }
+  return lo;
 }
 function parseDur(s) { const m = /^(\d+)([smhd])$/.exec(s); return m ? +m[1] * { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[m[2]] : 0; }
 const POLICIES = loadPolicies();

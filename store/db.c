@@ -1,8 +1,12 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "err.h"
@@ -76,11 +80,81 @@ static int open_dbis(store_db *db, unsigned flags)
 	return mdb_txn_commit(txn);
 }
 
+/* File-backed resident pages of this process (statm's "shared"), or -1. */
+static long file_pages(const store_db *db)
+{
+	char b[160];
+	long size, resident, shared;
+	ssize_t n = db->statm >= 0 ? pread(db->statm, b, sizeof b - 1, 0) : -1;
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	return sscanf(b, "%ld %ld %ld", &size, &resident, &shared) == 3 ? shared : -1;
+}
+
+/* Finds LMDB's mapping of the data file (mdb_env_info's me_mapaddr is only
+ * set with MDB_FIXEDMAP): the line of /proc/self/maps with its inode. */
+static void find_map(store_db *db)
+{
+	struct stat st;
+	char line[4352];
+	mdb_filehandle_t fd;
+	db->map = NULL;
+	db->map_len = 0;
+	if (mdb_env_get_fd(db->env, &fd) != 0 || fstat(fd, &st) != 0)
+		return;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi, ino, off;
+		unsigned maj, min;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
+		    ino == (unsigned long)st.st_ino && makedev(maj, min) == st.st_dev && off == 0 &&
+		    perms[3] == 's' && hi - lo > db->map_len) {
+			db->map = (void *)lo;
+			db->map_len = hi - lo;
+		}
+	}
+	fclose(f);
+}
+
+/* Called whenever the map may have moved (open, grow, adopt). Random
+ * access: no read-ahead around each fault (LMDB's searches jump). */
+static void map_advise(store_db *db)
+{
+	unsigned flags = 0;
+	find_map(db);
+	if (db->map && mdb_env_get_flags(db->env, &flags) == 0 && !(flags & MDB_WRITEMAP))
+		madvise(db->map, db->map_len, MADV_RANDOM);
+}
+
+void db_trim_map(store_db *db)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	unsigned flags = 0;
+	long page = sysconf(_SC_PAGESIZE), now = file_pages(db);
+	/* Only the read-only map: with MDB_WRITEMAP its pages would be ours. */
+	if (!db->map || now < 0 || page <= 0 || db->file_base < 0 ||
+	    (now - db->file_base) * page <= STORE_MAP_RESIDENT ||
+	    mdb_env_get_flags(db->env, &flags) != 0 || (flags & MDB_WRITEMAP) ||
+	    mdb_env_info(db->env, &info) != 0 || mdb_env_stat(db->env, &st) != 0)
+		return;
+	size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+	madvise(db->map, used < db->map_len ? used : db->map_len, MADV_DONTNEED);
+	/* What stays is the program's own pages: the next baseline. */
+	if ((now = file_pages(db)) >= 0)
+		db->file_base = now;
+}
+
 int db_open(store_db *db, const char *dir, size_t mapsize)
 {
 	int rc;
 	memset(db, 0, sizeof *db);
 	db->dir = dir;
+	db->statm = -1;
 	if (make_dirs(dir) != 0) {
 		lg_err("db: %s: %s", dir, strerror(errno));
 		return LG_EXIT_IO;
@@ -101,6 +175,7 @@ int db_open(store_db *db, const char *dir, size_t mapsize)
 	if (mdb_env_info(db->env, &info) == 0 && info.me_mapsize > db->mapsize)
 		db->mapsize = info.me_mapsize;
 	db->maxkey = (size_t)mdb_env_get_maxkeysize(db->env);
+	map_advise(db);
 	rc = open_dbis(db, MDB_RDONLY);
 	while (rc == MDB_NOTFOUND || rc == MDB_MAP_FULL) {
 		if (rc == MDB_MAP_FULL && (rc = db_grow(db)) != 0)
@@ -113,6 +188,8 @@ int db_open(store_db *db, const char *dir, size_t mapsize)
 		db->env = NULL;
 		return LG_EXIT_IO;
 	}
+	db->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	db->file_base = file_pages(db);
 	return 0;
 }
 
@@ -121,6 +198,9 @@ void db_close(store_db *db)
 	if (db->env)
 		mdb_env_close(db->env);
 	db->env = NULL;
+	if (db->statm >= 0)
+		close(db->statm);
+	db->statm = -1;
 }
 
 int db_txn_begin(store_db *db, unsigned flags, MDB_txn **txn)
@@ -133,6 +213,7 @@ int db_txn_begin(store_db *db, unsigned flags, MDB_txn **txn)
 		MDB_envinfo info;
 		if (mdb_env_info(db->env, &info) == 0)
 			db->mapsize = info.me_mapsize;
+		map_advise(db);
 		rc = mdb_txn_begin(db->env, NULL, flags, txn);
 	}
 	return rc;
@@ -147,8 +228,10 @@ int db_grow(store_db *db)
 	if (next < db->mapsize)
 		return MDB_MAP_FULL;
 	int rc = mdb_env_set_mapsize(db->env, next);
-	if (rc == 0)
+	if (rc == 0) {
 		db->mapsize = next;
+		map_advise(db);
+	}
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "line.h"
 #include "merge.h"
@@ -136,8 +137,40 @@ static int write_text(put_ctx *c, MDB_txn *txn, const char *id, const put_item *
 	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
 }
 
+typedef struct {
+	put_ctx *c;
+	MDB_txn *txn;
+	const char *id;
+	size_t idlen;
+	int rc;
+} vid_put;
+
+static void index_violation(void *ctx, const char *vid, size_t n)
+{
+	vid_put *vp = ctx;
+	if (!vp->rc)
+		vp->rc = db_put(vp->txn, vp->c->db->violations, vid, n, vp->id, vp->idlen);
+}
+
+/* Stale unless the record's content hash is the one lg-policy stamped
+ * (merge_mark_stale's rule), hashed from the text: no tree. -1 if the
+ * text cannot be hashed (never, for a line the scan accepted). */
+static int plain_stale(const put_ctx *c, const put_item *it)
+{
+	char hex[17];
+	uint64_t h;
+	const char *text = text_of(c, it);
+	if (!it->sr.hash_len) /* never evaluated: stale without hashing */
+		return 1;
+	if (lg_record_text_hash(text, it->len, &h) != 0)
+		return -1;
+	lg_hash_hex(h, hex);
+	return !(it->sr.hash_len == 16 && memcmp(text + it->sr.hash_off, hex, 16) == 0);
+}
+
 /* A plain record (see scan.h) that is new: stored as sent, indexed from the
- * offsets the scan found. Returns MDB_KEYEXIST when it is not new. */
+ * offsets the scan found. Returns MDB_KEYEXIST when it is not new (or
+ * needs the tree after all). */
 static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
 {
 	const char *text = text_of(c, it);
@@ -150,17 +183,23 @@ static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
 	int rc = db_get(txn, c->db->records, id, it->sr.id_len, &v);
 	if (rc != MDB_NOTFOUND)
 		return rc ? rc : MDB_KEYEXIST;
+	int stale = plain_stale(c, it);
+	if (stale < 0)
+		return MDB_KEYEXIST;
 	memcpy(ts, text + it->sr.ts_off, it->sr.ts_len);
 	ts[it->sr.ts_len] = '\0';
 	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
 		ms = INT64_MIN;
-	it->stale = 1; /* never evaluated */
+	it->stale = stale;
 	it->outcome = O_NEW;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
-	if ((rc = write_text(c, txn, id, it)) == 0 &&
-	    (rc = db_put(txn, c->db->by_time, (const char *)key, kn, "", 0)) == 0)
-		rc = db_put(txn, c->db->stale, (const char *)key, kn, "", 0);
-	return rc;
+	vid_put vp = { c, txn, id, it->sr.id_len, 0 };
+	if ((rc = write_text(c, txn, id, it)) || (rc = db_put(txn, c->db->by_time, (const char *)key, kn, "", 0)))
+		return rc;
+	scan_violation_ids(text, &it->sr, index_violation, &vp);
+	if (vp.rc)
+		return vp.rc;
+	return stale ? db_put(txn, c->db->stale, (const char *)key, kn, "", 0) : 0;
 }
 
 static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
@@ -169,6 +208,7 @@ static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
 	if (it->plain) {
 		if ((rc = apply_plain_new(c, txn, it)) != MDB_KEYEXIST)
 			return rc;
+		it->outcome = O_NONE;
 		lg_json_error jerr;
 		if (!(it->tree = lg_json_parse(text_of(c, it), it->len, &jerr)))
 			return ENOMEM;
@@ -403,6 +443,7 @@ static int apply_items(put_ctx *c, MDB_txn *txn, int at_eof)
 		rc = apply_record(c, txn, it);
 		cJSON_Delete(it->tree);
 		it->tree = NULL;
+		db_trim_map(c->db);
 		if (it->outcome == O_NEW || it->outcome == O_UPDATED)
 			c->work.run_ingested += c->work.run ? 1 : 0;
 	}
@@ -471,6 +512,7 @@ static int flush(put_ctx *c, int at_eof)
 		break;
 	}
 	run_state_set(&c->committed, &c->work);
+	db_trim_map(c->db);
 	tally(c);
 	free_items(c);
 	return 0;
@@ -543,22 +585,30 @@ static int add_item(put_ctx *c, const char *line, size_t len, unsigned long line
 	return 0;
 }
 
+/* A batch is also committed when its lines reach this many bytes: they are
+ * held twice at commit (here and in LMDB's dirty pages), so this bounds
+ * put's memory whatever the record sizes (docs/store.md). */
+#define BATCH_BYTES ((size_t)2 << 20)
+
+static int batch_full(const put_ctx *c)
+{
+	return c->records >= c->o->batch || c->texts.len >= BATCH_BYTES;
+}
+
 /* Parses one line; returns 1 when the pending batch must be committed now. */
 static int take_line(put_ctx *c, char *line, size_t len, unsigned long lineno)
 {
 	lg_json_error jerr;
 	char why[128];
 	scan_record sr;
-	/* Records lg-policy has seen are never plain: skip the scan for them. */
-	if (!memmem(line, len, "\"evaluation\"", 12) && !memmem(line, len, "\"violations\"", 12) &&
-	    scan_plain_record(line, len, db_max_id(c->db), &sr)) {
+	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, &sr)) {
 		if (add_item(c, line, len, lineno, NULL) != 0) {
 			bad(c, lineno, "out of memory", line, len);
 			return 0;
 		}
 		c->items[c->n - 1].plain = 1;
 		c->items[c->n - 1].sr = sr;
-		return c->records >= c->o->batch;
+		return batch_full(c);
 	}
 	cJSON *obj = lg_json_parse(line, len, &jerr);
 	if (!obj) {
@@ -579,7 +629,7 @@ static int take_line(put_ctx *c, char *line, size_t len, unsigned long lineno)
 		bad(c, lineno, "out of memory", line, len);
 		return 0;
 	}
-	return commit_now || c->records >= c->o->batch;
+	return commit_now || batch_full(c);
 }
 
 int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)

@@ -212,11 +212,140 @@ static int key_is(const unsigned char *k, size_t n, const char *name)
 	return strlen(name) == n && memcmp(k, name, n) == 0;
 }
 
-int scan_plain_record(const char *text, size_t n, size_t max_id, scan_record *out)
+/* One member of an object being walked (s->p on its key): the key's bytes
+ * (0 when escaped: callers then give up) and the value's extent. */
+static int member(scanner *s, const unsigned char **k, size_t *klen, const unsigned char **v)
+{
+	int esc;
+	ws(s);
+	if (s->p >= s->end || *s->p != '"')
+		return 0;
+	*k = s->p + 1;
+	if (!string(s, &esc) || esc)
+		return 0;
+	*klen = (size_t)(s->p - 1 - *k);
+	ws(s);
+	if (s->p >= s->end || *s->p != ':')
+		return 0;
+	s->p++;
+	ws(s);
+	*v = s->p;
+	return value(s);
+}
+
+/* After a member: 1 on ',' (another follows), 2 on the closing c, 0 else. */
+static int next_member(scanner *s, int c)
+{
+	ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		return 1;
+	}
+	if (s->p < s->end && *s->p == c) {
+		s->p++;
+		return 2;
+	}
+	return 0;
+}
+
+/* A string value without escapes at v (ending before e): its body. */
+static int plain_string(const unsigned char *v, const unsigned char *e, size_t *off, size_t *len,
+			const unsigned char *base)
+{
+	if (*v != '"' || memchr(v + 1, '\\', (size_t)(e - v - 2)))
+		return 0;
+	*off = (size_t)(v + 1 - base);
+	*len = (size_t)(e - v - 2);
+	return 1;
+}
+
+/* The violations array at s->p: every element an object with "status" and
+ * a plain "id" of 1..max_vid bytes (the first "id", as lg_json_str reads);
+ * fn (if any) gets each id. */
+static int violations(scanner *s, size_t max_vid, const unsigned char *base,
+		      void (*fn)(void *, const char *, size_t), void *ctx)
+{
+	s->depth = 2;
+	if (s->p >= s->end || *s->p != '[')
+		return 0;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		return 1;
+	}
+	for (;;) {
+		size_t id_off = 0, id_len = 0, klen;
+		int have_id = 0, have_status = 0, more;
+		const unsigned char *k, *v;
+		ws(s);
+		if (s->p >= s->end || *s->p != '{')
+			return 0;
+		s->p++;
+		s->depth = 3;
+		do {
+			if (!member(s, &k, &klen, &v))
+				return 0;
+			if (!have_id && key_is(k, klen, "id")) {
+				if (!plain_string(v, s->p, &id_off, &id_len, base) || id_len == 0 || id_len > max_vid)
+					return 0;
+				have_id = 1;
+			} else if (key_is(k, klen, "status")) {
+				have_status = 1;
+			}
+		} while ((more = next_member(s, '}')) == 1);
+		if (!more || !have_id || !have_status)
+			return 0;
+		if (fn)
+			fn(ctx, (const char *)base + id_off, id_len);
+		s->depth = 2;
+		if ((more = next_member(s, ']')) != 1)
+			return more == 2;
+	}
+}
+
+/* The evaluation object at s->p: its first "contentHash", when a string,
+ * must be plain; its offsets go to out. */
+static int evaluation(scanner *s, const unsigned char *base, scan_record *out)
+{
+	const unsigned char *k, *v;
+	size_t klen;
+	int seen = 0, more;
+	s->depth = 2;
+	if (s->p >= s->end || *s->p != '{')
+		return 0;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 1;
+	}
+	do {
+		if (!member(s, &k, &klen, &v))
+			return 0;
+		if (!seen && key_is(k, klen, "contentHash")) {
+			seen = 1;
+			if (*v == '"' && !plain_string(v, s->p, &out->hash_off, &out->hash_len, base))
+				return 0;
+		}
+	} while ((more = next_member(s, '}')) == 1);
+	return more == 2;
+}
+
+void scan_violation_ids(const char *text, const scan_record *sr, void (*fn)(void *ctx, const char *id, size_t n),
+			void *ctx)
+{
+	const unsigned char *base = (const unsigned char *)text;
+	scanner s = { base + sr->viol_off, base + sr->viol_off + sr->viol_len, 2 };
+	if (sr->viol_len)
+		violations(&s, (size_t)-1, base, fn, ctx);
+}
+
+int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid, scan_record *out)
 {
 	scanner s = { (const unsigned char *)text, (const unsigned char *)text + n, 1 };
 	const unsigned char *base = s.p;
-	int esc, have_id = 0, have_ts = 0;
+	int esc, have_id = 0, have_ts = 0, have_viol = 0;
 	memset(out, 0, sizeof *out);
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{')
@@ -233,8 +362,7 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, scan_record *ou
 		if (!string(&s, &esc))
 			return 0;
 		size_t klen = (size_t)(s.p - 1 - k);
-		if (!esc && (key_is(k, klen, "$lg") || key_is(k, klen, "stale") ||
-			     key_is(k, klen, "violations") || key_is(k, klen, "evaluation")))
+		if (!esc && (key_is(k, klen, "$lg") || key_is(k, klen, "stale")))
 			return 0;
 		ws(&s);
 		if (s.p >= s.end || *s.p != ':')
@@ -248,9 +376,9 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, scan_record *ou
 		int want_ts = !esc && !have_ts && key_is(k, klen, "timestamp");
 		if (want_id || want_ts) {
 			/* Only plain strings: quotes around bytes without a backslash. */
-			if (*v != '"' || memchr(v + 1, '\\', (size_t)(s.p - v - 2)))
+			size_t off, len;
+			if (!plain_string(v, s.p, &off, &len, base))
 				return 0;
-			size_t off = (size_t)(v + 1 - base), len = (size_t)(s.p - v - 2);
 			if (want_id) {
 				if (len == 0 || len > max_id)
 					return 0;
@@ -260,6 +388,16 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, scan_record *ou
 					return 0;
 				out->ts_off = off, out->ts_len = len, have_ts = 1;
 			}
+		} else if (!esc && key_is(k, klen, "evaluation")) {
+			scanner e = { v, s.p, 2 };
+			if (out->evaluated || !evaluation(&e, base, out))
+				return 0;
+			out->evaluated = 1;
+		} else if (!esc && key_is(k, klen, "violations")) {
+			scanner e = { v, s.p, 2 };
+			if (have_viol || !violations(&e, max_vid, base, NULL, NULL))
+				return 0;
+			out->viol_off = (size_t)(v - base), out->viol_len = (size_t)(s.p - v), have_viol = 1;
 		} else if (esc && (klen >= 2)) {
 			/* An escaped key might spell one of ours: full parser. */
 			return 0;

@@ -127,6 +127,29 @@ expect_eq "status without integration: the latest run" "r2" "$(S status | jq -r 
 printf '{"$lg":"checkpoint","run":"r3","integration":"prod","cursor":"yesterday"}\n' | S put >/dev/null 2>"$T/err"
 expect_eq "checkpoint with a bad cursor is a bad line" 'lg-store: <stdin>:1: checkpoint without a valid "cursor"' "$(head -n1 "$T/err")"
 
+# ---- new evaluated records: stored as sent, no tree (scan + text hash) ----
+EV="$T/dbev"
+rec e1 2026-11-10T00:00:00.000Z >"$T/e1"
+h1=$(content_hash "$T/e1")
+{
+	jq -c --arg h "$h1" '. + {violations:[{id:"ve1",policyId:"pii",severity:"high",status:"new"}],
+		evaluation:{contentHash:$h,policies:["pii"],evaluatedAt:"2026-11-27T00:00:00Z"}}' "$T/e1"
+	rec e2 2026-11-10T01:00:00.000Z '{"evaluation":{"contentHash":"0000000000000000","policies":["pii"]},"violations":[]}'
+	rec e3 2026-11-10T02:00:00.000Z '{"evaluation":{"contentHash":"x","policies":["pii"]},"violations":[{"id":"ve3","policyId":"pii"}]}'
+	printf '%s\n' '{"externalId":"e4","evaluation":{"contentHash":"x"},"n":01}'
+} >"$T/evaluated"
+lg-store --db "$EV" put <"$T/evaluated" >"$T/out" 2>"$T/err"; s=$?
+expect_eq "evaluated put: a bad line makes exit 1" 1 "$s"
+expect_eq "evaluated put: the parser's verdict and the summary" "lg-store: <stdin>:4: invalid JSON at byte 58: expected ',' or '}'
+lg-store: put: 3 ingested, 0 updated, 0 unchanged, 1 failed, 2 stale" "$(cat "$T/err")"
+expect_eq "hash matches: stored byte for byte as sent" "$(sed -n 1p "$T/evaluated")" "$(lg-store --db "$EV" get e1)"
+expect_eq "hash differs: stale appended" "$(sed -n 2p "$T/evaluated" | sed 's/}$/,"stale":true}/')" "$(lg-store --db "$EV" get e2)"
+expect_eq "violation without status: tree path gives it status new" "new" "$(lg-store --db "$EV" get e3 | jq -r '.violations[0].status')"
+expect_eq "violations indexed to their records" "ve1 e1 ve3 e3" \
+	"$(lg-store --db "$EV" violations | jq -r '"\(.id) \(.externalId)"' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "stale index: the mismatched ones" "e2 e3" "$(lg-store --db "$EV" export --stale | jq -r .externalId | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "evaluated put: check passes" "3 records, 2 violations, 2 stale, 0 runs: ok" "$(lg-store --db "$EV" check)"
+
 # ---- stale: cleared when the evaluation saw the merged content ----
 rec s1 2026-11-05T00:00:00.000Z '{"output":"v1"}' >"$T/s1"
 h=$(content_hash "$T/s1")

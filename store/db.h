@@ -50,7 +50,7 @@ int db_grow(store_db *db);
  * read-only and LMDB never rewrites a page a live snapshot uses, so a
  * dropped page refaults from the page cache with the same bytes. */
 void db_trim_map(store_db *db);
-#define STORE_MAP_RESIDENT ((long)2 << 20)
+#define STORE_MAP_RESIDENT ((long)1 << 20)
 
 /* Reports "db: <what>: <mdb_strerror>"; returns the exit status for rc. */
 int db_fail(const store_db *db, const char *what, int rc);

@@ -496,10 +496,12 @@ static int flush(put_ctx *c, int at_eof)
 		if (rc)
 			return db_fail(c->db, "begin", rc);
 		rc = apply_items(c, txn, at_eof);
-		if (rc)
+		if (rc) {
 			mdb_txn_abort(txn);
-		else
+		} else {
+			db_trim_map(c->db); /* the commit reads the free list through the map */
 			rc = mdb_txn_commit(txn);
+		}
 		if (rc == MDB_MAP_FULL) {
 			if ((rc = db_grow(c->db)) != 0)
 				return db_fail(c->db, "grow map", rc);
@@ -588,7 +590,7 @@ static int add_item(put_ctx *c, const char *line, size_t len, unsigned long line
 /* A batch is also committed when its lines reach this many bytes: they are
  * held twice at commit (here and in LMDB's dirty pages), so this bounds
  * put's memory whatever the record sizes (docs/store.md). */
-#define BATCH_BYTES ((size_t)2 << 20)
+#define BATCH_BYTES ((size_t)1 << 20)
 
 static int batch_full(const put_ctx *c)
 {

@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include "err.h"
 #include "json.h"
 #include "retry.h"
+#include "stop.h"
 #include "timeutil.h"
 
 int64_t client_clock_ms(void)
@@ -20,11 +20,18 @@ int64_t client_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void client_sleep_ms(int64_t ms)
+/* In slices of at most 100 ms, so a stop signal cuts a long Retry-After or
+ * backoff wait short. Returns the time slept, at most ms. */
+int64_t client_sleep_ms(int64_t ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-	while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+	int64_t start = client_clock_ms(), end = start + ms, left = ms;
+	while (left > 0 && !stop_requested()) {
+		int64_t slice = left < 100 ? left : 100;
+		struct timespec ts = { 0, (long)slice * 1000000L };
+		nanosleep(&ts, NULL);
+		left = end - client_clock_ms();
+	}
+	return left > 0 ? ms - left : ms;
 }
 
 /* The endpoint for messages: the path without its query. */
@@ -59,8 +66,7 @@ static void pace(client *c)
 	int64_t gap = (int64_t)(60000.0 / c->rate_per_min);
 	int64_t wait = c->last_request_ms + gap - client_clock_ms();
 	if (wait > 0) {
-		client_sleep_ms(wait);
-		c->throttled_s += (double)wait / 1000.0;
+		c->throttled_s += (double)client_sleep_ms(wait) / 1000.0;
 	}
 }
 
@@ -71,8 +77,7 @@ static void respect_remaining(client *c)
 	if (h->rl_remaining == LONG_MIN || h->rl_remaining > 1 || h->rl_limit <= 0)
 		return;
 	int64_t wait = 60000 / h->rl_limit;
-	client_sleep_ms(wait);
-	c->throttled_s += (double)wait / 1000.0;
+	c->throttled_s += (double)client_sleep_ms(wait) / 1000.0;
 }
 
 static int transport_permanent(CURLcode rc)
@@ -116,6 +121,10 @@ static resp_class attempt(client *c, const char *url, cJSON **out, char *why, si
 	http_client *h = &c->http;
 	int64_t t0 = client_clock_ms();
 	pace(c);
+	if (stop_requested()) {
+		*crc = CURLE_ABORTED_BY_CALLBACK;
+		return RESP_RETRY;
+	}
 	c->last_request_ms = client_clock_ms();
 	c->requests++;
 	*crc = http_get(h, url);
@@ -163,9 +172,20 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 	const char *u = lg_buf_cstr(&url);
 	for (;;) {
 		CURLcode crc;
+		if (stop_requested()) {
+			res = fail(c, LG_EXIT_BAD, "interrupted by %s", stop_signal_name());
+			break;
+		}
 		resp_class k = attempt(c, u, out, why, sizeof why, &crc);
 		long status = c->http.status;
 		int64_t wait;
+		int throttled = 0;
+		if (stop_requested()) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			res = fail(c, LG_EXIT_BAD, "interrupted by %s", stop_signal_name());
+			break;
+		}
 		if (k == RESP_OK) {
 			res = GET_OK;
 			break;
@@ -207,7 +227,7 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 					   "(more than %llds)", ep, (long long)(wait / 1000), (long long)(c->max_wait_ms / 1000));
 				break;
 			}
-			c->throttled_s += (double)wait / 1000.0;
+			throttled = 1;
 		} else {
 			if (backoffs >= c->max_attempts - 1) {
 				res = fail(c, crc != CURLE_OK ? LG_EXIT_NET : LG_EXIT_API,
@@ -227,7 +247,9 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 		if (!c->quiet)
 			lg_err("GET %s: %s; retry %ld in %.1fs%s", ep, why, c->retries, (double)wait / 1000.0,
 			       status == 429 && c->http.retry_after[0] ? " (Retry-After)" : "");
-		client_sleep_ms(wait);
+		int64_t slept = client_sleep_ms(wait);
+		if (throttled)
+			c->throttled_s += (double)slept / 1000.0;
 	}
 	lg_buf_free(&url);
 	return res;

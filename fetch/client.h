@@ -40,5 +40,6 @@ get_result client_get(client *c, const char *path_query, cJSON **out);
 void client_auth_hints(const client *c, long status);
 /* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
 int64_t client_clock_ms(void);
-void client_sleep_ms(int64_t ms);
+/* Sleeps ms, or less when a stop signal arrives; returns the ms slept. */
+int64_t client_sleep_ms(int64_t ms);
 #endif

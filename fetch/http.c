@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "stop.h"
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
@@ -42,6 +43,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
+/* Called at least once a second, even while nothing arrives: a stop
+ * signal aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	return stop_requested() ? 1 : 0;
+}
+
 #define SETOPT(opt, val) do { \
 	CURLcode rc_ = curl_easy_setopt(h->curl, opt, val); \
 	if (rc_ != CURLE_OK) { \
@@ -78,6 +86,8 @@ int http_init(http_client *h, const char *user, const char *password, const http
 	SETOPT(CURLOPT_WRITEDATA, h);
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, h);
+	SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SETOPT(CURLOPT_NOPROGRESS, 0L);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* lg-fetch: page Langfuse (v2 observations or the legacy endpoints) and
  * emit one Langfuse trace per line, with $lg control lines (docs/fetch.md). */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "err.h"
 #include "json.h"
 #include "run.h"
+#include "stop.h"
 #include "timeutil.h"
 
 static const char usage[] =
@@ -64,8 +66,13 @@ static const char usage[] =
 	"  -h, --help                 show this help and exit\n"
 	"      --version              show the version and exit\n"
 	"\n"
-	"Exit status: 0 ok, 1 runtime failure, 2 usage or configuration,\n"
-	"3 authentication, 4 network, 5 API error, 6 write error.\n";
+	"SIGTERM, SIGINT or SIGHUP stop the run cleanly: the window being read is\n"
+	"dropped (the next run reads it again), the last checkpoint stays that of\n"
+	"the last completed window, run-end says \"failed\" with \"interrupted by\n"
+	"SIGTERM\", exit 1. A second signal kills at once.\n"
+	"\n"
+	"Exit status: 0 ok, 1 runtime failure or interrupted, 2 usage or\n"
+	"configuration, 3 authentication, 4 network, 5 API error, 6 write error.\n";
 
 enum {
 	OPT_HOST = 256, OPT_SECRET_FILE, OPT_API, OPT_TEST, OPT_LIST, OPT_SINCE, OPT_UNTIL,
@@ -312,6 +319,11 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.retry_base = -1;
 	lg_set_progname(argv[0]);
+	/* First thing, so a SIGTERM right after start is a clean stop too. */
+	if (stop_install() != 0) {
+		lg_err("sigaction: %s", strerror(errno));
+		return LG_EXIT_BAD;
+	}
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "json.h"
 #include "run.h"
+#include "stop.h"
 #include "stream.h"
 #include "timeutil.h"
 #include "url.h"
@@ -475,10 +476,19 @@ int run_fetch(const run_opts *o, FILE *out)
 	} else if (window_plan(&s.q, o->from, o->to) != 0) {
 		run_fail(&s, LG_EXIT_BAD, "out of memory");
 	} else {
+		/* A stop signal abandons the window being read: its traces are
+		 * never emitted, the last checkpoint stays the last completed one. */
 		window w;
-		while (!s.st.stop && window_take(&s.q, &w))
+		while (!s.st.stop && window_take(&s.q, &w)) {
+			if (stop_requested()) {
+				char e[64];
+				snprintf(e, sizeof e, "interrupted by %s", stop_signal_name());
+				run_fail(&s, LG_EXIT_BAD, e);
+				break;
+			}
 			if (one_window(&s, w) != 0)
 				break;
+		}
 	}
 	progress(&s, o->to, 1);
 	if (s.exit_code) {

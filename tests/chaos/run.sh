@@ -56,29 +56,24 @@ lg-sync add prod --name "Chaos" --public-key pk-lf-chaos --host "$HOST" --batch-
 log "seed $SEED, $N traces, server $HOST, $KILLS kills to do"
 
 # ---- helpers ---------------------------------------------------------------
-# Every descendant of pid $1, one "pid comm" a line.
-descendants() {
-	local p
-	for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		echo "$p $(ps -o comm= -p "$p" 2>/dev/null)"
-		descendants "$p"
-	done
+# Every process of the run's session (lg-sync runs under setsid, so even a
+# stage orphaned by a killed lg-sync still counts), one "pid comm" a line.
+session_procs() {
+	ps -o pid=,comm= -s "$1" 2>/dev/null | awk '{ print $1, $2 }'
 }
 
-# Waits for pid $1 and every process listed in $2 (a file of pids) to end.
+# Waits for lg-sync (pid $1) and then for every process of its session.
 wait_all() {
 	local i=0
 	wait "$1" 2>/dev/null
 	RUN_RC=$?
 	while [ $i -lt 600 ]; do
-		local alive=0 p
-		for p in $(cat "$2" 2>/dev/null); do kill -0 "$p" 2>/dev/null && alive=1; done
-		[ $alive -eq 0 ] && return 0
+		[ -z "$(session_procs "$1")" ] && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	problem "a stage still runs 60 s after its run ended"
-	for p in $(cat "$2"); do kill -9 "$p" 2>/dev/null; done
+	problem "a stage still runs 60 s after its run ended: $(session_procs "$1" | tr '\n' ' ')"
+	for p in $(session_procs "$1" | awk '{ print $1 }'); do kill -9 "$p" 2>/dev/null; done
 }
 
 after_run() { # label: the invariants that hold after any run, however it ended
@@ -141,14 +136,12 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 4)) ]; do
 		continue
 	fi
 
-	lg-sync run prod --mode "$mode" --quiet >>"$W/sync.out" 2>>"$W/sync.err" &
+	setsid lg-sync run prod --mode "$mode" --quiet >>"$W/sync.out" 2>>"$W/sync.err" &
 	spid=$!
 	runs=$((runs + 1))
 	# A random moment: 0.05 .. 3 s into the run.
 	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.05 + 2.95 * r / 32767 }')"
-	descendants "$spid" >"$W/procs"
-	echo "$spid lg-sync" >>"$W/procs"
-	awk '{ print $1 }' "$W/procs" >"$W/pids"
+	session_procs "$spid" >"$W/procs"
 	victim=${stages[RANDOM % ${#stages[@]}]}
 	pid=$(awk -v v="$victim" '$2 == v { print $1; exit }' "$W/procs")
 	if [ -z "$pid" ]; then
@@ -163,7 +156,7 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 4)) ]; do
 	else
 		misses=$((misses + 1)) # the run ended before the moment came
 	fi
-	wait_all "$spid" "$W/pids"
+	wait_all "$spid"
 	[ "$RUN_RC" -ne 0 ] && failed_runs=$((failed_runs + 1))
 	after_run "run $runs (killed ${victim:-nothing})"
 	pid="" victim=""

@@ -1,6 +1,10 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "hash.h"
@@ -12,22 +16,36 @@
 #include "stream.h"
 #include "timeutil.h"
 
+/* Each line is applied to the open write transaction as soon as it is read,
+ * as mdb_load does: its bytes are then held once, in LMDB's dirty pages.
+ * The transaction commits at every checkpoint and run-end, at EOF, every
+ * --batch records or PUT_DIRTY_MAX estimated bytes of dirty pages (they are
+ * put's memory), and whenever the next read would wait: the writer lock is
+ * never held while the input is idle, and a checkpoint is committed as soon
+ * as it arrives. */
+#define PUT_DIRTY_MAX ((size_t)4 << 20)
+
+/* An applier's answer when the map might not hold the line: nothing of the
+ * line was written. (LMDB's codes are below -30000, errno's positive.) */
+#define PUT_NEED_ROOM (-1)
+/* next_line's answer after a commit failed while waiting for input. */
+#define PUT_LINE_STOP (-100)
+
 enum outcome { O_NONE, O_NEW, O_UPDATED, O_UNCHANGED, O_CONFLICT };
 
+/* The line being applied; text is the reader's, valid until the next read. */
 typedef struct {
-	size_t off, len;       /* the line, in put_ctx.texts */
+	const char *text;
+	size_t len;
 	unsigned long lineno;
-	cJSON *tree;           /* parsed; consumed when applied */
-	int control;
+	cJSON *tree;           /* parsed: controls, records off the fast path */
+	int control;           /* a "$lg" line, or (tree NULL) the end of input */
 	int plain;             /* scan_plain_record said yes: no tree needed if new */
 	scan_record sr;
 	enum outcome outcome;
 	int stale;
-	char *why;             /* conflict message, reported after commit */
 } put_item;
 
-/* What a transaction may change besides the database; copied back when it
- * commits, thrown away when it is redone. */
 typedef struct {
 	char *run;             /* the open run, from run-start */
 	unsigned long run_ingested;
@@ -37,26 +55,25 @@ typedef struct {
 	store_db *db;
 	const put_opts *o;
 	FILE *quarantine;
-	put_item *items;
-	size_t n, cap, records;
-	run_state committed, work;
-	put_counts total;
+	MDB_txn *txn;          /* the open write transaction, or NULL */
+	size_t records;        /* records applied in it */
+	size_t dirty;          /* its dirty pages, estimated in bytes */
+	size_t pages;          /* the most pages it can have taken from the map */
+	size_t room;           /* free pages at the map's end when it began */
+	size_t need;           /* pages wanted by the line that found no room */
+	size_t last_pages;     /* pages of the last committed transaction */
+	size_t psize;
+	run_state run;
+	put_counts total, pending; /* pending: the open transaction's */
 	lg_buf buf;
-	lg_buf texts;          /* the batch's lines, one arena: no large malloc per line */
 	unsigned long bad;
+	int fd;                /* the input's descriptor, -1 if none */
+	int nonblock;          /* reads fail with EAGAIN instead of waiting */
+	int restore_flags;     /* the flags to put back on fd, -1 if untouched */
+	int poll_first;        /* poll(2) before a read (a terminal) */
+	int skip_tail;         /* the reader was skipping an over-long line when its read would wait */
+	int status;            /* exit status of a storage failure */
 } put_ctx;
-
-static const char *text_of(const put_ctx *c, const put_item *it)
-{
-	return c->texts.data + it->off;
-}
-
-static void run_state_set(run_state *dst, const run_state *src)
-{
-	free(dst->run);
-	dst->run = src->run ? strdup(src->run) : NULL;
-	dst->run_ingested = src->run_ingested;
-}
 
 static int64_t record_time(const cJSON *rec)
 {
@@ -64,6 +81,115 @@ static int64_t record_time(const cJSON *rec)
 	const char *ts = lg_json_str(rec, "timestamp");
 	return ts && lg_time_parse(ts, &ms) == 0 ? ms : INT64_MIN;
 }
+
+/* ---- room in the map ----
+ * A transaction that fills the map is lost whole (LMDB fails it), and its
+ * lines are gone from a pipe. So before a line writes anything, the pages
+ * it can take at worst are counted against the room the map had when the
+ * transaction began; a line that might not fit first commits what came
+ * before it, then the map grows (it is address space: the file grows only
+ * with the pages written). */
+
+/* Worst case of one put or delete: the path copied (depth pages), a split
+ * at every level and a new root (depth + 1), the depth grown by one. */
+static size_t op_pages(const put_ctx *c)
+{
+	const MDB_dbi dbis[] = { 1 /* LMDB's main tree */, c->db->records, c->db->by_time,
+				 c->db->violations, c->db->stale, c->db->runs, c->db->state };
+	unsigned depth = 0;
+	MDB_stat st;
+	for (size_t i = 0; i < sizeof dbis / sizeof *dbis; i++)
+		if (mdb_stat(c->txn, dbis[i], &st) == 0 && st.ms_depth > depth)
+			depth = st.ms_depth;
+	return 2 * ((size_t)depth + 1) + 2;
+}
+
+/* What the commit itself takes: the free list (8 bytes for each page the
+ * transaction replaced, counted twice) and the sub-databases' roots. */
+static size_t commit_pages(const put_ctx *c, size_t pages)
+{
+	return pages / (c->psize / 16) + 128;
+}
+
+/* Claims room for a line of ops puts and deletes writing bytes of values.
+ * PUT_NEED_ROOM, nothing claimed, when the transaction might then fill the
+ * map. Also counts the dirty pages it will hold. */
+static int reserve(put_ctx *c, size_t ops, size_t bytes)
+{
+	size_t pages = ops * op_pages(c) + bytes / c->psize + 2, total = c->pages + pages;
+	if (total + commit_pages(c, total) > c->room) {
+		c->need = pages;
+		return PUT_NEED_ROOM;
+	}
+	c->pages = total;
+	c->dirty += ops * c->psize + bytes;
+	return 0;
+}
+
+/* Free pages between the committed end of the data and the end of the map. */
+static size_t map_room(const put_ctx *c)
+{
+	MDB_envinfo info;
+	if (mdb_env_info(c->db->env, &info) != 0)
+		return 0;
+	size_t maxpg = info.me_mapsize / c->psize, used = info.me_last_pgno + 1;
+	return maxpg > used + 1 ? maxpg - used - 1 : 0;
+}
+
+static int txn_open(put_ctx *c)
+{
+	int rc = db_txn_begin(c->db, 0, &c->txn);
+	if (rc) {
+		c->txn = NULL;
+		return db_fail(c->db, "begin", rc);
+	}
+	c->room = map_room(c); /* we hold the writer lock: no one else commits */
+	c->pages = c->dirty = c->records = 0;
+	memset(&c->pending, 0, sizeof c->pending);
+	return 0;
+}
+
+/* Commits the open transaction; its counts join the totals. */
+static int txn_commit(put_ctx *c)
+{
+	if (!c->txn)
+		return 0;
+	db_trim_map(c->db); /* the commit reads the free list through the map */
+	int rc = mdb_txn_commit(c->txn);
+	c->txn = NULL;
+	if (rc)
+		return db_fail(c->db, rc == ENOMEM ? "out of memory" : "commit", rc);
+	c->total.ingested += c->pending.ingested;
+	c->total.updated += c->pending.updated;
+	c->total.unchanged += c->pending.unchanged;
+	c->total.stale += c->pending.stale;
+	c->last_pages = c->pages;
+	db_trim_map(c->db);
+	return 0;
+}
+
+static void txn_abort(put_ctx *c)
+{
+	if (c->txn)
+		mdb_txn_abort(c->txn);
+	c->txn = NULL;
+}
+
+/* A line found no room: commit what came before it, then grow the map
+ * until the line, its commit and a transaction like the last one fit. */
+static int make_room(put_ctx *c)
+{
+	int rc = txn_commit(c);
+	if (rc)
+		return rc;
+	size_t want = c->need + commit_pages(c, c->need) + c->last_pages;
+	while (map_room(c) <= want)
+		if ((rc = db_grow(c->db)) != 0)
+			return db_fail(c->db, "grow map", rc);
+	return 0;
+}
+
+/* ---- records ---- */
 
 /* Adds or removes rec's time key (timestamp + id) in by_time or stale. */
 static int time_key(MDB_txn *txn, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
@@ -86,11 +212,18 @@ static int has_violation(const cJSON *rec, const char *vid)
 	return 0;
 }
 
-/* Brings every index in line with rec (old: what was stored, or NULL). */
-static int index_record(put_ctx *c, MDB_txn *txn, const cJSON *old, const cJSON *rec,
-			const char *id, int stale)
+static size_t count_violations(const cJSON *rec)
+{
+	const cJSON *vs = lg_json_get(rec, "violations");
+	return cJSON_IsArray(vs) ? (size_t)cJSON_GetArraySize(vs) : 0;
+}
+
+/* Brings every index in line with rec (old: what was stored, or NULL):
+ * at most 5 + old's and rec's violations puts and deletes. */
+static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	int rc = 0;
+	MDB_txn *txn = c->txn;
 	size_t idlen = strlen(id);
 	if (old && record_time(old) != record_time(rec) &&
 	    ((rc = time_key(txn, c->db->by_time, old, id, 1)) || (rc = time_key(txn, c->db->stale, old, id, 1))))
@@ -112,80 +245,98 @@ static int index_record(put_ctx *c, MDB_txn *txn, const cJSON *old, const cJSON 
 	return time_key(txn, c->db->stale, rec, id, !stale);
 }
 
-static int write_record(put_ctx *c, MDB_txn *txn, const char *id, const cJSON *rec)
+/* Prints rec into c->buf, claims room for it and its index, stores it. */
+static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	c->buf.len = 0;
 	if (lg_json_print(&c->buf, rec))
 		return ENOMEM;
-	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+	int rc = reserve(c, 6 + count_violations(old) + count_violations(rec), c->buf.len);
+	if (!rc)
+		rc = db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+	return rc ? rc : index_record(c, old, rec, id, stale);
 }
 
-/* A new record that needed no change is stored as it was sent (no second
- * printing), with the stale flag appended before its closing brace. */
-static int write_text(put_ctx *c, MDB_txn *txn, const char *id, const put_item *it)
+/* A new record that needed no change is stored as it was sent, written
+ * straight into its place in the page (MDB_RESERVE: no copy of the line),
+ * with the stale flag before its closing brace. */
+static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *it)
 {
-	const char *text = text_of(c, it);
-	size_t n = it->len;
-	while (n && text[n - 1] != '}')
+	static const char flag[] = ",\"stale\":true";
+	size_t n = it->len, extra = it->stale ? sizeof flag - 1 : 0;
+	while (n && it->text[n - 1] != '}')
 		n--;
 	if (!n)
-		return write_record(c, txn, id, it->tree);
-	c->buf.len = 0;
-	if (lg_buf_add(&c->buf, text, n - 1) ||
-	    (it->stale && lg_buf_adds(&c->buf, ",\"stale\":true")) || lg_buf_addc(&c->buf, '}'))
-		return ENOMEM;
-	return db_put(txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+		return EINVAL; /* not an object: the scan or the parser let it in */
+	MDB_val k = { idlen, (void *)(uintptr_t)id }, v = { n + extra, NULL };
+	int rc = mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE);
+	if (rc)
+		return rc;
+	char *out = v.mv_data;
+	memcpy(out, it->text, n - 1);
+	memcpy(out + n - 1, flag, extra);
+	out[n - 1 + extra] = '}';
+	return 0;
 }
 
 typedef struct {
 	put_ctx *c;
-	MDB_txn *txn;
 	const char *id;
-	size_t idlen;
+	size_t idlen, n;
 	int rc;
 } vid_put;
+
+static void count_violation(void *ctx, const char *vid, size_t n)
+{
+	(void)vid;
+	(void)n;
+	((vid_put *)ctx)->n++;
+}
 
 static void index_violation(void *ctx, const char *vid, size_t n)
 {
 	vid_put *vp = ctx;
 	if (!vp->rc)
-		vp->rc = db_put(vp->txn, vp->c->db->violations, vid, n, vp->id, vp->idlen);
+		vp->rc = db_put(vp->c->txn, vp->c->db->violations, vid, n, vp->id, vp->idlen);
 }
 
 /* Stale unless the record's content hash is the one lg-policy stamped
  * (merge_mark_stale's rule), hashed from the text: no tree. -1 if the
  * text cannot be hashed (never, for a line the scan accepted). */
-static int plain_stale(const put_ctx *c, const put_item *it)
+static int plain_stale(const put_item *it)
 {
 	char hex[17];
 	uint64_t h;
-	const char *text = text_of(c, it);
 	if (!it->sr.hash_len) /* never evaluated: stale without hashing */
 		return 1;
-	if (lg_record_text_hash(text, it->len, &h) != 0)
+	if (lg_record_text_hash(it->text, it->len, &h) != 0)
 		return -1;
 	lg_hash_hex(h, hex);
-	return !(it->sr.hash_len == 16 && memcmp(text + it->sr.hash_off, hex, 16) == 0);
+	return !(it->sr.hash_len == 16 && memcmp(it->text + it->sr.hash_off, hex, 16) == 0);
 }
 
 /* A plain record (see scan.h) that is new: stored as sent, indexed from the
  * offsets the scan found. Returns MDB_KEYEXIST when it is not new (or
  * needs the tree after all). */
-static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
+static int apply_plain_new(put_ctx *c, put_item *it)
 {
-	const char *text = text_of(c, it);
+	const char *text = it->text;
 	char id[1024], ts[64];
 	unsigned char key[1024 + STORE_TIME_KEY];
 	int64_t ms;
 	MDB_val v;
 	memcpy(id, text + it->sr.id_off, it->sr.id_len);
 	id[it->sr.id_len] = '\0';
-	int rc = db_get(txn, c->db->records, id, it->sr.id_len, &v);
+	int rc = db_get(c->txn, c->db->records, id, it->sr.id_len, &v);
 	if (rc != MDB_NOTFOUND)
 		return rc ? rc : MDB_KEYEXIST;
-	int stale = plain_stale(c, it);
+	int stale = plain_stale(it);
 	if (stale < 0)
 		return MDB_KEYEXIST;
+	vid_put vp = { c, id, it->sr.id_len, 0, 0 };
+	scan_violation_ids(text, &it->sr, count_violation, &vp);
+	if ((rc = reserve(c, 3 + vp.n, it->len + 16)))
+		return rc;
 	memcpy(ts, text + it->sr.ts_off, it->sr.ts_len);
 	ts[it->sr.ts_len] = '\0';
 	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
@@ -193,53 +344,75 @@ static int apply_plain_new(put_ctx *c, MDB_txn *txn, put_item *it)
 	it->stale = stale;
 	it->outcome = O_NEW;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
-	vid_put vp = { c, txn, id, it->sr.id_len, 0 };
-	if ((rc = write_text(c, txn, id, it)) || (rc = db_put(txn, c->db->by_time, (const char *)key, kn, "", 0)))
+	if ((rc = write_text(c, id, it->sr.id_len, it)) ||
+	    (rc = db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0)))
 		return rc;
 	scan_violation_ids(text, &it->sr, index_violation, &vp);
 	if (vp.rc)
 		return vp.rc;
-	return stale ? db_put(txn, c->db->stale, (const char *)key, kn, "", 0) : 0;
+	return stale ? db_put(c->txn, c->db->stale, (const char *)key, kn, "", 0) : 0;
 }
 
-static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
+static void conflict(put_ctx *c, const put_item *it, const cJSON *stored, const char *id)
+{
+	const char *a = lg_json_str(lg_json_get(stored, "source"), "integration");
+	const char *b = lg_json_str(lg_json_get(it->tree, "source"), "integration");
+	lg_buf m = { 0 };
+	lg_buf_printf(&m, "externalId %s belongs to integration %s, not %s", id, a, b);
+	c->total.failed++;
+	lg_err("%s:%lu: %s", c->o->in_name, it->lineno, m.data ? m.data : "conflict");
+	lg_quarantine(c->quarantine, c->o->in_name, it->lineno, m.data ? m.data : "conflict", it->text, it->len);
+	lg_buf_free(&m);
+}
+
+/* A new record off the fast path: stored as sent when nothing in it had to
+ * change, else printed from the tree. */
+static int apply_new(put_ctx *c, put_item *it, const char *id)
+{
+	cJSON *in = it->tree;
+	/* Room first: the checks below change the tree. */
+	int rc = reserve(c, 3 + count_violations(in), it->len + 16 + 24 * count_violations(in));
+	if (rc)
+		return rc;
+	cJSON *flag = lg_json_take(in, "stale");
+	int as_sent = !flag && merge_normalize_violations(in) == 0;
+	cJSON_Delete(flag);
+	it->stale = merge_mark_stale(in);
+	it->outcome = O_NEW;
+	if (as_sent) {
+		rc = write_text(c, id, strlen(id), it);
+	} else {
+		c->buf.len = 0;
+		rc = lg_json_print(&c->buf, in) ? ENOMEM
+						: db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+	}
+	return rc ? rc : index_record(c, NULL, in, id, it->stale);
+}
+
+static int apply_record(put_ctx *c, put_item *it)
 {
 	int rc;
-	if (it->plain) {
-		if ((rc = apply_plain_new(c, txn, it)) != MDB_KEYEXIST)
+	lg_json_error jerr;
+	if (it->plain && !it->tree) {
+		if ((rc = apply_plain_new(c, it)) != MDB_KEYEXIST)
 			return rc;
 		it->outcome = O_NONE;
-		lg_json_error jerr;
-		if (!(it->tree = lg_json_parse(text_of(c, it), it->len, &jerr)))
-			return ENOMEM;
 	}
+	if (!it->tree && !(it->tree = lg_json_parse(it->text, it->len, &jerr)))
+		return ENOMEM; /* the scan accepted it: the parser does too */
 	cJSON *in = it->tree;
 	const char *id = lg_json_str(in, "externalId");
 	MDB_val v;
-	rc = db_get(txn, c->db->records, id, strlen(id), &v);
-	if (rc == MDB_NOTFOUND) {
-		cJSON *flag = lg_json_take(in, "stale");
-		int as_sent = !flag && merge_normalize_violations(in) == 0;
-		cJSON_Delete(flag);
-		it->stale = merge_mark_stale(in);
-		rc = as_sent ? write_text(c, txn, id, it) : write_record(c, txn, id, in);
-		if (rc == 0)
-			rc = index_record(c, txn, NULL, in, id, it->stale);
-		it->outcome = O_NEW;
-		return rc;
-	}
+	rc = db_get(c->txn, c->db->records, id, strlen(id), &v);
+	if (rc == MDB_NOTFOUND)
+		return apply_new(c, it, id);
 	if (rc)
 		return rc;
-	lg_json_error jerr;
 	cJSON *stored = lg_json_parse(v.mv_data, v.mv_size, &jerr);
 	if (!stored)
 		return MDB_CORRUPTED;
 	if (merge_conflict(stored, in)) {
-		const char *a = lg_json_str(lg_json_get(stored, "source"), "integration");
-		const char *b = lg_json_str(lg_json_get(in, "source"), "integration");
-		lg_buf m = { 0 };
-		lg_buf_printf(&m, "externalId %s belongs to integration %s, not %s", id, a, b);
-		it->why = m.data;
+		conflict(c, it, stored, id);
 		it->outcome = O_CONFLICT;
 		cJSON_Delete(stored);
 		return 0;
@@ -255,28 +428,29 @@ static int apply_record(put_ctx *c, MDB_txn *txn, put_item *it)
 		it->outcome = O_UNCHANGED;
 	} else {
 		it->outcome = O_UPDATED;
-		if ((rc = write_record(c, txn, id, merged)) == 0)
-			rc = index_record(c, txn, stored, merged, id, it->stale);
+		rc = write_record(c, stored, merged, id, it->stale);
 	}
 	cJSON_Delete(merged);
 	cJSON_Delete(stored);
 	return rc;
 }
 
-static int put_json(put_ctx *c, MDB_txn *txn, MDB_dbi dbi, const char *key, const cJSON *val)
+/* ---- runs and checkpoints ---- */
+
+static int put_json(put_ctx *c, MDB_dbi dbi, const char *key, const cJSON *val)
 {
 	c->buf.len = 0;
 	if (lg_json_print(&c->buf, val))
 		return ENOMEM;
-	return db_put(txn, dbi, key, strlen(key), c->buf.data, c->buf.len);
+	return db_put(c->txn, dbi, key, strlen(key), c->buf.data, c->buf.len);
 }
 
-static cJSON *load_run(put_ctx *c, MDB_txn *txn, const char *id)
+static cJSON *load_run(put_ctx *c, const char *id)
 {
 	MDB_val v;
 	lg_json_error jerr;
 	cJSON *run = NULL;
-	if (db_get(txn, c->db->runs, id, strlen(id), &v) == 0)
+	if (db_get(c->txn, c->db->runs, id, strlen(id), &v) == 0)
 		run = lg_json_parse(v.mv_data, v.mv_size, &jerr);
 	if (!cJSON_IsObject(run)) {
 		cJSON_Delete(run);
@@ -293,26 +467,25 @@ static void set_opt_str(cJSON *obj, const char *key, const char *s)
 }
 
 /* Saves the run and points lastrun/<integration> and lastrun/ at it. */
-static int save_run(put_ctx *c, MDB_txn *txn, cJSON *run)
+static int save_run(put_ctx *c, cJSON *run)
 {
 	char key[512];
 	const char *id = lg_json_str(run, "id");
 	const char *integ = lg_json_str(run, "integration");
-	int rc = put_json(c, txn, c->db->runs, id, run);
+	int rc = put_json(c, c->db->runs, id, run);
 	snprintf(key, sizeof key, "lastrun/%s", integ ? integ : "");
 	if (!rc)
-		rc = db_put(txn, c->db->state, key, strlen(key), id, strlen(id));
+		rc = db_put(c->txn, c->db->state, key, strlen(key), id, strlen(id));
 	if (!rc && integ)
-		rc = db_put(txn, c->db->state, "lastrun/", 8, id, strlen(id));
+		rc = db_put(c->txn, c->db->state, "lastrun/", 8, id, strlen(id));
 	return rc;
 }
 
 /* Ends the open run: status, error, counts, completedAt. */
-static int close_run(put_ctx *c, MDB_txn *txn, const char *id, const char *status,
-		     const char *error, const cJSON *end)
+static int close_run(put_ctx *c, const char *id, const char *status, const char *error, const cJSON *end)
 {
 	char now[32];
-	cJSON *run = load_run(c, txn, id);
+	cJSON *run = load_run(c, id);
 	double traces;
 	set_opt_str(run, "status", status);
 	set_opt_str(run, "error", error);
@@ -320,27 +493,26 @@ static int close_run(put_ctx *c, MDB_txn *txn, const char *id, const char *statu
 		lg_json_set(run, "itemsFetched", cJSON_Duplicate(lg_json_get(end, "traces"), 1));
 	else if (!lg_json_get(run, "itemsFetched"))
 		lg_json_set(run, "itemsFetched", lg_json_int(0));
-	if (c->work.run && strcmp(c->work.run, id) == 0)
-		lg_json_set(run, "itemsIngested", lg_json_int((int64_t)c->work.run_ingested));
+	if (c->run.run && strcmp(c->run.run, id) == 0)
+		lg_json_set(run, "itemsIngested", lg_json_int((int64_t)c->run.run_ingested));
 	const char *at = end ? lg_json_str(end, "completedAt") : NULL;
 	set_opt_str(run, "completedAt", at ? at : lg_time_format(lg_time_now(), now));
 	if (end && lg_json_get(end, "exitCode"))
 		lg_json_set(run, "exitCode", cJSON_Duplicate(lg_json_get(end, "exitCode"), 1));
-	int rc = save_run(c, txn, run);
+	int rc = save_run(c, run);
 	cJSON_Delete(run);
-	if (c->work.run && strcmp(c->work.run, id) == 0) {
-		free(c->work.run);
-		c->work.run = NULL;
-		c->work.run_ingested = 0;
+	if (c->run.run && strcmp(c->run.run, id) == 0) {
+		free(c->run.run);
+		c->run.run = NULL;
+		c->run.run_ingested = 0;
 	}
 	return rc;
 }
 
-static int apply_run_start(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
+static int apply_run_start(put_ctx *c, const cJSON *ctl)
 {
 	int rc;
-	if (c->work.run && (rc = close_run(c, txn, c->work.run, "failed",
-					   "no run-end before the next run-start", NULL)))
+	if (c->run.run && (rc = close_run(c, c->run.run, "failed", "no run-end before the next run-start", NULL)))
 		return rc;
 	const char *id = lg_json_str(ctl, "run");
 	cJSON *run = cJSON_CreateObject();
@@ -355,16 +527,16 @@ static int apply_run_start(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
 	lg_json_set(run, "itemsIngested", lg_json_int(0));
 	set_opt_str(run, "completedAt", NULL);
 	set_opt_str(run, "error", NULL);
-	rc = save_run(c, txn, run);
+	rc = save_run(c, run);
 	cJSON_Delete(run);
-	c->work.run = strdup(id);
-	c->work.run_ingested = 0;
+	c->run.run = strdup(id);
+	c->run.run_ingested = 0;
 	return rc;
 }
 
 /* The cursor only moves forward: a backfill of old windows never makes an
  * incremental sync read again what it already has. */
-static int apply_checkpoint(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
+static int apply_checkpoint(put_ctx *c, const cJSON *ctl)
 {
 	char key[512];
 	const char *integ = lg_json_str(ctl, "integration"), *cur = lg_json_str(ctl, "cursor");
@@ -372,7 +544,7 @@ static int apply_checkpoint(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
 	MDB_val v;
 	snprintf(key, sizeof key, "cursor/%s", integ);
 	lg_time_parse(cur, &want);
-	int rc = db_get(txn, c->db->state, key, strlen(key), &v);
+	int rc = db_get(c->txn, c->db->state, key, strlen(key), &v);
 	if (rc == 0) {
 		char old[64];
 		size_t n = v.mv_size < sizeof old - 1 ? v.mv_size : sizeof old - 1;
@@ -383,142 +555,81 @@ static int apply_checkpoint(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
 	} else if (rc != MDB_NOTFOUND) {
 		return rc;
 	}
-	if ((rc = db_put(txn, c->db->state, key, strlen(key), cur, strlen(cur))))
+	if ((rc = db_put(c->txn, c->db->state, key, strlen(key), cur, strlen(cur))))
 		return rc;
 	const char *run_id = lg_json_str(ctl, "run");
-	if (run_id && c->work.run && strcmp(run_id, c->work.run) == 0) {
-		cJSON *run = load_run(c, txn, run_id);
-		lg_json_set(run, "itemsIngested", lg_json_int((int64_t)c->work.run_ingested));
+	if (run_id && c->run.run && strcmp(run_id, c->run.run) == 0) {
+		cJSON *run = load_run(c, run_id);
+		lg_json_set(run, "itemsIngested", lg_json_int((int64_t)c->run.run_ingested));
 		lg_json_set(run, "cursor", cJSON_CreateString(cur));
-		rc = put_json(c, txn, c->db->runs, run_id, run);
+		rc = put_json(c, c->db->runs, run_id, run);
 		cJSON_Delete(run);
 	}
 	return rc;
 }
 
-static int apply_control(put_ctx *c, MDB_txn *txn, const cJSON *ctl)
+/* A control line, or (ctl NULL) the end of the input: a run still open
+ * ended early. At most 8 puts of small values. */
+static int apply_control(put_ctx *c, const cJSON *ctl)
 {
+	int rc = reserve(c, 8, 8192);
+	if (rc)
+		return rc;
+	if (!ctl)
+		return c->run.run ? close_run(c, c->run.run, "failed", "stream ended early", NULL) : 0;
 	const char *t = lg_control_type(ctl);
 	if (strcmp(t, "run-start") == 0)
-		return apply_run_start(c, txn, ctl);
+		return apply_run_start(c, ctl);
 	if (strcmp(t, "checkpoint") == 0)
-		return apply_checkpoint(c, txn, ctl);
+		return apply_checkpoint(c, ctl);
 	if (strcmp(t, "run-end") == 0) {
 		const char *st = lg_json_str(ctl, "status");
-		return close_run(c, txn, lg_json_str(ctl, "run"), st ? st : "completed",
-				 lg_json_str(ctl, "error"), ctl);
+		return close_run(c, lg_json_str(ctl, "run"), st ? st : "completed", lg_json_str(ctl, "error"), ctl);
 	}
 	return 0; /* other control lines are for other stages */
 }
 
-/* Back to the state before the batch was applied (to redo it). */
-static void reset_item(put_item *it)
+/* Applies one line to the open transaction (begun if none), in a grown
+ * map when it might not fit. Returns 0 or the exit status of a storage
+ * failure (the transaction is then gone). */
+static int apply_line(put_ctx *c, put_item *it)
 {
-	cJSON_Delete(it->tree);
-	it->tree = NULL;
-	free(it->why);
-	it->why = NULL;
-	it->outcome = O_NONE;
-	it->stale = 0;
-}
-
-static int reparse(const put_ctx *c, put_item *it)
-{
-	lg_json_error jerr;
-	it->tree = lg_json_parse(text_of(c, it), it->len, &jerr);
-	return it->tree ? 0 : ENOMEM;
-}
-
-static int apply_items(put_ctx *c, MDB_txn *txn, int at_eof)
-{
-	int rc = 0;
-	for (size_t i = 0; i < c->n && !rc; i++) {
-		put_item *it = &c->items[i];
-		if (!it->tree && !it->plain && (rc = reparse(c, it)))
-			break;
-		if (it->control) {
-			rc = apply_control(c, txn, it->tree);
-			continue;
-		}
-		rc = apply_record(c, txn, it);
-		cJSON_Delete(it->tree);
-		it->tree = NULL;
-		db_trim_map(c->db);
-		if (it->outcome == O_NEW || it->outcome == O_UPDATED)
-			c->work.run_ingested += c->work.run ? 1 : 0;
-	}
-	if (!rc && at_eof && c->work.run)
-		rc = close_run(c, txn, c->work.run, "failed", "stream ended early", NULL);
-	return rc;
-}
-
-static void free_items(put_ctx *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->items[i].why);
-		cJSON_Delete(c->items[i].tree);
-	}
-	c->n = c->records = 0;
-	c->texts.len = 0;
-}
-
-/* Counts and reports the outcome of a committed batch. */
-static void tally(put_ctx *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		put_item *it = &c->items[i];
-		switch (it->outcome) {
-		case O_NEW: c->total.ingested++; break;
-		case O_UPDATED: c->total.updated++; break;
-		case O_UNCHANGED: c->total.unchanged++; break;
-		case O_CONFLICT:
-			c->total.failed++;
-			lg_err("%s:%lu: %s", c->o->in_name, it->lineno, it->why);
-			lg_quarantine(c->quarantine, c->o->in_name, it->lineno, it->why, text_of(c, it), it->len);
-			break;
-		case O_NONE: break;
-		}
-		if (it->stale && it->outcome != O_CONFLICT)
-			c->total.stale++;
-	}
-}
-
-/* One write transaction for everything pending; redone in a bigger map on
- * MDB_MAP_FULL, nothing touched after commit. */
-static int flush(put_ctx *c, int at_eof)
-{
-	if (c->n == 0 && !(at_eof && c->committed.run))
-		return 0;
 	for (;;) {
-		MDB_txn *txn;
-		run_state_set(&c->work, &c->committed);
-		int rc = db_txn_begin(c->db, 0, &txn);
-		if (rc)
-			return db_fail(c->db, "begin", rc);
-		rc = apply_items(c, txn, at_eof);
-		if (rc) {
-			mdb_txn_abort(txn);
-		} else {
-			db_trim_map(c->db); /* the commit reads the free list through the map */
-			rc = mdb_txn_commit(txn);
+		if (!c->txn && txn_open(c))
+			return LG_EXIT_IO;
+		int rc = it->control ? apply_control(c, it->tree) : apply_record(c, it);
+		if (rc == 0)
+			return 0;
+		if (rc != PUT_NEED_ROOM) {
+			txn_abort(c);
+			return db_fail(c->db, rc == ENOMEM ? "out of memory" : "put", rc);
 		}
-		if (rc == MDB_MAP_FULL) {
-			if ((rc = db_grow(c->db)) != 0)
-				return db_fail(c->db, "grow map", rc);
-			for (size_t i = 0; i < c->n; i++)
-				reset_item(&c->items[i]);
-			continue;
+		if (!it->control) { /* the merge may have moved parts of the tree */
+			cJSON_Delete(it->tree);
+			it->tree = NULL;
+			it->outcome = O_NONE;
+			it->stale = 0;
 		}
-		if (rc)
-			return db_fail(c->db, rc == ENOMEM ? "out of memory" : "commit", rc);
-		break;
+		if ((rc = make_room(c)))
+			return rc;
 	}
-	run_state_set(&c->committed, &c->work);
-	db_trim_map(c->db);
-	tally(c);
-	free_items(c);
-	return 0;
 }
+
+static void counted(put_ctx *c, const put_item *it)
+{
+	switch (it->outcome) {
+	case O_NEW: c->pending.ingested++; break;
+	case O_UPDATED: c->pending.updated++; break;
+	case O_UNCHANGED: c->pending.unchanged++; break;
+	case O_CONFLICT: case O_NONE: return;
+	}
+	if (it->stale)
+		c->pending.stale++;
+	if (c->run.run && it->outcome != O_UNCHANGED)
+		c->run.run_ingested++;
+}
+
+/* ---- input ---- */
 
 static void bad(put_ctx *c, unsigned long lineno, const char *why, const char *line, size_t len)
 {
@@ -562,76 +673,128 @@ static const char *check_line(const put_ctx *c, const cJSON *obj, char *why, siz
 	return NULL;
 }
 
-static int add_item(put_ctx *c, const char *line, size_t len, unsigned long lineno, cJSON *obj)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		put_item *p = realloc(c->items, cap * sizeof *p);
-		if (!p)
-			return -1;
-		c->items = p;
-		c->cap = cap;
-	}
-	put_item *it = &c->items[c->n];
-	memset(it, 0, sizeof *it);
-	it->off = c->texts.len;
-	if (lg_buf_add(&c->texts, line, len))
-		return -1;
-	it->len = len;
-	it->lineno = lineno;
-	it->tree = obj;
-	it->control = lg_control_type(obj) != NULL;
-	c->n++;
-	if (!it->control)
-		c->records++;
-	return 0;
-}
-
-/* A batch is also committed when its lines reach this many bytes: they are
- * held twice at commit (here and in LMDB's dirty pages), so this bounds
- * put's memory whatever the record sizes (docs/store.md). */
-#define BATCH_BYTES ((size_t)1 << 20)
-
-static int batch_full(const put_ctx *c)
-{
-	return c->records >= c->o->batch || c->texts.len >= BATCH_BYTES;
-}
-
-/* Parses one line; returns 1 when the pending batch must be committed now. */
-static int take_line(put_ctx *c, char *line, size_t len, unsigned long lineno)
+/* Checks and applies one line; commits when it ends a batch or is a
+ * checkpoint or run-end. Returns 0 or a storage failure's exit status. */
+static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lineno)
 {
 	lg_json_error jerr;
 	char why[128];
-	scan_record sr;
-	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, &sr)) {
-		if (add_item(c, line, len, lineno, NULL) != 0) {
-			bad(c, lineno, "out of memory", line, len);
+	put_item it = { .text = line, .len = len, .lineno = lineno };
+	int commit_now = 0;
+	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, &it.sr)) {
+		it.plain = 1;
+	} else {
+		if (!(it.tree = lg_json_parse(line, len, &jerr))) {
+			snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
+			bad(c, lineno, why, line, len);
 			return 0;
 		}
-		c->items[c->n - 1].plain = 1;
-		c->items[c->n - 1].sr = sr;
-		return batch_full(c);
+		const char *problem = cJSON_IsObject(it.tree) ? check_line(c, it.tree, why, sizeof why)
+							       : "not a JSON object";
+		if (problem) {
+			bad(c, lineno, problem, line, len);
+			cJSON_Delete(it.tree);
+			return 0;
+		}
+		const char *t = lg_control_type(it.tree);
+		it.control = t != NULL;
+		commit_now = t && (strcmp(t, "checkpoint") == 0 || strcmp(t, "run-end") == 0);
 	}
-	cJSON *obj = lg_json_parse(line, len, &jerr);
-	if (!obj) {
-		snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
-		bad(c, lineno, why, line, len);
-		return 0;
+	int rc = apply_line(c, &it);
+	cJSON_Delete(it.tree);
+	if (rc)
+		return rc;
+	if (!it.control) {
+		counted(c, &it);
+		c->records++;
+		db_trim_map(c->db);
 	}
-	const char *problem = cJSON_IsObject(obj) ? check_line(c, obj, why, sizeof why) : "not a JSON object";
-	if (problem) {
-		bad(c, lineno, problem, line, len);
-		cJSON_Delete(obj);
-		return 0;
+	if (commit_now || c->records >= c->o->batch || c->dirty >= PUT_DIRTY_MAX)
+		return txn_commit(c);
+	return 0;
+}
+
+/* A pipe or socket is read without waiting (O_NONBLOCK): a read that
+ * would wait fails with EAGAIN, even in the middle of a line, and put
+ * commits before it waits in poll(2). A terminal is polled before each
+ * read instead (its file description is the shell's too). Files never
+ * wait. */
+static void input_open(put_ctx *c, FILE *in)
+{
+	struct stat st;
+	c->fd = fileno(in);
+	c->restore_flags = -1;
+	if (c->fd < 0 || fstat(c->fd, &st) != 0)
+		return;
+	int fl = fcntl(c->fd, F_GETFL);
+	if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && fl >= 0) {
+		if ((fl & O_NONBLOCK) || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+			c->nonblock = 1;
+			c->restore_flags = fl & O_NONBLOCK ? -1 : fl;
+			return;
+		}
 	}
-	const char *t = lg_control_type(obj);
-	int commit_now = t && (strcmp(t, "checkpoint") == 0 || strcmp(t, "run-end") == 0);
-	if (add_item(c, line, len, lineno, obj) != 0) {
-		cJSON_Delete(obj);
-		bad(c, lineno, "out of memory", line, len);
-		return 0;
+	c->poll_first = S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+static void input_close(put_ctx *c)
+{
+	if (c->restore_flags >= 0)
+		fcntl(c->fd, F_SETFL, c->restore_flags);
+}
+
+static int input_ready(int fd, int timeout)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	int n;
+	while ((n = poll(&p, 1, timeout)) < 0 && errno == EINTR)
+		;
+	return n != 0;
+}
+
+/* The reader holds a whole line already (or the end of the input). */
+static int line_buffered(const lg_reader *r)
+{
+	return r->eof || (r->end > r->scan && memchr(r->buf + r->scan, '\n', r->end - r->scan));
+}
+
+/* lg_reader_next, committing the open transaction before any read that
+ * would wait. Returns an LG_LINE_* code, or PUT_LINE_STOP when that commit
+ * failed (c->status says how). */
+static int next_line(put_ctx *c, lg_reader *r, char **line, size_t *len)
+{
+	static char unset;
+	for (;;) {
+		unsigned long before = r->lineno;
+		if (c->poll_first && c->txn && !line_buffered(r) && !input_ready(c->fd, 0) &&
+		    (c->status = txn_commit(c)))
+			return PUT_LINE_STOP;
+		*line = &unset;
+		int rc = lg_reader_next(r, line, len);
+		int wait = rc == LG_LINE_IOERR && c->nonblock && (errno == EAGAIN || errno == EWOULDBLOCK);
+		/* An over-long line whose read would wait: the reader had set
+		 * *line NULL and counted it, and once its newline comes it counts
+		 * the rest as a line of its own; that count is taken back and the
+		 * rest dropped. */
+		if (c->skip_tail && r->lineno != before) {
+			r->lineno--;
+			if (!(wait && !*line))
+				c->skip_tail = 0;
+			if ((rc == LG_LINE_OK || rc == LG_LINE_BAD) && r->lineno == before)
+				continue;
+		}
+		if (!wait)
+			return rc;
+		if (!*line && !c->skip_tail) {
+			char why[64];
+			snprintf(why, sizeof why, "line longer than %zu bytes", r->max);
+			bad(c, r->lineno, why, NULL, 0);
+			c->skip_tail = 1;
+		}
+		if ((c->status = txn_commit(c)))
+			return PUT_LINE_STOP;
+		input_ready(c->fd, -1);
 	}
-	return commit_now || batch_full(c);
 }
 
 int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
@@ -640,39 +803,49 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	lg_reader r;
 	char *line;
 	size_t len;
-	int rc, status = 0;
+	int rc, status = 0, store_failed = 0;
+	MDB_stat st;
 
 	memset(&c, 0, sizeof c);
 	c.db = db;
 	c.o = o;
+	c.psize = mdb_env_stat(db->env, &st) == 0 ? st.ms_psize : 4096;
 	if (o->quarantine && !(c.quarantine = fopen(o->quarantine, "a"))) {
 		lg_err("%s: %s", o->quarantine, strerror(errno));
 		return LG_EXIT_IO;
 	}
+	input_open(&c, in);
 	lg_reader_init(&r, in, o->in_name);
-	int store_failed = 0;
-	while (!store_failed && (rc = lg_reader_next(&r, &line, &len)) != LG_LINE_EOF) {
+	while ((rc = next_line(&c, &r, &line, &len)) != LG_LINE_EOF) {
+		if (rc == PUT_LINE_STOP) {
+			status = c.status;
+			store_failed = 1;
+			break;
+		}
 		if (rc == LG_LINE_IOERR) {
 			lg_err("%s: %s", o->in_name, r.why);
 			status = LG_EXIT_IO;
 			break;
-		} else if (rc == LG_LINE_BAD) {
+		}
+		if (rc == LG_LINE_BAD) {
 			bad(&c, r.lineno, r.why, line, line ? len : 0);
-		} else if (take_line(&c, line, len, r.lineno) && (rc = flush(&c, 0)) != 0) {
+		} else if ((rc = take_line(&c, line, len, r.lineno)) != 0) {
 			status = rc;
 			store_failed = 1;
+			break;
 		}
 	}
 	/* What arrived before a read error is still stored. */
-	if (!store_failed && (rc = flush(&c, 1)) != 0)
-		status = rc;
+	if (!store_failed) {
+		put_item end = { .control = 1 };
+		if ((c.run.run && (rc = apply_line(&c, &end))) || (rc = txn_commit(&c)))
+			status = rc;
+	}
+	txn_abort(&c);
+	input_close(&c);
 	lg_reader_free(&r);
-	free_items(&c);
-	free(c.items);
-	free(c.committed.run);
-	free(c.work.run);
+	free(c.run.run);
 	lg_buf_free(&c.buf);
-	lg_buf_free(&c.texts);
 	if (c.quarantine)
 		fclose(c.quarantine);
 	c.total.failed += c.bad;

@@ -196,6 +196,64 @@ lg-store --db "$T/small" --map-size 256K --batch 500 put <"$T/grow" 2>"$T/err"; 
 expect_eq "map growth: exit 0" "0" "$s"
 expect_eq "map growth: all stored" 3000 "$(lg-store --db "$T/small" count)"
 expect_status "map growth: check" 0 lg-store --db "$T/small" check
+# One transaction for all (--batch too large to end it): the 4 MB bound
+# on dirty pages and the room check end it early, never MDB_MAP_FULL.
+lg-store --db "$T/small2" --map-size 64K --batch 1000000 put <"$T/grow" 2>"$T/err"; s=$?
+expect_eq "map growth, one big batch: exit 0, quiet" "0:lg-store: put: 3000 ingested, 0 updated, 0 unchanged, 0 failed, 3000 stale" \
+	"$s:$(cat "$T/err")"
+expect_status "map growth, one big batch: check" 0 lg-store --db "$T/small2" check
+# A record larger than the whole map.
+python3 -c 'import json; print(json.dumps({"externalId":"huge","timestamp":"2026-10-02T00:00:00Z","output":"z"*3000000}))' >"$T/huge"
+lg-store --db "$T/small3" --map-size 64K put <"$T/huge" 2>"$T/err"; s=$?
+expect_eq "a record larger than the map: exit 0" 0 "$s"
+expect_eq "a record larger than the map: stored whole" 3000000 "$(lg-store --db "$T/small3" get huge | jq -r '.output|length')"
+
+# ---- idle input: committed before waiting, the writer lock free ----
+# A record, a checkpoint, 1100 records, then half a line trickles in
+# byte by byte while put applies them, and a pause. put must commit
+# before it waits, even in the middle of a line (the pipe is read without
+# blocking), so everything before is stored and another writer gets
+# through meanwhile.
+for i in 1 2 3; do rec i$i 2026-07-01T00:00:0$i.000Z >"$T/i$i"; done
+python3 -c '
+import json, sys, time
+a, c = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+many = "".join(json.dumps({"externalId": "r%04d" % i, "timestamp": "2026-07-01T00:10:00.000Z"}) + "\n" for i in range(1100))
+sys.stdout.write(a + "{\"$lg\":\"checkpoint\",\"integration\":\"idle\",\"cursor\":\"2026-07-01T01:00:00.000Z\"}\n" + many)
+for ch in c[:60]:
+    sys.stdout.write(ch)
+    sys.stdout.flush()
+    time.sleep(0.001)
+time.sleep(4)
+sys.stdout.write(c[60:])' "$T/i1" "$T/i2" | lg-store --db "$T/idle" put 2>"$T/idle.err" &
+idle_pid=$!
+i=0
+until [ "$(lg-store --db "$T/idle" count 2>/dev/null)" = 1101 ] || [ $i -ge 300 ]; do sleep 0.01; i=$((i + 1)); done
+expect_eq "idle: records and checkpoint committed while the stream is open" "2026-07-01T01:00:00.000Z 1101" \
+	"$(lg-store --db "$T/idle" cursor idle) $(lg-store --db "$T/idle" count)"
+lg-store --db "$T/idle" put <"$T/i3" 2>/dev/null
+expect_eq "idle: another writer got through while put waited mid-line" "1 1102" \
+	"$(kill -0 $idle_pid 2>/dev/null && echo 1) $(lg-store --db "$T/idle" count)"
+wait $idle_pid; s=$?
+expect_eq "idle: the rest of the line arrives and is stored" "0 1103" "$s $(lg-store --db "$T/idle" count)"
+
+# ---- a line over 64 MiB whose read waits half way: one bad line ----
+rec after 2026-07-02T00:00:00.000Z >"$T/after"
+python3 -c '
+import sys, time
+out = sys.stdout.buffer
+out.write(b"x" * (65 << 20))
+out.flush()
+time.sleep(0.5)
+out.write(b"y" * 1000 + b"\n")
+out.flush()
+time.sleep(0.5)
+out.write(open(sys.argv[1], "rb").read())' "$T/after" | lg-store --db "$T/longdb" put 2>"$T/err"; s=$?
+expect_eq "over-long line through a slow pipe: exit 1" 1 "$s"
+expect_eq "over-long line through a slow pipe: reported once, next line numbered 2" \
+	"lg-store: <stdin>:1: line longer than 67108864 bytes
+lg-store: put: 1 ingested, 0 updated, 0 unchanged, 1 failed, 1 stale" "$(cat "$T/err")"
+expect_eq "over-long line through a slow pipe: the next record stored" after "$(lg-store --db "$T/longdb" get after | jq -r .externalId)"
 
 # ---- default directory: $LG_DB, then $XDG_DATA_HOME ----
 LG_DB="$T/envdb" lg-store put <"$T/x" 2>/dev/null

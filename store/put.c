@@ -19,11 +19,11 @@
 /* Each line is applied to the open write transaction as soon as it is read,
  * as mdb_load does: its bytes are then held once, in LMDB's dirty pages.
  * The transaction commits at every checkpoint and run-end, at EOF, every
- * --batch records or PUT_DIRTY_MAX estimated bytes of dirty pages (they are
- * put's memory), and whenever the next read would wait: the writer lock is
- * never held while the input is idle, and a checkpoint is committed as soon
- * as it arrives. */
-#define PUT_DIRTY_MAX ((size_t)4 << 20)
+ * --batch records or when its dirty pages may reach PUT_DIRTY_MAX (they are
+ * put's memory: issue 8 wants it under 16 MB whatever the input), and
+ * whenever the next read would wait: the writer lock is never held while
+ * the input is idle, and a checkpoint is committed as soon as it arrives. */
+#define PUT_DIRTY_MAX ((size_t)6 << 20)
 
 /* An applier's answer when the map might not hold the line: nothing of the
  * line was written. (LMDB's codes are below -30000, errno's positive.) */
@@ -57,7 +57,7 @@ typedef struct {
 	FILE *quarantine;
 	MDB_txn *txn;          /* the open write transaction, or NULL */
 	size_t records;        /* records applied in it */
-	size_t dirty;          /* its dirty pages, estimated in bytes */
+	size_t ops, bytes;     /* its puts and deletes, and the bytes of values they wrote */
 	size_t pages;          /* the most pages it can have taken from the map */
 	size_t room;           /* free pages at the map's end when it began */
 	size_t need;           /* pages wanted by the line that found no room */
@@ -113,7 +113,7 @@ static size_t commit_pages(const put_ctx *c, size_t pages)
 
 /* Claims room for a line of ops puts and deletes writing bytes of values.
  * PUT_NEED_ROOM, nothing claimed, when the transaction might then fill the
- * map. Also counts the dirty pages it will hold. */
+ * map. */
 static int reserve(put_ctx *c, size_t ops, size_t bytes)
 {
 	size_t pages = ops * op_pages(c) + bytes / c->psize + 2, total = c->pages + pages;
@@ -122,8 +122,34 @@ static int reserve(put_ctx *c, size_t ops, size_t bytes)
 		return PUT_NEED_ROOM;
 	}
 	c->pages = total;
-	c->dirty += ops * c->psize + bytes;
+	c->ops += ops;
+	c->bytes += bytes;
 	return 0;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The most memory the open transaction's dirty pages can hold: its values,
+ * and a leaf page and a branch page for each put or delete, but no more
+ * pages than the trees have (in a small store the same pages are touched
+ * again and again; in a large one each op may dirty its own). */
+static size_t dirty_bytes(const put_ctx *c)
+{
+	const MDB_dbi dbis[] = { c->db->records, c->db->by_time, c->db->violations,
+				 c->db->stale, c->db->runs, c->db->state };
+	size_t leaf = 0, branch = 0;
+	MDB_stat st;
+	for (size_t i = 0; i < sizeof dbis / sizeof *dbis; i++) {
+		if (mdb_stat(c->txn, dbis[i], &st) == 0) {
+			leaf += st.ms_leaf_pages;
+			branch += st.ms_branch_pages;
+		}
+	}
+	size_t pages = min_size(c->ops, leaf) + min_size(c->ops, branch) + 2 * (sizeof dbis / sizeof *dbis);
+	return pages * c->psize + c->bytes;
 }
 
 /* Free pages between the committed end of the data and the end of the map. */
@@ -144,7 +170,7 @@ static int txn_open(put_ctx *c)
 		return db_fail(c->db, "begin", rc);
 	}
 	c->room = map_room(c); /* we hold the writer lock: no one else commits */
-	c->pages = c->dirty = c->records = 0;
+	c->pages = c->ops = c->bytes = c->records = 0;
 	memset(&c->pending, 0, sizeof c->pending);
 	return 0;
 }
@@ -709,7 +735,7 @@ static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lin
 		c->records++;
 		db_trim_map(c->db);
 	}
-	if (commit_now || c->records >= c->o->batch || c->dirty >= PUT_DIRTY_MAX)
+	if (commit_now || c->records >= c->o->batch || (c->txn && dirty_bytes(c) >= PUT_DIRTY_MAX))
 		return txn_commit(c);
 	return 0;
 }

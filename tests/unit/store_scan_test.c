@@ -97,6 +97,29 @@ static void mutate(const char *rec, const char *what)
 	T_OK(accepted > 1000, name);
 }
 
+/* Every byte the string scan must stop at, at every offset of a long
+ * string: the 16- and 8-byte skips and the bytes after them. */
+static void long_strings(void)
+{
+	static const char *const inserts[] = { "\"", "\\", "\x01", "\x1f", "\x80", "\xff", "\xc3",
+					       "\xc3\xa9", "\\\"", "\\u00e9", "\x7f", " " };
+	static const int valid[] = { 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1 };
+	size_t bad = 0, wrong = 0;
+	char body[49];
+	memset(body, 'a', 48);
+	body[48] = '\0';
+	for (size_t i = 0; i < sizeof inserts / sizeof *inserts; i++) {
+		for (int at = 0; at <= 48; at++) {
+			char s[160];
+			snprintf(s, sizeof s, "{\"externalId\":\"x\",\"s\":\"%.*s%s%s\"}", at, body, inserts[i], body + at);
+			bad += !agrees(s, strlen(s));
+			wrong += plain(s) != valid[i];
+		}
+	}
+	T_INT(bad, 0, "long strings: the scan never accepts what the parser rejects");
+	T_INT(wrong, 0, "long strings: each special byte at each offset judged as the parser judges it");
+}
+
 int main(void)
 {
 	const char *rec = "{\"externalId\":\"t-1\",\"name\":\"caf\xc3\xa9 \\\"q\\\" \\u00e9\",\"timestamp\":\"2026-01-01T00:00:00.000Z\","
@@ -164,6 +187,7 @@ int main(void)
 
 	/* Mutations of valid records: whenever the scan says yes, the parser
 	 * must agree (never store a line the parser would call bad). */
+	long_strings();
 	mutate(rec, "20000 mutations of a plain record");
 	mutate(ev, "20000 mutations of an evaluated record");
 	return t_done();

@@ -1,6 +1,7 @@
 # lg-sync daemon: two cycles of a scheduled integration, backoff after
 # consecutive failures, unscheduled integrations left alone, a clean stop on
-# SIGTERM, and SIGTERM during a run letting that run finish.
+# SIGTERM, and SIGTERM during a run stopping that run after its last
+# completed window (tests/e2e/stop_signal.sh checks the cursor and resume).
 . "$ROOT/tests/lib.sh"
 export LG_CONFIG="$T/config.json" LG_DB="$T/db"
 unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_NOW
@@ -44,7 +45,8 @@ expect_not_contains daemon-no-secret "$T/daemon.log" "not-the-key"
 expect_eq daemon-status-prod '"completed"' "$(lg-sync status prod | jq -c .data.lastSync.status)"
 expect_eq daemon-status-broken '"failed"' "$(lg-sync status broken | jq -c .data.lastSync.status)"
 
-# SIGTERM while a run is in progress: that run completes, then the daemon exits.
+# SIGTERM while a run is in progress: lg-fetch stops it, the run is recorded
+# as failed "interrupted by SIGTERM", the daemon logs "stopped" and exits 0.
 stop_server
 start_server --dataset "$T/ds.json" --public-key pk-lf-d --secret-key "$SECRET" --fault-slow-ms 1000 --fault-slow-every 1 || exit 1
 jq -n --arg h "$SERVER_URL" --arg k "$SECRET" '{integrations: [
@@ -59,8 +61,8 @@ wait "$DPID"
 expect_eq term-mid-run-exit 0 "$?"
 DPID=
 expect_eq term-mid-run-lines 3 "$(wc -l <"$T/daemon2.log")"
-expect_contains term-mid-run-completed "$T/daemon2.log" " prod completed: "
-after=$(lg-sync status prod | jq -c '.data | {isActive, s: .lastSync.status}')
-expect_eq term-mid-run-status '{"isActive":false,"s":"completed"}' "$after"
+expect_contains term-mid-run-stopped "$T/daemon2.log" " prod stopped by SIGTERM: "
+after=$(lg-sync status prod | jq -c '.data | {isActive, s: .lastSync.status, e: .lastSync.error}')
+expect_eq term-mid-run-status '{"isActive":false,"s":"failed","e":"interrupted by SIGTERM"}' "$after"
 if [ "$(lg-sync status prod | jq -r .data.lastSync.id)" != "$before" ]; then pass term-mid-run-new-run
 else fail term-mid-run-new-run "no new run recorded"; fi

@@ -24,6 +24,39 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return LG_EXIT_USAGE;
 }
 
+/* The port of host[:port] or [v6]:port, when there is a ':': 1 to 65535
+ * in digits ("http://127.0.0.1:" would reach port 80 by accident). */
+static int check_port(const char *in, const char *authority, char *err, size_t errlen)
+{
+	size_t len = strcspn(authority, "/");
+	const char *end = authority + len, *host_end = authority;
+	if (*authority == '[') {
+		host_end = memchr(authority, ']', len);
+		if (!host_end)
+			return fail(err, errlen, "%s: ']' missing after the IPv6 address", in);
+		if (host_end + 1 < end && host_end[1] != ':')
+			return fail(err, errlen, "%s: only ':port' may follow the IPv6 address", in);
+	}
+	const char *colon = memchr(host_end, ':', (size_t)(end - host_end));
+	if (*authority != '[' && colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+		return fail(err, errlen, "%s: an IPv6 address needs brackets ([::1]:3000)", in);
+	if (!colon)
+		return 0;
+	if (colon == authority)
+		return fail(err, errlen, "%s: host name missing", in);
+	long port = 0;
+	const char *p = colon + 1;
+	if (p == end)
+		return fail(err, errlen, "%s: port missing after ':'", in);
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9' || (port = port * 10 + (*p - '0')) > 65535)
+			return fail(err, errlen, "%s: port must be a number from 1 to 65535", in);
+	}
+	if (port == 0)
+		return fail(err, errlen, "%s: port must be a number from 1 to 65535", in);
+	return 0;
+}
+
 int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
 {
 	const char *rest;
@@ -37,6 +70,8 @@ int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
 		return fail(err, errlen, "%s: host name missing", in);
 	if (strpbrk(in, "?# \t\r\n"))
 		return fail(err, errlen, "%s: a host URL takes no query, fragment or white space", in);
+	if (check_port(in, rest, err, errlen))
+		return LG_EXIT_USAGE;
 	size_t n = strlen(in);
 	while (n > (size_t)(rest - in) && in[n - 1] == '/')
 		n--;

@@ -88,7 +88,16 @@ expect_contains "config: secretKeyEnv unset names the field" "$T/err" "integrati
 PROD_SK=x expect_status "--list-integrations" 0 lg-fetch --list-integrations
 expect_eq "--list-integrations masks secrets" "prod $SERVER_URL …0000" \
 	"$(head -1 "$T/out" | jq -r '[.id, .host] | join(" ")') $(sed -n 2p "$T/out" | jq -r .secretKey)"
+# a host with ':' and no port is a configuration error, not port 80
+printf '%s\n' '{"integrations":[{"id":"prod","publicKey":"pk-lf-test","secretKey":"sk-lf-test","host":"http://127.0.0.1:"}]}' \
+	>"$XDG_CONFIG_HOME/langguard/config.json"
+expect_status "config: host with an empty port" 2 lg-fetch --since "$SINCE" --until "$END" -i prod
+expect_eq "config: empty port names the file and field" \
+	"lg-fetch: $XDG_CONFIG_HOME/langguard/config.json: integrations[0].host: http://127.0.0.1:: port missing after ':'" "$(cat "$T/err")"
+expect_eq "config: empty port, nothing on stdout" "" "$(cat "$T/out")"
 rm "$XDG_CONFIG_HOME/langguard/config.json"
+expect_status "--host with an empty port" 2 lg-fetch --test --host "http://127.0.0.1:/lf"
+expect_eq "--host empty port message" "lg-fetch: --host: http://127.0.0.1:/lf: port missing after ':'" "$(head -n1 "$T/err")"
 
 # output errors: /dev/full, | head -n1
 LANGFUSE_HOST="$SERVER_URL" lg-fetch --since "$SINCE" --until "$END" >/dev/full 2>"$T/err"

@@ -49,6 +49,8 @@ expect_eq add-duplicate-text "lg-sync: add: integration 'prod' exists (lg-sync r
 expect_status add-secret-argv 2 lg-sync add x --public-key pk-lf-x --secret-key sk-lf-nope
 expect_status add-no-secret 2 lg-sync add x --public-key pk-lf-x </dev/null
 expect_status add-no-scheme 2 lg-sync add x --public-key pk-lf-x --host cloud.langfuse.com <"$T/secret.in"
+expect_status add-empty-port 2 lg-sync add x --public-key pk-lf-x --host http://127.0.0.1: <"$T/secret.in"
+expect_contains add-empty-port-text "$T/err" "lg-sync: add: --host 'http://127.0.0.1:': port missing after ':'"
 expect_status add-bad-interval 2 lg-sync add x --public-key pk-lf-x --interval soon <"$T/secret.in"
 expect_status add-bad-id 2 lg-sync add "a b" --public-key pk-lf-x <"$T/secret.in"
 expect_status add-no-pk 2 lg-sync add x <"$T/secret.in"

@@ -39,6 +39,25 @@ static void test_host(void)
 	T_STR(err, "cloud.langfuse.com: scheme required (http:// or https://)", "host: scheme message");
 	T_INT(lg_host_normalize("ftp://x", &h, err, sizeof err), 2, "host: ftp refused");
 	T_INT(lg_host_normalize("https://", &h, err, sizeof err), 2, "host: empty host refused");
+	T_INT(lg_host_normalize("http://127.0.0.1:", &h, err, sizeof err), 2, "host: empty port refused");
+	T_STR(err, "http://127.0.0.1:: port missing after ':'", "host: empty port message");
+	T_INT(lg_host_normalize("http://127.0.0.1:/langfuse", &h, err, sizeof err), 2, "host: empty port before a path");
+	T_INT(lg_host_normalize("http://h:80x", &h, err, sizeof err), 2, "host: port not a number");
+	T_STR(err, "http://h:80x: port must be a number from 1 to 65535", "host: bad port message");
+	T_INT(lg_host_normalize("http://h:0", &h, err, sizeof err), 2, "host: port 0 refused");
+	T_INT(lg_host_normalize("http://h:65536", &h, err, sizeof err), 2, "host: port above 65535 refused");
+	T_INT(lg_host_normalize("http://:3000", &h, err, sizeof err), 2, "host: port without a host refused");
+	T_INT(lg_host_normalize("http://::1:3000", &h, err, sizeof err), 2, "host: bare IPv6 refused");
+	T_INT(lg_host_normalize("http://[::1", &h, err, sizeof err), 2, "host: unclosed IPv6 bracket");
+	T_INT(lg_host_normalize("http://[::1]x", &h, err, sizeof err), 2, "host: junk after IPv6");
+	T_INT(lg_host_normalize("http://127.0.0.1:3000/", &h, err, sizeof err), 0, "host: a port");
+	T_STR(h, "http://127.0.0.1:3000", "host: port kept");
+	free(h);
+	T_INT(lg_host_normalize("http://[::1]:65535/lf", &h, err, sizeof err), 0, "host: IPv6 with a port");
+	T_STR(h, "http://[::1]:65535/lf", "host: IPv6 kept");
+	free(h);
+	T_INT(lg_host_normalize("https://[::1]", &h, err, sizeof err), 0, "host: IPv6 without a port");
+	free(h);
 }
 
 static void test_file(void)

@@ -108,17 +108,18 @@ static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
 
 int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out)
 {
-	MDB_txn *txn;
-	int rc = db_txn_begin(db, MDB_RDONLY, &txn);
+	MDB_txn *txn = NULL;
+	int rc = db ? db_txn_begin(db, MDB_RDONLY, &txn) : 0;
 	if (rc)
 		return db_fail(db, "begin", rc);
 	cJSON *root = cJSON_CreateObject(), *data = cJSON_CreateObject();
 	lg_json_set(root, "success", cJSON_CreateTrue());
 	lg_json_set(data, "isActive", cJSON_CreateBool(active));
 	lg_json_set(data, "hasSchedule", cJSON_CreateBool(scheduled));
-	lg_json_set(data, "lastSync", last_sync(db, txn, integration));
+	lg_json_set(data, "lastSync", db ? last_sync(db, txn, integration) : cJSON_CreateNull());
 	lg_json_set(root, "data", data);
-	mdb_txn_abort(txn);
+	if (txn)
+		mdb_txn_abort(txn);
 	int status = emit_json(out, root);
 	cJSON_Delete(root);
 	return status;

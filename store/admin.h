@@ -8,7 +8,8 @@
 
 int admin_get(store_db *db, const char *id, FILE *out);
 int admin_cursor(store_db *db, const char *integration, FILE *out);
-/* active, scheduled: what lg-sync knows (its lock, its config). */
+/* active, scheduled: what lg-sync knows (its lock, its config). db NULL:
+ * no store yet, lastSync null. */
 int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out);
 /* to: "acknowledged" or "resolved"; note may be NULL. Prints the violation. */
 int admin_set_violation(store_db *db, const char *vid, const char *to, const char *note, FILE *out);

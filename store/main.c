@@ -33,6 +33,7 @@ static const char usage[] =
 	"  ack ID              mark a violation acknowledged\n"
 	"  resolve ID          mark a violation resolved\n"
 	"  status [INTEGRATION]  the last sync run, as lg-sync status prints it\n"
+	"                      (lastSync null before the first run or store)\n"
 	"  cursor INTEGRATION  print the resume point for lg-fetch (nothing if none)\n"
 	"  check               verify every index against the records\n"
 	"  backup FILE         write a consistent, compacted copy (an LMDB data.mdb)\n"
@@ -66,6 +67,10 @@ static const char usage[] =
 	"      --active, --scheduled   what lg-sync knows: a sync is running / scheduled\n"
 	"  -h, --help            show this help and exit\n"
 	"      --version         show the version and exit\n"
+	"\n"
+	"Only put creates the store; the other commands on a DIR without one say\n"
+	"\"no store at DIR\" and exit 6 (status and cursor answer as for an empty\n"
+	"store).\n"
 	"\n"
 	"Exit status: 0 ok, 1 bad or conflicting records / not found / check failed,\n"
 	"2 usage, 6 storage or I/O error.\n";
@@ -248,6 +253,26 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 	return admin_backup(db, args[0]);
 }
 
+/* Only put creates a store; the other commands read one that exists. */
+static int store_exists(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/data.mdb", dir);
+	return access(path, F_OK) == 0 || errno != ENOENT; /* other errors: db_open says */
+}
+
+/* What lg-sync asks before the first run: status has no lastSync yet and
+ * there is no cursor (nothing printed); the rest is an error. */
+static int no_store(const char *cmd, const char *dir, const char *arg, const options *o)
+{
+	if (strcmp(cmd, "status") == 0)
+		return admin_status(NULL, arg, o->active, o->scheduled, stdout);
+	if (strcmp(cmd, "cursor") == 0)
+		return 0;
+	lg_err("no store at %s", dir);
+	return LG_EXIT_IO;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -335,6 +360,10 @@ int main(int argc, char **argv)
 	}
 	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(cmd, "put") != 0 && !store_exists(dir)) {
+		status = no_store(cmd, dir, nargs ? argv[optind + 1] : NULL, &o);
+		goto out;
+	}
 	store_db db;
 	if ((status = db_open(&db, dir, o.mapsize)) != 0)
 		goto out;

@@ -1,5 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,8 +83,9 @@ static int open_dbis(store_db *db, unsigned flags)
 	return mdb_txn_commit(txn);
 }
 
-/* File-backed resident pages of this process (statm's "shared"), or -1. */
-static long file_pages(const store_db *db)
+/* Resident pages of this process, all and file-backed (statm's
+ * "resident" and "shared"); -1 on failure. */
+static long resident_pages(const store_db *db, long *file)
 {
 	char b[160];
 	long size, resident, shared;
@@ -89,7 +93,27 @@ static long file_pages(const store_db *db)
 	if (n <= 0)
 		return -1;
 	b[n] = '\0';
-	return sscanf(b, "%ld %ld %ld", &size, &resident, &shared) == 3 ? shared : -1;
+	if (sscanf(b, "%ld %ld %ld", &size, &resident, &shared) != 3)
+		return -1;
+	*file = shared;
+	return resident;
+}
+
+static long file_pages(const store_db *db)
+{
+	long file;
+	return resident_pages(db, &file) < 0 ? -1 : file;
+}
+
+void db_trim_heap(store_db *db)
+{
+#ifdef __GLIBC__
+	long file, all = resident_pages(db, &file), page = sysconf(_SC_PAGESIZE);
+	if (all >= 0 && page > 0 && (all - file) * page > STORE_HEAP_RESIDENT)
+		malloc_trim(0);
+#else
+	(void)db;
+#endif
 }
 
 /* Finds LMDB's mapping of the data file (mdb_env_info's me_mapaddr is only

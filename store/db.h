@@ -51,6 +51,12 @@ int db_grow(store_db *db);
  * dropped page refaults from the page cache with the same bytes. */
 void db_trim_map(store_db *db);
 #define STORE_MAP_RESIDENT ((long)1 << 20)
+/* After a commit: LMDB has freed its copies of the pages it wrote, but
+ * values of many sizes leave holes in the heap that stay resident. When
+ * more than STORE_HEAP_RESIDENT bytes of anonymous memory are resident
+ * (statm), the free pages go back to the system (glibc's malloc_trim). */
+void db_trim_heap(store_db *db);
+#define STORE_HEAP_RESIDENT ((long)8 << 20)
 
 /* Reports "db: <what>: <mdb_strerror>"; returns the exit status for rc. */
 int db_fail(const store_db *db, const char *what, int rc);

@@ -23,7 +23,9 @@
  * put's memory: issue 8 wants it under 16 MB whatever the input), and
  * whenever the next read would wait: the writer lock is never held while
  * the input is idle, and a checkpoint is committed as soon as it arrives. */
-#define PUT_DIRTY_MAX ((size_t)6 << 20)
+#ifndef PUT_DIRTY_MAX
+#define PUT_DIRTY_MAX ((size_t)5 << 20)
+#endif
 
 /* An applier's answer when the map might not hold the line: nothing of the
  * line was written. (LMDB's codes are below -30000, errno's positive.) */
@@ -123,7 +125,8 @@ static int reserve(put_ctx *c, size_t ops, size_t bytes)
 	}
 	c->pages = total;
 	c->ops += ops;
-	c->bytes += bytes;
+	/* A value too large for a leaf takes whole overflow pages. */
+	c->bytes += bytes > c->psize / 2 ? (bytes + 16 + c->psize - 1) / c->psize * c->psize : bytes;
 	return 0;
 }
 
@@ -191,6 +194,7 @@ static int txn_commit(put_ctx *c)
 	c->total.stale += c->pending.stale;
 	c->last_pages = c->pages;
 	db_trim_map(c->db);
+	db_trim_heap(c->db);
 	return 0;
 }
 
@@ -217,14 +221,26 @@ static int make_room(put_ctx *c)
 
 /* ---- records ---- */
 
+/* Called with the result of each put or delete of a record. A
+ * transaction's first records fault in the paths of the trees, pages the
+ * last commit wrote, and the kernel maps each with the large folio around
+ * it: 2 to 3 MB of the map for one record, so the map is checked after
+ * each of their operations (later records once each, in take_line). */
+static int op_done(put_ctx *c, int rc)
+{
+	if (c->records < 2)
+		db_trim_map(c->db);
+	return rc;
+}
+
 /* Adds or removes rec's time key (timestamp + id) in by_time or stale. */
-static int time_key(MDB_txn *txn, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
+static int time_key(put_ctx *c, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
 {
 	unsigned char key[1024];
 	size_t n = db_time_key(key, record_time(rec), id, strlen(id));
 	if (del)
-		return db_del(txn, dbi, (const char *)key, n);
-	return db_put(txn, dbi, (const char *)key, n, "", 0);
+		return op_done(c, db_del(c->txn, dbi, (const char *)key, n));
+	return op_done(c, db_put(c->txn, dbi, (const char *)key, n, "", 0));
 }
 
 static int has_violation(const cJSON *rec, const char *vid)
@@ -252,23 +268,23 @@ static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 	MDB_txn *txn = c->txn;
 	size_t idlen = strlen(id);
 	if (old && record_time(old) != record_time(rec) &&
-	    ((rc = time_key(txn, c->db->by_time, old, id, 1)) || (rc = time_key(txn, c->db->stale, old, id, 1))))
+	    ((rc = time_key(c, c->db->by_time, old, id, 1)) || (rc = time_key(c, c->db->stale, old, id, 1))))
 		return rc;
-	if ((rc = time_key(txn, c->db->by_time, rec, id, 0)))
+	if ((rc = time_key(c, c->db->by_time, rec, id, 0)))
 		return rc;
 	const cJSON *vs = lg_json_get(old, "violations");
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
 		const char *vid = lg_json_str(v, "id");
-		if (vid && !has_violation(rec, vid) && (rc = db_del(txn, c->db->violations, vid, strlen(vid))))
+		if (vid && !has_violation(rec, vid) && (rc = op_done(c, db_del(txn, c->db->violations, vid, strlen(vid)))))
 			return rc;
 	}
 	vs = lg_json_get(rec, "violations");
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
 		const char *vid = lg_json_str(v, "id");
-		if (vid && (rc = db_put(txn, c->db->violations, vid, strlen(vid), id, idlen)))
+		if (vid && (rc = op_done(c, db_put(txn, c->db->violations, vid, strlen(vid), id, idlen))))
 			return rc;
 	}
-	return time_key(txn, c->db->stale, rec, id, !stale);
+	return time_key(c, c->db->stale, rec, id, !stale);
 }
 
 /* Prints rec into c->buf, claims room for it and its index, stores it. */
@@ -279,7 +295,7 @@ static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 		return ENOMEM;
 	int rc = reserve(c, 6 + count_violations(old) + count_violations(rec), c->buf.len);
 	if (!rc)
-		rc = db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+		rc = op_done(c, db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len));
 	return rc ? rc : index_record(c, old, rec, id, stale);
 }
 
@@ -295,7 +311,7 @@ static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *
 	if (!n)
 		return EINVAL; /* not an object: the scan or the parser let it in */
 	MDB_val k = { idlen, (void *)(uintptr_t)id }, v = { n + extra, NULL };
-	int rc = mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE);
+	int rc = op_done(c, mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE));
 	if (rc)
 		return rc;
 	char *out = v.mv_data;
@@ -323,7 +339,7 @@ static void index_violation(void *ctx, const char *vid, size_t n)
 {
 	vid_put *vp = ctx;
 	if (!vp->rc)
-		vp->rc = db_put(vp->c->txn, vp->c->db->violations, vid, n, vp->id, vp->idlen);
+		vp->rc = op_done(vp->c, db_put(vp->c->txn, vp->c->db->violations, vid, n, vp->id, vp->idlen));
 }
 
 /* Stale unless the record's content hash is the one lg-policy stamped
@@ -353,7 +369,7 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	MDB_val v;
 	memcpy(id, text + it->sr.id_off, it->sr.id_len);
 	id[it->sr.id_len] = '\0';
-	int rc = db_get(c->txn, c->db->records, id, it->sr.id_len, &v);
+	int rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v));
 	if (rc != MDB_NOTFOUND)
 		return rc ? rc : MDB_KEYEXIST;
 	int stale = plain_stale(it);
@@ -371,12 +387,12 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	it->outcome = O_NEW;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
 	if ((rc = write_text(c, id, it->sr.id_len, it)) ||
-	    (rc = db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0)))
+	    (rc = op_done(c, db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0))))
 		return rc;
 	scan_violation_ids(text, &it->sr, index_violation, &vp);
 	if (vp.rc)
 		return vp.rc;
-	return stale ? db_put(c->txn, c->db->stale, (const char *)key, kn, "", 0) : 0;
+	return stale ? op_done(c, db_put(c->txn, c->db->stale, (const char *)key, kn, "", 0)) : 0;
 }
 
 static void conflict(put_ctx *c, const put_item *it, const cJSON *stored, const char *id)
@@ -410,7 +426,7 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 	} else {
 		c->buf.len = 0;
 		rc = lg_json_print(&c->buf, in) ? ENOMEM
-						: db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len);
+						: op_done(c, db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len));
 	}
 	return rc ? rc : index_record(c, NULL, in, id, it->stale);
 }

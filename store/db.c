@@ -93,7 +93,12 @@ static long resident_pages(const store_db *db, long *file)
 	if (n <= 0)
 		return -1;
 	b[n] = '\0';
-	if (sscanf(b, "%ld %ld %ld", &size, &resident, &shared) != 3)
+	/* strtol, not sscanf: this runs after every few LMDB operations. */
+	char *p = b, *e;
+	size = strtol(p, &e, 10);
+	resident = strtol(p = e, &e, 10);
+	shared = strtol(p = e, &e, 10);
+	if (e == p || size < 0)
 		return -1;
 	*file = shared;
 	return resident;

@@ -50,7 +50,9 @@ int db_grow(store_db *db);
  * read-only and LMDB never rewrites a page a live snapshot uses, so a
  * dropped page refaults from the page cache with the same bytes. */
 void db_trim_map(store_db *db);
+#ifndef STORE_MAP_RESIDENT
 #define STORE_MAP_RESIDENT ((long)1 << 20)
+#endif
 /* After a commit: LMDB has freed its copies of the pages it wrote, but
  * values of many sizes leave holes in the heap that stay resident. When
  * more than STORE_HEAP_RESIDENT bytes of anonymous memory are resident

@@ -65,6 +65,7 @@ typedef struct {
 	size_t need;           /* pages wanted by the line that found no room */
 	size_t last_pages;     /* pages of the last committed transaction */
 	size_t psize;
+	unsigned line_ops;     /* operations of the line being applied */
 	run_state run;
 	put_counts total, pending; /* pending: the open transaction's */
 	lg_buf buf;
@@ -221,14 +222,16 @@ static int make_room(put_ctx *c)
 
 /* ---- records ---- */
 
-/* Called with the result of each put or delete of a record. A
- * transaction's first records fault in the paths of the trees, pages the
- * last commit wrote, and the kernel maps each with the large folio around
- * it: 2 to 3 MB of the map for one record, so the map is checked after
- * each of their operations (later records once each, in take_line). */
+/* Called with the result of each read, put or delete of a record. Each
+ * page it faults in may be mapped with the whole large folio around it
+ * (Linux 6.18 does that for the page cache our commits filled), so one
+ * record can add megabytes of the map: a transaction's first records,
+ * which find none of the trees' paths mapped, and records touching many
+ * leaves (violations) have the map checked after each operation; the rest
+ * once a record (take_line). */
 static int op_done(put_ctx *c, int rc)
 {
-	if (c->records < 2)
+	if (c->records < 2 || ++c->line_ops > 4)
 		db_trim_map(c->db);
 	return rc;
 }
@@ -301,8 +304,9 @@ static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 
 /* A new record that needed no change is stored as it was sent, written
  * straight into its place in the page (MDB_RESERVE: no copy of the line),
- * with the stale flag before its closing brace. */
-static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *it)
+ * with the stale flag before its closing brace. flags: MDB_NOOVERWRITE
+ * to get MDB_KEYEXIST, nothing written, when the record is not new. */
+static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *it, unsigned flags)
 {
 	static const char flag[] = ",\"stale\":true";
 	size_t n = it->len, extra = it->stale ? sizeof flag - 1 : 0;
@@ -311,7 +315,7 @@ static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *
 	if (!n)
 		return EINVAL; /* not an object: the scan or the parser let it in */
 	MDB_val k = { idlen, (void *)(uintptr_t)id }, v = { n + extra, NULL };
-	int rc = op_done(c, mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE));
+	int rc = op_done(c, mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE | flags));
 	if (rc)
 		return rc;
 	char *out = v.mv_data;
@@ -369,8 +373,11 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	MDB_val v;
 	memcpy(id, text + it->sr.id_off, it->sr.id_len);
 	id[it->sr.id_len] = '\0';
-	int rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v));
-	if (rc != MDB_NOTFOUND)
+	/* A record lg-policy stamped is looked up first: its hash is worth
+	 * computing only when it is new. One never evaluated is stale without
+	 * hashing, and its put itself (MDB_NOOVERWRITE) says whether it is. */
+	int rc = 0, evaluated = it->sr.hash_len != 0;
+	if (evaluated && (rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v))) != MDB_NOTFOUND)
 		return rc ? rc : MDB_KEYEXIST;
 	int stale = plain_stale(it);
 	if (stale < 0)
@@ -384,10 +391,11 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
 		ms = INT64_MIN;
 	it->stale = stale;
+	if ((rc = write_text(c, id, it->sr.id_len, it, evaluated ? 0 : MDB_NOOVERWRITE)))
+		return rc;
 	it->outcome = O_NEW;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
-	if ((rc = write_text(c, id, it->sr.id_len, it)) ||
-	    (rc = op_done(c, db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0))))
+	if ((rc = op_done(c, db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0))))
 		return rc;
 	scan_violation_ids(text, &it->sr, index_violation, &vp);
 	if (vp.rc)
@@ -422,7 +430,7 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 	it->stale = merge_mark_stale(in);
 	it->outcome = O_NEW;
 	if (as_sent) {
-		rc = write_text(c, id, strlen(id), it);
+		rc = write_text(c, id, strlen(id), it, 0);
 	} else {
 		c->buf.len = 0;
 		rc = lg_json_print(&c->buf, in) ? ENOMEM
@@ -723,6 +731,7 @@ static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lin
 	char why[128];
 	put_item it = { .text = line, .len = len, .lineno = lineno };
 	int commit_now = 0;
+	c->line_ops = 0;
 	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, &it.sr)) {
 		it.plain = 1;
 	} else {

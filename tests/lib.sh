@@ -50,4 +50,13 @@ start_server() {
 	[ -n "$SERVER_PORT" ] || { fail "server-start" "$(cat "$T/server.err")"; return 1; }
 	SERVER_URL="http://127.0.0.1:$SERVER_PORT"
 }
-stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=; }
+# stop_server: SIGTERM, then SIGKILL after 5 s, so a stuck server never hangs a test.
+stop_server() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	kill "$SERVER_PID" 2>/dev/null
+	_i=0
+	while kill -0 "$SERVER_PID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -9 "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+}

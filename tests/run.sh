@@ -40,8 +40,10 @@ run_one() { # name cmd...
 	TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/lg-test.XXXXXX")
 	export TMPDIR_T
 	start=$(date +%s)
-	"$@" >"$out" 2>"$out.err"
+	# A hung test must not eat CI's time: each script gets TEST_TIMEOUT seconds.
+	timeout -k 10 "${TEST_TIMEOUT:-600}" "$@" >"$out" 2>"$out.err"
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "FAIL $name: timed out after ${TEST_TIMEOUT:-600}s" >>"$out"
 	rm -rf "$TMPDIR_T"
 	p=$(grep -ac '^PASS ' "$out")
 	f=$(grep -ac '^FAIL ' "$out")

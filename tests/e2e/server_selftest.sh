@@ -59,6 +59,9 @@ start_server() {
 }
 stop_server() {
     kill "$PID" 2>/dev/null
+    _i=0
+    while kill -0 "$PID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    kill -9 "$PID" 2>/dev/null
     wait "$PID" 2>/dev/null
 }
 

@@ -32,7 +32,7 @@ fi
 seed() { # target dir
 	local t=$1 dir=$2 i=0 f
 	mkdir -p "$dir"
-	for f in tests/data/*.ndjson tests/data/*.jsonl tests/data/*.json /work/shared/langfuse/examples/*.json; do
+	for f in tests/data/*.ndjson tests/data/*.jsonl tests/data/*.json "$ROOT"/../shared/langfuse/examples/*.json; do
 		[ -f "$f" ] || continue
 		case $f in
 		*.json) jq -c . "$f" 2>/dev/null | head -c 1000000 >"$dir/seed-$((i++))" ;;

@@ -41,7 +41,7 @@ while read -r want file tool args; do
 	case $want in ''|'#'*) continue ;; esac
 	name="fuzz regress $file ($tool)"
 	if [ ! -x "$BIN/$tool" ]; then
-		echo "skip $name: $tool not built"
+		fail "$name" "$tool not built"
 		continue
 	fi
 	if [ ! -f "$R/$file" ]; then

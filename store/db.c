@@ -161,18 +161,16 @@ static void map_advise(store_db *db)
 
 void db_trim_map(store_db *db)
 {
-	MDB_envinfo info;
-	MDB_stat st;
 	unsigned flags = 0;
 	long page = sysconf(_SC_PAGESIZE), now = file_pages(db);
-	/* Only the read-only map: with MDB_WRITEMAP its pages would be ours. */
+	/* Only the read-only map: with MDB_WRITEMAP its pages would be ours.
+	 * All of it: asking LMDB where the data ends would read its meta page
+	 * through the map, one more fault per trim. */
 	if (!db->map || now < 0 || page <= 0 || db->file_base < 0 ||
 	    (now - db->file_base) * page <= STORE_MAP_RESIDENT ||
-	    mdb_env_get_flags(db->env, &flags) != 0 || (flags & MDB_WRITEMAP) ||
-	    mdb_env_info(db->env, &info) != 0 || mdb_env_stat(db->env, &st) != 0)
+	    mdb_env_get_flags(db->env, &flags) != 0 || (flags & MDB_WRITEMAP))
 		return;
-	size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
-	madvise(db->map, used < db->map_len ? used : db->map_len, MADV_DONTNEED);
+	madvise(db->map, db->map_len, MADV_DONTNEED);
 	/* What stays is the program's own pages: the next baseline. */
 	if ((now = file_pages(db)) >= 0)
 		db->file_base = now;

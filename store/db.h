@@ -51,7 +51,7 @@ int db_grow(store_db *db);
  * dropped page refaults from the page cache with the same bytes. */
 void db_trim_map(store_db *db);
 #ifndef STORE_MAP_RESIDENT
-#define STORE_MAP_RESIDENT ((long)1 << 20)
+#define STORE_MAP_RESIDENT ((long)2 << 20)
 #endif
 /* After a commit: LMDB has freed its copies of the pages it wrote, but
  * values of many sizes leave holes in the heap that stay resident. When

@@ -63,13 +63,14 @@ static uint64_t special8(uint64_t w)
 	       ((q - ONES) & ~q & HIGHS) | ((b - ONES) & ~b & HIGHS);
 }
 
-#ifdef __SSE2__
-/* The same test 16 bytes at a time: '"' and '\\' by equality, the rest by
- * one signed compare (bytes from 0x80 are negative: "below 0x20" takes
- * them too). Returns the first special byte, or where fewer than 16 are
- * left. */
-static const unsigned char *skip_plain16(const unsigned char *p, const unsigned char *end)
+/* The first byte from p that a string scan must look at one by one (see
+ * special8), or end. With SSE2, 16 bytes at a time: '"' and '\\' by
+ * equality, the rest by one signed compare (bytes from 0x80 are negative:
+ * "below 0x20" takes them too); the last few bytes 8 at a time. */
+static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
 {
+	uint64_t w;
+#ifdef __SSE2__
 	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -80,9 +81,11 @@ static const unsigned char *skip_plain16(const unsigned char *p, const unsigned 
 			return p + __builtin_ctz((unsigned)bits);
 		p += 16;
 	}
+#endif
+	while (end - p >= 8 && (memcpy(&w, p, 8), !special8(w)))
+		p += 8;
 	return p;
 }
-#endif
 
 /* A string at s->p (the opening quote). *escaped is set when it holds a
  * backslash. \u escapes of surrogates or NUL are left to the full parser. */
@@ -91,12 +94,7 @@ static int string(scanner *s, int *escaped)
 	s->p++;
 	*escaped = 0;
 	while (s->p < s->end) {
-		uint64_t w;
-#ifdef __SSE2__
-		s->p = skip_plain16(s->p, s->end);
-#endif
-		while (s->end - s->p >= 8 && (memcpy(&w, s->p, 8), !special8(w)))
-			s->p += 8;
+		s->p = skip_plain(s->p, s->end);
 		if (s->p >= s->end)
 			break;
 		unsigned c = *s->p;

@@ -1,5 +1,7 @@
 /* lg-store put: NDJSON records and "$lg" control lines in, upserts and sync
- * state out, one write transaction per batch and per checkpoint. */
+ * state out. Each line goes into the open write transaction as it is read;
+ * it commits at checkpoints, run-end, EOF, every batch, at a dirty-page
+ * bound, and before any read that would wait (docs/store.md). */
 #ifndef STORE_PUT_H
 #define STORE_PUT_H
 #include <stdio.h>
@@ -11,7 +13,7 @@ typedef struct {
 } put_counts;
 
 typedef struct {
-	size_t batch;              /* records per transaction */
+	size_t batch;              /* most records per transaction */
 	const char *quarantine;    /* NULL: none */
 	const char *in_name;
 } put_opts;

@@ -24,7 +24,7 @@
  * whenever the next read would wait: the writer lock is never held while
  * the input is idle, and a checkpoint is committed as soon as it arrives. */
 #ifndef PUT_DIRTY_MAX
-#define PUT_DIRTY_MAX ((size_t)5 << 20)
+#define PUT_DIRTY_MAX ((size_t)6 << 20)
 #endif
 
 /* An applier's answer when the map might not hold the line: nothing of the

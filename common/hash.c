@@ -20,21 +20,6 @@ uint64_t lg_hash_bytes(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
-static inline uint64_t rotl(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-static inline uint64_t fmix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= P2;
-	x ^= x >> 29;
-	x *= P3;
-	x ^= x >> 32;
-	return x;
-}
-
 /* Content hashing reads every byte of every record: eight bytes a step. */
 static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
 {
@@ -42,14 +27,14 @@ static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, s, 8);
-		h = rotl(h ^ (w * P2), 31) * P1;
+		h = lg_hash_rotl(h ^ (w * P2), 31) * P1;
 		s += 8;
 		n -= 8;
 	}
 	uint64_t t = 0;
 	memcpy(&t, s, n);
-	h = rotl(h ^ (t * P2), 27) * P1;
-	return fmix(h);
+	h = lg_hash_rotl(h ^ (t * P2), 27) * P1;
+	return lg_hash_fmix(h);
 }
 
 /* An integer too long for a double keeps its exact text in the hash. */
@@ -73,17 +58,7 @@ static uint64_t hash_double(double d)
 	if (d == 0)
 		d = 0;
 	memcpy(&bits, &d, sizeof bits);
-	return fmix(bits ^ 'd');
-}
-
-static uint64_t hash_pair(uint64_t key_hash, uint64_t value_hash)
-{
-	return fmix(key_hash * P3 + value_hash);
-}
-
-static uint64_t hash_object_end(uint64_t sum, uint64_t n)
-{
-	return fmix(sum ^ (n * P1) ^ 'o');
+	return lg_hash_fmix(bits ^ 'd');
 }
 
 static uint64_t hash_value(const cJSON *v, int top_record)
@@ -103,8 +78,8 @@ static uint64_t hash_value(const cJSON *v, int top_record)
 	case cJSON_Array: {
 		uint64_t h = 'a';
 		for (const cJSON *c = v->child; c; c = c->next)
-			h = rotl(h ^ (hash_value(c, 0) * P2), 31) * P1;
-		return fmix(h);
+			h = lg_hash_rotl(h ^ (hash_value(c, 0) * P2), 31) * P1;
+		return lg_hash_fmix(h);
 	}
 	case cJSON_Object: {
 		/* Key order must not matter: combine the pairs with a sum. */
@@ -113,10 +88,10 @@ static uint64_t hash_value(const cJSON *v, int top_record)
 			const char *k = c->string ? c->string : "";
 			if (top_record && skipped_key(k))
 				continue;
-			sum += hash_pair(hash_str(k, strlen(k), 'k'), hash_value(c, 0));
+			sum += lg_hash_pair(hash_str(k, strlen(k), 'k'), hash_value(c, 0));
 			n++;
 		}
-		return hash_object_end(sum, n);
+		return lg_hash_object_end(sum, n);
 	}
 	default:
 		return 0;
@@ -275,17 +250,17 @@ static int text_string_end(text_scan *t, const unsigned char **body, size_t *len
 
 /* json.c's decode_string into t->scratch: the decoded length, or -1 on a
  * bad escape; *has_nul when it held \u0000. */
-static long text_decode(text_scan *t, const unsigned char *run, size_t n, int *has_nul)
+static long text_decode(char **scratch, size_t *cap, const unsigned char *run, size_t n, int *has_nul)
 {
 	const unsigned char *r = run, *q = run + n;
-	if (n + 1 > t->cap) {
-		char *b = realloc(t->scratch, n + 1);
+	if (n + 1 > *cap) {
+		char *b = realloc(*scratch, n + 1);
 		if (!b)
 			return -1;
-		t->scratch = b;
-		t->cap = n + 1;
+		*scratch = b;
+		*cap = n + 1;
 	}
-	char *o = t->scratch;
+	char *o = *scratch;
 	*has_nul = 0;
 	while (r < q) {
 		if (*r != '\\') {
@@ -323,31 +298,78 @@ static long text_decode(text_scan *t, const unsigned char *run, size_t n, int *h
 			return -1;
 		}
 	}
-	return (long)(o - t->scratch);
+	return (long)(o - *scratch);
+}
+
+uint64_t lg_hash_text_plain(const char *body, size_t n, int key)
+{
+	return hash_str(body, n, key ? 'k' : 's');
 }
 
 /* A string value: its decoded text hashed, or (holding \u0000, which the
  * parser keeps as cJSON_Raw) its literal with the quotes. A key: decoded,
  * \u0000 refused as the parser refuses it. */
+int lg_hash_text_escaped(const char *body, size_t len, int key, char **scratch, size_t *cap, uint64_t *out)
+{
+	int has_nul;
+	long n = text_decode(scratch, cap, (const unsigned char *)body, len, &has_nul);
+	if (n < 0 || (has_nul && key))
+		return -1;
+	if (has_nul)
+		*out = hash_str(body - 1, len + 2, 's');
+	else
+		*out = hash_str(*scratch, (size_t)n, key ? 'k' : 's');
+	return 0;
+}
+
 static int text_string(text_scan *t, int key, uint64_t *h)
 {
-	const unsigned char *open = t->p, *body;
+	const unsigned char *body;
 	size_t len;
-	int esc, has_nul;
+	int esc;
 	if (text_string_end(t, &body, &len, &esc))
 		return -1;
 	if (!esc) {
 		*h = hash_str((const char *)body, len, key ? 'k' : 's');
 		return 0;
 	}
-	long n = text_decode(t, body, len, &has_nul);
-	if (n < 0 || (has_nul && key))
-		return -1;
-	if (has_nul)
-		*h = hash_str((const char *)open, (size_t)(t->p - open), 's');
-	else
-		*h = hash_str(t->scratch, (size_t)n, key ? 'k' : 's');
+	return lg_hash_text_escaped((const char *)body, len, key, &t->scratch, &t->cap, h);
+}
+
+/* A number's text as hash_value hashes the parsed item. */
+static int hash_number_text(const unsigned char *st, size_t n, int frac_or_exp, uint64_t *h)
+{
+	if (!frac_or_exp && n > 15) { /* exact_integer_text */
+		*h = hash_str((const char *)st, n, 'i');
+		return 0;
+	}
+	double d;
+	if (!frac_or_exp) {
+		int64_t iv = 0;
+		for (const unsigned char *c = st + (*st == '-'); c < st + n; c++)
+			iv = iv * 10 + (*c - '0');
+		d = *st == '-' ? -(double)iv : (double)iv;
+	} else {
+		char small[64], *text = n < sizeof small ? small : malloc(n + 1);
+		if (!text)
+			return -1;
+		memcpy(text, st, n);
+		text[n] = '\0';
+		d = strtod(text, NULL);
+		if (text != small)
+			free(text);
+	}
+	*h = hash_double(d);
 	return 0;
+}
+
+int lg_hash_text_number(const char *s, size_t n, uint64_t *out)
+{
+	int frac_or_exp = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+			frac_or_exp = 1;
+	return hash_number_text((const unsigned char *)s, n, frac_or_exp, out);
 }
 
 /* json.c's parse_number, hashed as hash_value hashes the item. */
@@ -380,30 +402,8 @@ static int text_number(text_scan *t, uint64_t *h)
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
 	}
-	size_t n = (size_t)(p - st);
 	t->p = p;
-	if (!frac_or_exp && n > 15) { /* exact_integer_text */
-		*h = hash_str((const char *)st, n, 'i');
-		return 0;
-	}
-	double d;
-	if (!frac_or_exp) {
-		int64_t iv = 0;
-		for (const unsigned char *c = st + (*st == '-'); c < p; c++)
-			iv = iv * 10 + (*c - '0');
-		d = *st == '-' ? -(double)iv : (double)iv;
-	} else {
-		char small[64], *text = n < sizeof small ? small : malloc(n + 1);
-		if (!text)
-			return -1;
-		memcpy(text, st, n);
-		text[n] = '\0';
-		d = strtod(text, NULL);
-		if (text != small)
-			free(text);
-	}
-	*h = hash_double(d);
-	return 0;
+	return hash_number_text(st, (size_t)(p - st), frac_or_exp, h);
 }
 
 static int text_value(text_scan *t, int top_record, uint64_t *h);
@@ -418,7 +418,7 @@ static int text_container(text_scan *t, int is_obj, int top_record, uint64_t *h)
 	if (t->p < t->end && *t->p == (is_obj ? '}' : ']')) {
 		t->p++;
 		t->depth--;
-		*h = is_obj ? hash_object_end(0, 0) : fmix(acc);
+		*h = is_obj ? lg_hash_object_end(0, 0) : lg_hash_fmix(acc);
 		return 0;
 	}
 	for (;;) {
@@ -435,7 +435,7 @@ static int text_container(text_scan *t, int is_obj, int top_record, uint64_t *h)
 				size_t klen = (size_t)(t->p - 1 - k);
 				if (memchr(k, '\\', klen)) {
 					int nul;
-					long dn = text_decode(t, k, klen, &nul);
+					long dn = text_decode(&t->scratch, &t->cap, k, klen, &nul);
 					if (dn < 0)
 						return -1;
 					t->scratch[dn] = '\0';
@@ -453,9 +453,9 @@ static int text_container(text_scan *t, int is_obj, int top_record, uint64_t *h)
 		if (text_value(t, 0, &vh))
 			return -1;
 		if (!is_obj) {
-			acc = rotl(acc ^ (vh * P2), 31) * P1;
+			acc = lg_hash_rotl(acc ^ (vh * P2), 31) * P1;
 		} else if (!skip) {
-			acc += hash_pair(kh, vh);
+			acc += lg_hash_pair(kh, vh);
 			n++;
 		}
 		text_ws(t);
@@ -466,7 +466,7 @@ static int text_container(text_scan *t, int is_obj, int top_record, uint64_t *h)
 		if (t->p < t->end && *t->p == (is_obj ? '}' : ']')) {
 			t->p++;
 			t->depth--;
-			*h = is_obj ? hash_object_end(acc, n) : fmix(acc);
+			*h = is_obj ? lg_hash_object_end(acc, n) : lg_hash_fmix(acc);
 			return 0;
 		}
 		return -1;

@@ -76,6 +76,7 @@ typedef struct {
 	int poll_first;        /* poll(2) before a read (a terminal) */
 	int skip_tail;         /* the reader was skipping an over-long line when its read would wait */
 	int status;            /* exit status of a storage failure */
+	int hash_in_scan;      /* the last plain record was evaluated: hash the next one as it is scanned */
 } put_ctx;
 
 static int64_t record_time(const cJSON *rec)
@@ -355,7 +356,9 @@ static int plain_stale(const put_item *it)
 	uint64_t h;
 	if (!it->sr.hash_len) /* never evaluated: stale without hashing */
 		return 1;
-	if (lg_record_text_hash(it->text, it->len, &h) != 0)
+	if (it->sr.hashed)
+		h = it->sr.hash;
+	else if (lg_record_text_hash(it->text, it->len, &h) != 0)
 		return -1;
 	lg_hash_hex(h, hex);
 	return !(it->sr.hash_len == 16 && memcmp(it->text + it->sr.hash_off, hex, 16) == 0);
@@ -732,8 +735,9 @@ static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lin
 	put_item it = { .text = line, .len = len, .lineno = lineno };
 	int commit_now = 0;
 	c->line_ops = 0;
-	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, &it.sr)) {
+	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, c->hash_in_scan, &it.sr)) {
 		it.plain = 1;
+		c->hash_in_scan = it.sr.hash_len != 0;
 	} else {
 		if (!(it.tree = lg_json_parse(line, len, &jerr))) {
 			snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);

@@ -1,15 +1,19 @@
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
+#include "hash.h"
 #include "json.h"
 #include "scan.h"
 
 typedef struct {
 	const unsigned char *p, *end;
 	int depth;
+	char *scratch; /* strings with escapes, decoded to be hashed */
+	size_t cap;
 } scanner;
 
 static void ws(scanner *s)
@@ -175,10 +179,28 @@ static int word(scanner *s, const char *w)
 	return 1;
 }
 
-static int value(scanner *s);
+static int value(scanner *s, uint64_t *h);
 
-static int container(scanner *s, int obj)
+/* A string at s->p, hashed into *h as a key or a value (common/hash.h). */
+static int hashed_string(scanner *s, int key, uint64_t *h)
 {
+	const char *body = (const char *)s->p + 1;
+	int esc;
+	if (!string(s, &esc))
+		return 0;
+	size_t len = (size_t)((const char *)s->p - 1 - body);
+	if (!esc) {
+		*h = lg_hash_text_plain(body, len, key);
+		return 1;
+	}
+	return lg_hash_text_escaped(body, len, key, &s->scratch, &s->cap, h) == 0;
+}
+
+/* An object or array at s->p; with h, its content hash (as
+ * lg_json_hash of the parsed item) computed in the same pass. */
+static int container(scanner *s, int obj, uint64_t *h)
+{
+	uint64_t acc = obj ? 0 : LG_HASH_ARRAY_START, n = 0, kh = 0, vh;
 	int esc;
 	if (++s->depth > LG_JSON_MAX_DEPTH)
 		return 0;
@@ -187,20 +209,28 @@ static int container(scanner *s, int obj)
 	if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
 		s->p++;
 		s->depth--;
+		if (h)
+			*h = obj ? lg_hash_object_end(0, 0) : lg_hash_array_end(acc);
 		return 1;
 	}
 	for (;;) {
 		ws(s);
 		if (obj) {
-			if (s->p >= s->end || *s->p != '"' || !string(s, &esc))
+			if (s->p >= s->end || *s->p != '"' || !(h ? hashed_string(s, 1, &kh) : string(s, &esc)))
 				return 0;
 			ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return 0;
 			s->p++;
 		}
-		if (!value(s))
+		if (!value(s, h ? &vh : NULL))
 			return 0;
+		if (h) {
+			if (obj)
+				acc += lg_hash_pair(kh, vh), n++;
+			else
+				acc = lg_hash_array_add(acc, vh);
+		}
 		ws(s);
 		if (s->p < s->end && *s->p == ',') {
 			s->p++;
@@ -209,26 +239,41 @@ static int container(scanner *s, int obj)
 		if (s->p < s->end && *s->p == (obj ? '}' : ']')) {
 			s->p++;
 			s->depth--;
+			if (h)
+				*h = obj ? lg_hash_object_end(acc, n) : lg_hash_array_end(acc);
 			return 1;
 		}
 		return 0;
 	}
 }
 
-static int value(scanner *s)
+static int literal(scanner *s, const char *w, uint64_t hash, uint64_t *h)
+{
+	if (h)
+		*h = hash;
+	return word(s, w);
+}
+
+/* Any value at s->p; with h, hashed as it is checked. */
+static int value(scanner *s, uint64_t *h)
 {
 	int esc;
 	ws(s);
 	if (s->p >= s->end)
 		return 0;
 	switch (*s->p) {
-	case '{': return container(s, 1);
-	case '[': return container(s, 0);
-	case '"': return string(s, &esc);
-	case 't': return word(s, "true");
-	case 'f': return word(s, "false");
-	case 'n': return word(s, "null");
-	default: return number(s);
+	case '{': return container(s, 1, h);
+	case '[': return container(s, 0, h);
+	case '"': return h ? hashed_string(s, 0, h) : string(s, &esc);
+	case 't': return literal(s, "true", LG_HASH_TRUE, h);
+	case 'f': return literal(s, "false", LG_HASH_FALSE, h);
+	case 'n': return literal(s, "null", LG_HASH_NULL, h);
+	default: {
+		const unsigned char *st = s->p;
+		if (!number(s))
+			return 0;
+		return !h || lg_hash_text_number((const char *)st, (size_t)(s->p - st), h) == 0;
+	}
 	}
 }
 
@@ -255,7 +300,7 @@ static int member(scanner *s, const unsigned char **k, size_t *klen, const unsig
 	s->p++;
 	ws(s);
 	*v = s->p;
-	return value(s);
+	return value(s, NULL);
 }
 
 /* After a member: 1 on ',' (another follows), 2 on the closing c, 0 else. */
@@ -361,17 +406,17 @@ void scan_violation_ids(const char *text, const scan_record *sr, void (*fn)(void
 			void *ctx)
 {
 	const unsigned char *base = (const unsigned char *)text;
-	scanner s = { base + sr->viol_off, base + sr->viol_off + sr->viol_len, 2 };
+	scanner s = { base + sr->viol_off, base + sr->viol_off + sr->viol_len, 2, NULL, 0 };
 	if (sr->viol_len)
 		violations(&s, (size_t)-1, base, fn, ctx);
 }
 
-int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid, scan_record *out)
+static int plain_record(scanner *sc, size_t max_id, size_t max_vid, int want_hash, scan_record *out)
 {
-	scanner s = { (const unsigned char *)text, (const unsigned char *)text + n, 1 };
+	scanner s = *sc;
 	const unsigned char *base = s.p;
 	int esc, have_id = 0, have_ts = 0, have_viol = 0;
-	memset(out, 0, sizeof *out);
+	uint64_t sum = 0, members = 0, vh;
 	ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		return 0;
@@ -395,8 +440,15 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid,
 		s.p++;
 		ws(&s);
 		const unsigned char *v = s.p;
-		if (!value(&s))
+		/* The content hash leaves out violations and evaluation
+		 * (a "stale" key is refused above; an escaped key below). */
+		int hashed = want_hash && !esc && !key_is(k, klen, "violations") && !key_is(k, klen, "evaluation");
+		int ok = value(&s, hashed ? &vh : NULL);
+		sc->scratch = s.scratch, sc->cap = s.cap;
+		if (!ok)
 			return 0;
+		if (hashed)
+			sum += lg_hash_pair(lg_hash_text_plain((const char *)k, klen, 1), vh), members++;
 		int want_id = !esc && !have_id && key_is(k, klen, "externalId");
 		int want_ts = !esc && !have_ts && key_is(k, klen, "timestamp");
 		if (want_id || want_ts) {
@@ -414,12 +466,12 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid,
 				out->ts_off = off, out->ts_len = len, have_ts = 1;
 			}
 		} else if (!esc && key_is(k, klen, "evaluation")) {
-			scanner e = { v, s.p, 2 };
+			scanner e = { v, s.p, 2, NULL, 0 };
 			if (out->evaluated || !evaluation(&e, base, out))
 				return 0;
 			out->evaluated = 1;
 		} else if (!esc && key_is(k, klen, "violations")) {
-			scanner e = { v, s.p, 2 };
+			scanner e = { v, s.p, 2, NULL, 0 };
 			if (have_viol || !violations(&e, max_vid, base, NULL, NULL))
 				return 0;
 			out->viol_off = (size_t)(v - base), out->viol_len = (size_t)(s.p - v), have_viol = 1;
@@ -439,5 +491,20 @@ int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid,
 		return 0;
 	}
 	ws(&s);
-	return have_id && s.p == s.end;
+	if (!have_id || s.p != s.end)
+		return 0;
+	if (want_hash)
+		out->hash = lg_hash_object_end(sum, members), out->hashed = 1;
+	return 1;
+}
+
+int scan_plain_record(const char *text, size_t n, size_t max_id, size_t max_vid, int want_hash, scan_record *out)
+{
+	scanner s = { (const unsigned char *)text, (const unsigned char *)text + n, 1, NULL, 0 };
+	memset(out, 0, sizeof *out);
+	int ok = plain_record(&s, max_id, max_vid, want_hash, out);
+	free(s.scratch);
+	if (!ok)
+		memset(out, 0, sizeof *out);
+	return ok;
 }

@@ -220,6 +220,44 @@ int main(void)
 		free(deep);
 	}
 
+	/* The pieces a walker of its own (store/scan.c) hashes with. */
+	static const char *const nums[] = { "0", "-0", "1.50", "-0.0", "1e3", "1E+3", "2.5e-3", "123456789012345",
+		"1234567890123456", "-12345678901234567", "1234567890123456.0", "1e400", "0.1",
+		"3.141592653589793238462643383279502884197169399375105820974944592307816406286" };
+	size_t nok = 0;
+	for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+		lg_json_error e;
+		cJSON *v = lg_json_parse(nums[i], strlen(nums[i]), &e);
+		uint64_t h = 0;
+		nok += v && lg_hash_text_number(nums[i], strlen(nums[i]), &h) == 0 && h == lg_json_hash(v);
+		cJSON_Delete(v);
+	}
+	T_INT(nok, sizeof nums / sizeof *nums, "lg_hash_text_number == lg_json_hash of the parsed number");
+	{
+		char *scratch = NULL;
+		size_t cap = 0;
+		uint64_t h1 = 0, h2 = 0, h3 = 0;
+		lg_json_error e;
+		const char *obj = "{\"caf\\u00e9\":[\"a\\nb\",\"x\\u0000\",\"plain\"]}";
+		cJSON *v = lg_json_parse(obj, strlen(obj), &e);
+		const cJSON *arr = v ? v->child : NULL;
+		uint64_t acc = LG_HASH_ARRAY_START;
+		int ok = arr && lg_hash_text_escaped("a\\nb", 4, 0, &scratch, &cap, &h1) == 0 &&
+			 lg_hash_text_escaped("caf\\u00e9", 9, 1, &scratch, &cap, &h3) == 0;
+		/* "x\u0000" hashes as its literal: the body must sit between quotes. */
+		const char *quoted = "\"x\\u0000\"";
+		ok = ok && lg_hash_text_escaped(quoted + 1, 7, 0, &scratch, &cap, &h2) == 0;
+		acc = lg_hash_array_add(lg_hash_array_add(lg_hash_array_add(acc, h1), h2),
+					lg_hash_text_plain("plain", 5, 0));
+		ok = ok && lg_hash_object_end(lg_hash_pair(h3, lg_hash_array_end(acc)), 1) == lg_json_hash(v);
+		T_OK(ok, "escaped strings, arrays and objects from the pieces == lg_json_hash");
+		T_OK(lg_hash_text_escaped("a\\u0000", 7, 1, &scratch, &cap, &h1) == -1 &&
+		     lg_hash_text_escaped("a\\x", 3, 0, &scratch, &cap, &h1) == -1,
+		     "\\u0000 in a key and a bad escape fail");
+		free(scratch);
+		cJSON_Delete(v);
+	}
+
 	/* Generated records, then mutations of them. */
 	lg_buf b = { 0 };
 	size_t gen_bad = 0, mut_bad = 0, mut_valid = 0, mutations = 0;

@@ -1,11 +1,14 @@
 /* store/scan.c: the tree-less scan may only say yes where common/json's
  * parser agrees, with the same externalId, timestamp, contentHash and
- * violation ids, and only for records put may store as sent. */
+ * violation ids, and only for records put may store as sent; the content
+ * hash it computes in the same pass is exactly lg_record_content_hash of
+ * the parsed record, and asking for it never changes the verdict. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../store/scan.h"
 #include "buf.h"
+#include "hash.h"
 #include "json.h"
 #include "t.h"
 
@@ -35,12 +38,21 @@ static int tree_ids(const cJSON *v, lg_buf *b)
 	return 0;
 }
 
-/* scan says yes => the parser accepts it and finds the same fields. */
+static char why[512];
+
+/* scan says yes => the parser accepts it and finds the same fields, and
+ * the one-pass hash is the tree's; the verdict is the same with or
+ * without the hash. */
 static int agrees(const char *s, size_t n)
 {
-	scan_record sr;
+	scan_record sr, hs;
 	lg_json_error e;
-	if (!scan_plain_record(s, n, 503, 511, &sr))
+	int yes = scan_plain_record(s, n, 503, 511, 0, &sr), hyes = scan_plain_record(s, n, 503, 511, 1, &hs);
+	if (yes != hyes || (yes && (sr.hashed || !hs.hashed))) {
+		snprintf(why, sizeof why, "verdict %d without the hash, %d with it: %.300s", yes, hyes, s);
+		return 0;
+	}
+	if (!yes)
 		return 1;
 	cJSON *v = lg_json_parse(s, n, &e);
 	if (!cJSON_IsObject(v)) {
@@ -58,6 +70,13 @@ static int agrees(const char *s, size_t n)
 		 (hash && *hash ? sr.hash_len == strlen(hash) && !memcmp(hash, s + sr.hash_off, sr.hash_len)
 				: sr.hash_len == 0) &&
 		 tree_ids(v, &want) == 0;
+	if (!ok)
+		snprintf(why, sizeof why, "fields differ: %.300s", s);
+	if (ok && hs.hash != lg_record_content_hash(v)) {
+		snprintf(why, sizeof why, "hash %016llx, tree %016llx: %.300s", (unsigned long long)hs.hash,
+			 (unsigned long long)lg_record_content_hash(v), s);
+		ok = 0;
+	}
 	scan_violation_ids(s, &sr, collect, &got);
 	ok = ok && want.len == got.len && (!want.len || !memcmp(want.data, got.data, want.len));
 	lg_buf_free(&want);
@@ -69,7 +88,7 @@ static int agrees(const char *s, size_t n)
 static int plain(const char *s)
 {
 	scan_record sr;
-	return scan_plain_record(s, strlen(s), 503, 511, &sr);
+	return scan_plain_record(s, strlen(s), 503, 511, 1, &sr);
 }
 
 static void mutate(const char *rec, const char *what)
@@ -87,11 +106,11 @@ static void mutate(const char *rec, const char *what)
 			m[rand() % n] = alphabet[rand() % (sizeof alphabet - 1)];
 		if (!agrees(m, n))
 			disagreements++;
-		if (scan_plain_record(m, n, 503, 511, &sr))
+		if (scan_plain_record(m, n, 503, 511, 1, &sr))
 			accepted++;
 	}
 	free(m);
-	snprintf(name, sizeof name, "%s: the scan never accepts what the parser rejects", what);
+	snprintf(name, sizeof name, "%s: the scan never accepts what the parser rejects; its hash is the tree's", what);
 	T_INT(disagreements, 0, name);
 	snprintf(name, sizeof name, "%s: many still accepted (the test exercises the yes path)", what);
 	T_OK(accepted > 1000, name);
@@ -120,12 +139,173 @@ static void long_strings(void)
 	T_INT(wrong, 0, "long strings: each special byte at each offset judged as the parser judges it");
 }
 
+/* ---- generated records (common_texthash_test's generator, biased toward
+ * what the scan accepts: an externalId first, top-level keys of ours) ---- */
+
+static unsigned long rnd_state = 1;
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rnd_state >> 33) % n);
+}
+
+static void gen_string(lg_buf *b)
+{
+	static const char *const pieces[] = {
+		"a", "hello world", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\\"", "\\\\", "\\/",
+		"\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u20AC", "\\u0041", "12345678",
+		"violations", "evaluation", "stale", "0123456789abcdef0123456789", " ", "\\ud83d\\ude00", "\\u0000",
+	};
+	lg_buf_addc(b, '"');
+	unsigned n = rnd(6);
+	for (unsigned i = 0; i < n; i++)
+		lg_buf_adds(b, pieces[rnd(sizeof pieces / sizeof *pieces - (rnd(8) ? 2 : 0))]);
+	lg_buf_addc(b, '"');
+}
+
+static void gen_number(lg_buf *b)
+{
+	static const char *const nums[] = {
+		"0", "-0", "1", "-1", "42", "1.5", "1.50", "-0.0", "0e0", "1e3", "1E+3", "1000", "2.5e-3",
+		"123456789012345", "-123456789012345", "1234567890123456", "-12345678901234567",
+		"12345678901234567890", "1234567890123456.0", "1e400", "-1e400", "4.9e-324", "0.1",
+		"9007199254740993", "100000000000000000000000", "3.141592653589793238462643383279",
+	};
+	lg_buf_adds(b, nums[rnd(sizeof nums / sizeof *nums)]);
+}
+
+static void gen_ws(lg_buf *b)
+{
+	static const char *const ws[] = { "", "", "", " ", "\n", "\t", "\r\n ", "  " };
+	lg_buf_adds(b, ws[rnd(sizeof ws / sizeof *ws)]);
+}
+
+static void gen_value(lg_buf *b, int depth);
+
+static void gen_member(lg_buf *b, const char *key, int depth)
+{
+	gen_ws(b);
+	lg_buf_adds(b, key);
+	gen_ws(b);
+	lg_buf_addc(b, ':');
+	gen_ws(b);
+	gen_value(b, depth + 1);
+	gen_ws(b);
+}
+
+static void gen_object(lg_buf *b, int depth, int top)
+{
+	static const char *const keys[] = {
+		"\"name\"", "\"metadata\"", "\"spans\"", "\"k\\n\"", "\"\"", "\"caf\xc3\xa9\"", "\"a\"", "\"b\"",
+		"\"name\"", "\"violations\"", "\"evaluation\"", "\"stale\"", "\"viol\\u0061tions\"",
+	};
+	lg_buf_addc(b, '{');
+	unsigned n = top ? 2 + rnd(6) : rnd(4);
+	for (unsigned i = 0; i < n; i++) {
+		if (i)
+			lg_buf_addc(b, ',');
+		if (top && i == 0) {
+			lg_buf_printf(b, "\"externalId\":\"t-%u\"", rnd(1000));
+			continue;
+		}
+		if (top && rnd(6) == 0) { /* ours, as lg-policy writes them */
+			int viol = (int)rnd(2);
+			if (viol)
+				lg_buf_printf(b, "\"violations\":[{\"id\":\"v%u\",\"status\":\"new\",\"x\":", rnd(9));
+			else
+				lg_buf_printf(b, "\"evaluation\":{\"contentHash\":\"%016x\",\"p\":", rnd(99));
+			gen_value(b, 2);
+			lg_buf_adds(b, viol ? "}]" : "}");
+			continue;
+		}
+		/* top level: mostly keys the scan takes; nested: all of them */
+		gen_member(b, keys[rnd(sizeof keys / sizeof *keys - (top && rnd(8) ? 5 : 0))], depth);
+	}
+	lg_buf_addc(b, '}');
+}
+
+static void gen_value(lg_buf *b, int depth)
+{
+	unsigned k = rnd(depth > 4 ? 6 : 9);
+	switch (k) {
+	case 0: case 1: gen_string(b); break;
+	case 2: case 3: gen_number(b); break;
+	case 4: lg_buf_adds(b, "true"); break;
+	case 5: lg_buf_adds(b, rnd(2) ? "false" : "null"); break;
+	case 6: case 7: gen_object(b, depth, 0); break;
+	default: {
+		lg_buf_addc(b, '[');
+		unsigned n = rnd(4);
+		for (unsigned i = 0; i < n; i++) {
+			if (i)
+				lg_buf_addc(b, ',');
+			gen_ws(b);
+			gen_value(b, depth + 1);
+		}
+		lg_buf_addc(b, ']');
+	}
+	}
+}
+
+/* 5,000 generated records and 6 mutations of each: the scan's verdict
+ * and one-pass hash against the parser and the tree's hash. */
+static void generated(void)
+{
+	static const char alphabet[] = "{}[]\",:\\u0e9 -.+Etfnx\x80\xc3\xa9\xff\t\xed\xa0\xf0";
+	lg_buf b = { 0 };
+	size_t gen_bad = 0, gen_yes = 0, mut_bad = 0, mut_yes = 0, mutations = 0;
+	char *m = NULL;
+	scan_record sr;
+	for (int round = 0; round < 5000; round++) {
+		b.len = 0;
+		gen_object(&b, 0, 1);
+		lg_buf_addc(&b, '\0');
+		size_t n = b.len - 1;
+		if (!agrees(b.data, n) && gen_bad++ < 3)
+			printf("  generated: %s\n", why);
+		gen_yes += (size_t)scan_plain_record(b.data, n, 503, 511, 1, &sr);
+		m = realloc(m, n + 8);
+		for (int j = 0; j < 6; j++) {
+			memcpy(m, b.data, n + 1);
+			size_t mn = n;
+			int edits = 1 + (int)rnd(3);
+			for (int e = 0; e < edits && mn > 0; e++) {
+				size_t at = rnd((unsigned)mn);
+				switch (rnd(4)) {
+				case 0: /* delete a byte */
+					memmove(m + at, m + at + 1, mn - at);
+					mn--;
+					break;
+				case 1: /* insert a byte */
+					memmove(m + at + 1, m + at, mn - at + 1);
+					m[at] = alphabet[rnd(sizeof alphabet - 1)];
+					mn++;
+					break;
+				default:
+					m[at] = alphabet[rnd(sizeof alphabet - 1)];
+				}
+			}
+			mutations++;
+			if (!agrees(m, mn) && mut_bad++ < 5)
+				printf("  mutation: %s\n", why);
+			mut_yes += (size_t)scan_plain_record(m, mn, 503, 511, 1, &sr);
+		}
+	}
+	free(m);
+	lg_buf_free(&b);
+	T_INT(gen_bad, 0, "5000 generated records: the one-pass hash == tree hash wherever the scan says yes");
+	T_OK(gen_yes > 2500 && gen_yes < 5000, "generated records: the scan takes most, not all");
+	T_INT(mut_bad, 0, "30000 mutations: same verdict with and without the hash, the tree's hash when yes");
+	T_OK(mut_yes > mutations / 20, "mutations: many still taken by the scan");
+	printf("# %zu of 5000 generated and %zu of %zu mutations taken by the scan\n", gen_yes, mut_yes, mutations);
+}
+
 int main(void)
 {
 	const char *rec = "{\"externalId\":\"t-1\",\"name\":\"caf\xc3\xa9 \\\"q\\\" \\u00e9\",\"timestamp\":\"2026-01-01T00:00:00.000Z\","
 		"\"n\":[1,-2.5e3,0,true,false,null],\"o\":{\"a\":{\"b\":[]}},\"big\":1234567890123456789}";
 	scan_record sr;
-	T_OK(scan_plain_record(rec, strlen(rec), 503, 511, &sr), "plain record accepted");
+	T_OK(scan_plain_record(rec, strlen(rec), 503, 511, 1, &sr), "plain record accepted");
 	T_INT(sr.id_len, 3, "externalId length");
 	T_OK(!memcmp(rec + sr.id_off, "t-1", 3), "externalId bytes");
 	T_INT(sr.ts_len, 24, "timestamp length");
@@ -140,7 +320,7 @@ int main(void)
 	const char *ev = "{\"externalId\":\"x\",\"violations\":[{\"id\":\"v1\",\"status\":\"new\"},"
 		"{\"status\":\"acknowledged\",\"id\":\"v2\",\"id\":\"v3\"}],"
 		"\"evaluation\":{\"policies\":[\"pii\"],\"contentHash\":\"0123456789abcdef\"}}";
-	T_OK(scan_plain_record(ev, strlen(ev), 503, 511, &sr) && sr.evaluated && sr.hash_len == 16 &&
+	T_OK(scan_plain_record(ev, strlen(ev), 503, 511, 1, &sr) && sr.evaluated && sr.hash_len == 16 &&
 	     !memcmp(ev + sr.hash_off, "0123456789abcdef", 16), "evaluated record: contentHash found");
 	T_OK(agrees(ev, strlen(ev)), "evaluated record: ids v1, v2 (the first id) as the parser sees them");
 	T_OK(plain("{\"externalId\":\"x\",\"violations\":[]}"), "empty violations: plain");
@@ -190,5 +370,6 @@ int main(void)
 	long_strings();
 	mutate(rec, "20000 mutations of a plain record");
 	mutate(ev, "20000 mutations of an evaluated record");
+	generated();
 	return t_done();
 }

@@ -20,10 +20,46 @@ uint64_t lg_hash_bytes(const void *p, size_t n, uint64_t h)
 	return h;
 }
 
+/* The last n < 8 bytes at s as memcpy(&t, s, n) makes them (t zeroed),
+ * without a byte loop whose stores the 8-byte load must wait for: whole
+ * loads that overlap, from the string's own bytes only (from s + n - 8 when
+ * the string had 8 bytes before, whole). */
+static inline uint64_t tail_word(const char *s, size_t n, int whole)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+	if (n == 0)
+		return 0;
+	if (whole) {
+		memcpy(&w, s + n - 8, 8);
+		return w >> (8 * (8 - n));
+	}
+	if (n >= 4) {
+		memcpy(&a4, s, 4);
+		memcpy(&b4, s + n - 4, 4);
+		return a4 | (uint64_t)b4 << (8 * (n - 4));
+	}
+	if (n >= 2) {
+		memcpy(&a2, s, 2);
+		memcpy(&b2, s + n - 2, 2);
+		return a2 | (uint64_t)b2 << (8 * (n - 2));
+	}
+	return (unsigned char)s[0];
+#else
+	uint64_t t = 0;
+	(void)whole;
+	memcpy(&t, s, n);
+	return t;
+#endif
+}
+
 /* Content hashing reads every byte of every record: eight bytes a step. */
 static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
 {
 	uint64_t h = seed ^ ((uint64_t)n * P1);
+	int whole = n >= 8;
 	while (n >= 8) {
 		uint64_t w;
 		memcpy(&w, s, 8);
@@ -31,9 +67,7 @@ static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
 		s += 8;
 		n -= 8;
 	}
-	uint64_t t = 0;
-	memcpy(&t, s, n);
-	h = lg_hash_rotl(h ^ (t * P2), 27) * P1;
+	h = lg_hash_rotl(h ^ (tail_word(s, n, whole) * P2), 27) * P1;
 	return lg_hash_fmix(h);
 }
 

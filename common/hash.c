@@ -297,8 +297,12 @@ static long text_decode(char **scratch, size_t *cap, const unsigned char *run, s
 	char *o = *scratch;
 	*has_nul = 0;
 	while (r < q) {
-		if (*r != '\\') {
-			*o++ = (char)*r++;
+		if (*r != '\\') { /* the run up to the next escape, whole */
+			const unsigned char *bs = memchr(r, '\\', (size_t)(q - r));
+			size_t plain = (size_t)((bs ? bs : q) - r);
+			memcpy(o, r, plain);
+			o += plain;
+			r += plain;
 			continue;
 		}
 		r++;
@@ -370,6 +374,57 @@ static int text_string(text_scan *t, int key, uint64_t *h)
 	return lg_hash_text_escaped((const char *)body, len, key, &t->scratch, &t->cap, h);
 }
 
+/* strtod's value of a number's text without strtod where it is one exact
+ * operation (Clinger's fast path): up to 15 significant digits make an
+ * integer m exact in a double, as is 10^k for k <= 22, so m * 10^k and
+ * m / 10^k are rounded once, correctly, as strtod rounds. 0 when that does
+ * not apply (more digits, a larger exponent): strtod then. */
+static int fast_decimal(const unsigned char *p, const unsigned char *end, double *out)
+{
+	static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,	1e4,  1e5,  1e6,  1e7,	1e8,  1e9,  1e10, 1e11,
+					1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	int neg = p < end && *p == '-', digits = 0;
+	uint64_t m = 0;
+	long e = 0;
+	p += neg;
+	for (int frac = 0; p < end; p++) {
+		if (*p == '.') {
+			frac = 1;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		e -= frac;
+		if (m || *p != '0') {
+			if (++digits > 15)
+				return 0;
+			m = m * 10 + (uint64_t)(*p - '0');
+		}
+	}
+	if (p < end) { /* e or E, as the parser checked */
+		int eneg = 0;
+		long x = 0;
+		p++;
+		if (*p == '+' || *p == '-')
+			eneg = *p++ == '-';
+		for (; p < end; p++) {
+			if (x > 100000)
+				return 0;
+			x = x * 10 + (*p - '0');
+		}
+		e += eneg ? -x : x;
+	}
+	double d = (double)m;
+	if (m && e >= 0 && e <= 22)
+		d *= pow10[e];
+	else if (m && e < 0 && e >= -22)
+		d /= pow10[-e];
+	else if (m)
+		return 0;
+	*out = neg ? -d : d;
+	return 1;
+}
+
 /* A number's text as hash_value hashes the parsed item. */
 static int hash_number_text(const unsigned char *st, size_t n, int frac_or_exp, uint64_t *h)
 {
@@ -383,7 +438,7 @@ static int hash_number_text(const unsigned char *st, size_t n, int frac_or_exp, 
 		for (const unsigned char *c = st + (*st == '-'); c < st + n; c++)
 			iv = iv * 10 + (*c - '0');
 		d = *st == '-' ? -(double)iv : (double)iv;
-	} else {
+	} else if (!fast_decimal(st, st + n, &d)) {
 		char small[64], *text = n < sizeof small ? small : malloc(n + 1);
 		if (!text)
 			return -1;

@@ -376,11 +376,12 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	MDB_val v;
 	memcpy(id, text + it->sr.id_off, it->sr.id_len);
 	id[it->sr.id_len] = '\0';
-	/* A record lg-policy stamped is looked up first: its hash is worth
-	 * computing only when it is new. One never evaluated is stale without
-	 * hashing, and its put itself (MDB_NOOVERWRITE) says whether it is. */
-	int rc = 0, evaluated = it->sr.hash_len != 0;
-	if (evaluated && (rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v))) != MDB_NOTFOUND)
+	/* A record lg-policy stamped whose hash the scan did not compute is
+	 * looked up first: its hash is worth computing only when it is new.
+	 * For the others (never evaluated: stale without hashing; or hashed
+	 * by the scan) the put itself (MDB_NOOVERWRITE) says whether it is. */
+	int rc = 0, look_first = it->sr.hash_len != 0 && !it->sr.hashed;
+	if (look_first && (rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v))) != MDB_NOTFOUND)
 		return rc ? rc : MDB_KEYEXIST;
 	int stale = plain_stale(it);
 	if (stale < 0)
@@ -394,7 +395,7 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
 		ms = INT64_MIN;
 	it->stale = stale;
-	if ((rc = write_text(c, id, it->sr.id_len, it, evaluated ? 0 : MDB_NOOVERWRITE)))
+	if ((rc = write_text(c, id, it->sr.id_len, it, look_first ? 0 : MDB_NOOVERWRITE)))
 		return rc;
 	it->outcome = O_NEW;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);

@@ -128,7 +128,7 @@ static int string(scanner *s, int *escaped)
 				s->p += 6;
 				continue;
 			}
-			if (!strchr("\"\\/bfnrt", (int)c) || c == '\0')
+			if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't')
 				return 0;
 			s->p += 2;
 			continue;

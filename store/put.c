@@ -76,7 +76,7 @@ typedef struct {
 	int poll_first;        /* poll(2) before a read (a terminal) */
 	int skip_tail;         /* the reader was skipping an over-long line when its read would wait */
 	int status;            /* exit status of a storage failure */
-	int hash_in_scan;      /* the last plain record was evaluated: hash the next one as it is scanned */
+	int hash_in_scan;      /* the last plain record was evaluated and new: hash the next one as it is scanned */
 } put_ctx;
 
 static int64_t record_time(const cJSON *rec)
@@ -379,10 +379,14 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	/* A record lg-policy stamped whose hash the scan did not compute is
 	 * looked up first: its hash is worth computing only when it is new.
 	 * For the others (never evaluated: stale without hashing; or hashed
-	 * by the scan) the put itself (MDB_NOOVERWRITE) says whether it is. */
-	int rc = 0, look_first = it->sr.hash_len != 0 && !it->sr.hashed;
-	if (look_first && (rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v))) != MDB_NOTFOUND)
+	 * by the scan) the put itself (MDB_NOOVERWRITE) says whether it is.
+	 * The scan hashes the next record while evaluated records come new:
+	 * a re-put (found, merged from the tree) would waste the hash. */
+	int rc = 0, evaluated = it->sr.hash_len != 0, look_first = evaluated && !it->sr.hashed;
+	if (look_first && (rc = op_done(c, db_get(c->txn, c->db->records, id, it->sr.id_len, &v))) != MDB_NOTFOUND) {
+		c->hash_in_scan = 0;
 		return rc ? rc : MDB_KEYEXIST;
+	}
 	int stale = plain_stale(it);
 	if (stale < 0)
 		return MDB_KEYEXIST;
@@ -395,9 +399,13 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	if (!it->sr.ts_len || lg_time_parse(ts, &ms) != 0)
 		ms = INT64_MIN;
 	it->stale = stale;
-	if ((rc = write_text(c, id, it->sr.id_len, it, look_first ? 0 : MDB_NOOVERWRITE)))
+	if ((rc = write_text(c, id, it->sr.id_len, it, look_first ? 0 : MDB_NOOVERWRITE))) {
+		if (rc == MDB_KEYEXIST)
+			c->hash_in_scan = 0;
 		return rc;
+	}
 	it->outcome = O_NEW;
+	c->hash_in_scan = evaluated;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
 	if ((rc = op_done(c, db_put(c->txn, c->db->by_time, (const char *)key, kn, "", 0))))
 		return rc;
@@ -738,7 +746,8 @@ static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lin
 	c->line_ops = 0;
 	if (scan_plain_record(line, len, db_max_id(c->db), c->db->maxkey, c->hash_in_scan, &it.sr)) {
 		it.plain = 1;
-		c->hash_in_scan = it.sr.hash_len != 0;
+		if (!it.sr.hash_len) /* apply_plain_new judges the others */
+			c->hash_in_scan = 0;
 	} else {
 		if (!(it.tree = lg_json_parse(line, len, &jerr))) {
 			snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);

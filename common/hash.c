@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "utf8.h"
 #include "json.h"
 
 #define P1 0x9E3779B185EBCA87ULL
@@ -175,72 +176,6 @@ static void text_ws(text_scan *t)
 		t->p++;
 }
 
-/* json.c's utf8_len: no overlongs, no surrogates, nothing past U+10FFFF. */
-static int text_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	if (c >= 0xC2 && c <= 0xDF)
-		return (end - p >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-static int text_hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t text_put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* The string at t->p (its opening quote): its body [*body, *body + *len),
  * *esc when it holds a backslash; t->p moves past the closing quote.
  * -1 where json.c's scan_string fails. */
@@ -266,7 +201,7 @@ static int text_string_end(text_scan *t, const unsigned char **body, size_t *len
 		if (*q < 0x20)
 			return -1;
 		if (*q >= 0x80) {
-			int n = text_utf8_len(q, end);
+			int n = lg_utf8_len(q, end);
 			if (!n)
 				return -1;
 			q += n;
@@ -317,11 +252,11 @@ static long text_decode(char **scratch, size_t *cap, const unsigned char *run, s
 		case 't': *o++ = '\t'; r++; break;
 		case 'u': {
 			unsigned cp, lo;
-			if (q - r < 5 || text_hex4(r + 1, &cp))
+			if (q - r < 5 || lg_hex4(r + 1, &cp))
 				return -1;
 			r += 5;
 			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
-			    !text_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+			    !lg_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				r += 6;
 			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
@@ -329,7 +264,7 @@ static long text_decode(char **scratch, size_t *cap, const unsigned char *run, s
 			}
 			if (cp == 0)
 				*has_nul = 1;
-			o += text_put_utf8(o, cp);
+			o += lg_utf8_put(o, cp);
 			break;
 		}
 		default:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 /* Strings are most of every trace, so both the parser and the printer skip
  * runs of plain bytes eight at a time (SWAR): a word is plain when none of
@@ -75,76 +76,6 @@ static void skip_ws(parser *ps)
 		ps->p++;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid. */
-static int utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned c = p[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		return (end - p >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-	if (c >= 0xE0 && c <= 0xEF) {
-		if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-			return 0;
-		if (c == 0xE0 && p[1] < 0xA0)
-			return 0; /* overlong */
-		if (c == 0xED && p[1] >= 0xA0)
-			return 0; /* surrogate */
-		return 3;
-	}
-	if (c >= 0xF0 && c <= 0xF4) {
-		if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-			return 0;
-		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-static int hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return 0;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Finds the closing quote of the string at ps->p (on the opening quote),
  * validating UTF-8 and control characters on the way. Returns it, or NULL
  * with the error set; *escapes tells whether a backslash occurred. */
@@ -173,7 +104,7 @@ static const unsigned char *scan_string(parser *ps, int *escapes)
 			return NULL;
 		}
 		if (*q >= 0x80) {
-			int n = utf8_len(q, end);
+			int n = lg_utf8_len(q, end);
 			if (!n) {
 				fail(ps, q, "invalid UTF-8");
 				return NULL;
@@ -216,13 +147,13 @@ static int decode_string(parser *ps, const unsigned char *run, const unsigned ch
 		case 't': *o++ = '\t'; r++; break;
 		case 'u': {
 			unsigned cp, lo;
-			if (q - r < 5 || hex4(r + 1, &cp)) {
+			if (q - r < 5 || lg_hex4(r + 1, &cp)) {
 				fail(ps, esc, "invalid \\u escape");
 				return -1;
 			}
 			r += 5;
 			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
-			    !hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+			    !lg_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				r += 6;
 			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
@@ -230,7 +161,7 @@ static int decode_string(parser *ps, const unsigned char *run, const unsigned ch
 			}
 			if (cp == 0)
 				*has_nul = 1;
-			o += put_utf8(o, cp);
+			o += lg_utf8_put(o, cp);
 			break;
 		}
 		default:

@@ -36,6 +36,7 @@ typedef struct {
 	hit *hits;
 	size_t nhits, caphits;
 	const char *span_type;  /* type of the span being walked, or NULL */
+	const unsigned char *mok; /* per member of the group walked: its target takes this span */
 	int oom;
 } ectx;
 
@@ -168,13 +169,14 @@ static int has_type(char **types, size_t n, const char *t)
  * position's first two bytes are looked up in a bitmap of keyword
  * prefixes; only on a hit are the keywords of that prefix compared. */
 
-#define KW_BUCKETS 1024
+#define KW_BUCKETS 4096
 
 typedef struct kw_ent {
 	struct kw_ent *next;
 	const char *s;
 	size_t len;
 	int id;
+	uint64_t head, mask;    /* the first 8 bytes (fewer: masked), compared in one load */
 } kw_ent;
 
 struct pol_kw_index {
@@ -190,6 +192,13 @@ static unsigned prefix2(const char *s)
 	return (unsigned)(unsigned char)s[0] << 8 | (unsigned char)s[1];
 }
 
+/* A prefix's bucket: multiplicative hashing, since p % KW_BUCKETS put
+ * "a?", "e?", "i?", "m?", "q?", "u?", "y?" in one chain. */
+static unsigned kw_bucket(unsigned p)
+{
+	return (unsigned)(((uint32_t)p * 2654435761u) >> 20) % KW_BUCKETS;
+}
+
 static int kw_add(pol_kw_index *k, const char *w, size_t cap)
 {
 	size_t len = strlen(w);
@@ -199,14 +208,19 @@ static int kw_add(pol_kw_index *k, const char *w, size_t cap)
 		return k->one[(unsigned char)w[0]];
 	}
 	unsigned p = prefix2(w);
-	for (kw_ent *e = k->b[p % KW_BUCKETS]; e; e = e->next)
+	for (kw_ent *e = k->b[kw_bucket(p)]; e; e = e->next)
 		if (e->len == len && memcmp(e->s, w, len) == 0)
 			return e->id;
 	if (k->n >= cap)
 		return -1;
 	kw_ent *e = &k->all[k->n];
-	*e = (kw_ent){ k->b[p % KW_BUCKETS], w, len, (int)k->n };
-	k->b[p % KW_BUCKETS] = e;
+	unsigned char head[8] = { 0 }, mask[8] = { 0 };
+	memcpy(head, w, len < 8 ? len : 8);
+	memset(mask, 0xFF, len < 8 ? len : 8);
+	*e = (kw_ent){ k->b[kw_bucket(p)], w, len, (int)k->n, 0, 0 };
+	memcpy(&e->head, head, 8);
+	memcpy(&e->mask, mask, 8);
+	k->b[kw_bucket(p)] = e;
 	k->bits[p >> 3] |= (unsigned char)(1u << (p & 7));
 	return (int)k->n++;
 }
@@ -248,17 +262,33 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 	pol_kw_index *k = e->kw;
 	lg_buf *b = &e->lower;
 	int d = 0;
-	if (lg_buf_reserve(b, n + 2)) {
+	if (lg_buf_reserve(b, n + 9)) {
 		c->oom = 1;
 		return NULL;
 	}
 	char *lo = b->data;
-	for (size_t i = 0; i < n; i++) {
+	size_t i0 = 0;
+	/* 8 bytes at a time: A-Z to a-z and '0'-'9' counted, with the
+	 * bytes >= 0x80 left alone (each byte's low 7 bits + a bias sets
+	 * its high bit without a carry into the next byte). */
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	for (; i0 + 8 <= n; i0 += 8) {
+		uint64_t x, low7;
+		memcpy(&x, s + i0, 8);
+		low7 = x & ~high;
+		uint64_t ge_a = low7 + (0x80 - 'A') * ones, gt_z = low7 + (0x80 - 'Z' - 1) * ones;
+		uint64_t ge_0 = low7 + (0x80 - '0') * ones, gt_9 = low7 + (0x80 - '9' - 1) * ones;
+		uint64_t up = ge_a & ~gt_z & ~x & high, dig = ge_0 & ~gt_9 & ~x & high;
+		x |= up >> 2;
+		memcpy(lo + i0, &x, 8);
+		d += __builtin_popcountll(dig);
+	}
+	for (size_t i = i0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		lo[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
 		d += (unsigned)(ch - '0') < 10u;
 	}
-	lo[n] = lo[n + 1] = '\0';
+	memset(lo + n, 0, 9);   /* a keyword's 8-byte head can be read at any i < n */
 	b->len = n;
 	memset(e->present, 0, k->n);
 	for (size_t i = 0; i < n; i++) {
@@ -268,8 +298,13 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 		unsigned p = prefix2(lo + i);
 		if (!(k->bits[p >> 3] & (1u << (p & 7))))
 			continue;
-		for (kw_ent *w = k->b[p % KW_BUCKETS]; w; w = w->next)
-			if (w->len <= n - i && memcmp(lo + i, w->s, w->len) == 0)
+		uint64_t at;
+		memcpy(&at, lo + i, 8);
+		/* the NULs past the end never match a keyword byte, so a head
+		 * match means the first min(len, 8) bytes are inside s */
+		for (kw_ent *w = k->b[kw_bucket(p)]; w; w = w->next)
+			if ((at & w->mask) == w->head &&
+			    (w->len <= 8 || (w->len <= n - i && memcmp(lo + i + 8, w->s + 8, w->len - 8) == 0)))
 				e->present[w->id] = 1;
 	}
 	*digits = d;
@@ -492,13 +527,20 @@ typedef struct {
 static void scan_string(ectx *c, const group *g, const char *s, size_t n, int key, const char *okey)
 {
 	int digits;
+	size_t i;
+	/* most object keys are read by no policy: no prescan for them */
+	for (i = 0; i < g->nm; i++)
+		if (!(key && !g->m[i].p->scan_keys) && c->mok[i])
+			break;
+	if (i == g->nm)
+		return;
 	const char *lower = prescan(c, s, n, &digits);
 	size_t base = c->nhits;
 	if (!lower)
 		return;
-	for (size_t i = 0; i < g->nm; i++) {
+	for (i = 0; i < g->nm; i++) {
 		pol_policy *p = g->m[i].p;
-		if (g->span && !has_type(g->m[i].t->types, g->m[i].t->ntypes, c->span_type))
+		if (!c->mok[i])
 			continue;
 		if (key && !p->scan_keys)
 			continue;
@@ -522,6 +564,20 @@ static void path_key(lg_buf *b, const char *k)
 	}
 }
 
+/* "[i]" without printf: walking every array element of every record
+ * made vfprintf a visible cost. */
+static void path_index(lg_buf *b, size_t i)
+{
+	char d[24];
+	size_t n = sizeof d;
+	d[--n] = ']';
+	do
+		d[--n] = (char)('0' + i % 10);
+	while ((i /= 10) && n > 1);
+	d[--n] = '[';
+	lg_buf_add(b, d + n, sizeof d - n);
+}
+
 static void walk(ectx *c, const group *g, const cJSON *v, const char *okey)
 {
 	const cJSON *ch;
@@ -538,7 +594,7 @@ static void walk(ectx *c, const group *g, const cJSON *v, const char *okey)
 	} else if (cJSON_IsArray(v)) {
 		size_t i = 0;
 		cJSON_ArrayForEach(ch, v) {
-			lg_buf_printf(&c->path, "[%zu]", i++);
+			path_index(&c->path, i++);
 			walk(c, g, ch, NULL);
 			c->path.len = mark;
 		}
@@ -605,8 +661,16 @@ static void eval_patterns(ectx *c, const cJSON *rec)
 		return;
 	}
 	const cJSON *spans = array_or_null(lg_json_get(rec, "spans"));
+	unsigned char *ok = malloc(c->nrun + 1);
+	if (!ok) {
+		c->oom = 1;
+		free_groups(g, ng);
+		return;
+	}
+	c->mok = ok;
 	for (size_t i = 0; i < ng; i++) {
 		c->path.len = 0;
+		memset(ok, 1, g[i].nm);
 		if (!g[i].span) {
 			const cJSON *v = resolve(rec, g[i].path);
 			lg_buf_adds(&c->path, g[i].path);
@@ -619,13 +683,23 @@ static void eval_patterns(ectx *c, const cJSON *rec)
 		size_t k = 0;
 		cJSON_ArrayForEach(sp, spans) {
 			c->span_type = lg_json_str(sp, "type");
+			for (size_t m = 0; m < g[i].nm; m++)
+				ok[m] = (unsigned char)has_type(g[i].m[m].t->types, g[i].m[m].t->ntypes,
+								c->span_type);
 			const cJSON *v = resolve(sp, g[i].path);
 			c->path.len = 0;
-			lg_buf_printf(&c->path, "spans[%zu]%s%s", k++, *g[i].path ? "." : "", g[i].path);
+			lg_buf_adds(&c->path, "spans");
+			path_index(&c->path, k++);
+			if (*g[i].path) {
+				lg_buf_addc(&c->path, '.');
+				lg_buf_adds(&c->path, g[i].path);
+			}
 			if (v)
 				walk(c, &g[i], v, NULL);
 		}
 	}
+	c->mok = NULL;
+	free(ok);
 	free_groups(g, ng);
 }
 
@@ -660,9 +734,12 @@ static int compare(int op, double a, double limit)
 	}
 }
 
+/* loc: the location, or NULL for "spans[at].<path>" (formatted only when
+ * a violation needs it: most checks pass on most spans). */
 static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON *v,
-			const cJSON *span, const char *loc)
+			const cJSON *span, const char *loc, size_t at)
 {
+	char sloc[512];
 	double actual = 0, chars = 0, words = 0;
 	cJSON *act;
 	if (k->measure == 0) {
@@ -688,6 +765,10 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 		return;
 	}
 	char a[40], l[40];
+	if (!loc) {
+		snprintf(sloc, sizeof sloc, "spans[%zu]%s%s", at, *k->path ? "." : "", k->path);
+		loc = sloc;
+	}
 	fmt_num(a, sizeof a, actual);
 	fmt_num(l, sizeof l, k->limit);
 	cJSON *ev = cJSON_CreateObject();
@@ -701,11 +782,10 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 static void eval_threshold(ectx *c, pol_policy *p, const cJSON *rec)
 {
 	const cJSON *spans = array_or_null(lg_json_get(rec, "spans")), *sp;
-	char loc[512];
 	for (size_t i = 0; i < p->nchecks; i++) {
 		const pol_check *k = &p->checks[i];
 		if (!k->span) {
-			check_value(c, p, k, resolve(rec, k->path), NULL, *k->path ? k->path : ".");
+			check_value(c, p, k, resolve(rec, k->path), NULL, *k->path ? k->path : ".", 0);
 			continue;
 		}
 		size_t idx = 0;
@@ -713,8 +793,7 @@ static void eval_threshold(ectx *c, pol_policy *p, const cJSON *rec)
 			size_t at = idx++;
 			if (!has_type(k->types, k->ntypes, lg_json_str(sp, "type")))
 				continue;
-			snprintf(loc, sizeof loc, "spans[%zu]%s%s", at, *k->path ? "." : "", k->path);
-			check_value(c, p, k, resolve(sp, k->path), sp, loc);
+			check_value(c, p, k, resolve(sp, k->path), sp, NULL, at);
 		}
 	}
 }

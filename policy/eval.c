@@ -166,8 +166,9 @@ static int has_type(char **types, size_t n, const char *t)
 /* ---- keyword prefilter --------------------------------------------
  * gitleaks' idea (a cheap substring test before a regex) done in one pass
  * per string for all keywords at once: the string is lowercased, and each
- * position's first two bytes are looked up in a bitmap of keyword
- * prefixes; only on a hit are the keywords of that prefix compared. */
+ * position's first three bytes (two for 2-byte keywords) are looked up in
+ * a bitmap of keyword prefixes; only on a hit are the keywords of that
+ * prefix compared, their first 8 bytes in one load. */
 
 #define KW_BUCKETS 4096
 
@@ -181,8 +182,10 @@ typedef struct kw_ent {
 
 struct pol_kw_index {
 	int one[256];                   /* 1-byte keyword id, or -1 */
-	unsigned char bits[65536 / 8];  /* 2-byte prefixes present */
-	kw_ent *b[KW_BUCKETS];
+	int has2;                       /* any 2-byte keyword */
+	unsigned char bits2[65536 / 8]; /* 2-byte keywords present */
+	unsigned char bits3[65536 / 8]; /* hashed 3-byte prefixes of longer ones */
+	kw_ent *b2[KW_BUCKETS], *b3[KW_BUCKETS];
 	kw_ent *all;
 	size_t n;
 };
@@ -190,6 +193,16 @@ struct pol_kw_index {
 static unsigned prefix2(const char *s)
 {
 	return (unsigned)(unsigned char)s[0] << 8 | (unsigned char)s[1];
+}
+
+/* Keywords of 3 bytes or more are found by their first three: English
+ * text is full of 2-byte prefixes ("re", "se", "in", "to") that start a
+ * keyword, far fewer 3-byte ones. The 24 bits hash to 16. */
+static unsigned prefix3(const char *s)
+{
+	uint32_t p = (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
+		     (unsigned char)s[2];
+	return (unsigned)((p * 2654435761u) >> 16);
 }
 
 /* A prefix's bucket: multiplicative hashing, since p % KW_BUCKETS put
@@ -207,8 +220,9 @@ static int kw_add(pol_kw_index *k, const char *w, size_t cap)
 			k->one[(unsigned char)w[0]] = (int)k->n++;
 		return k->one[(unsigned char)w[0]];
 	}
-	unsigned p = prefix2(w);
-	for (kw_ent *e = k->b[kw_bucket(p)]; e; e = e->next)
+	unsigned p = len >= 3 ? prefix3(w) : prefix2(w);
+	kw_ent **chain = len >= 3 ? &k->b3[p % KW_BUCKETS] : &k->b2[kw_bucket(p)];
+	for (kw_ent *e = *chain; e; e = e->next)
 		if (e->len == len && memcmp(e->s, w, len) == 0)
 			return e->id;
 	if (k->n >= cap)
@@ -217,11 +231,16 @@ static int kw_add(pol_kw_index *k, const char *w, size_t cap)
 	unsigned char head[8] = { 0 }, mask[8] = { 0 };
 	memcpy(head, w, len < 8 ? len : 8);
 	memset(mask, 0xFF, len < 8 ? len : 8);
-	*e = (kw_ent){ k->b[kw_bucket(p)], w, len, (int)k->n, 0, 0 };
+	*e = (kw_ent){ *chain, w, len, (int)k->n, 0, 0 };
 	memcpy(&e->head, head, 8);
 	memcpy(&e->mask, mask, 8);
-	k->b[kw_bucket(p)] = e;
-	k->bits[p >> 3] |= (unsigned char)(1u << (p & 7));
+	*chain = e;
+	if (len >= 3) {
+		k->bits3[p >> 3] |= (unsigned char)(1u << (p & 7));
+	} else {
+		k->bits2[p >> 3] |= (unsigned char)(1u << (p & 7));
+		k->has2 = 1;
+	}
 	return (int)k->n++;
 }
 
@@ -295,14 +314,23 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 		int one = k->one[(unsigned char)lo[i]];
 		if (one >= 0)
 			e->present[one] = 1;
-		unsigned p = prefix2(lo + i);
-		if (!(k->bits[p >> 3] & (1u << (p & 7))))
-			continue;
 		uint64_t at;
-		memcpy(&at, lo + i, 8);
 		/* the NULs past the end never match a keyword byte, so a head
 		 * match means the first min(len, 8) bytes are inside s */
-		for (kw_ent *w = k->b[kw_bucket(p)]; w; w = w->next)
+		if (k->has2) {
+			unsigned p = prefix2(lo + i);
+			if (k->bits2[p >> 3] & (1u << (p & 7))) {
+				memcpy(&at, lo + i, 8);
+				for (kw_ent *w = k->b2[kw_bucket(p)]; w; w = w->next)
+					if ((at & w->mask) == w->head)
+						e->present[w->id] = 1;
+			}
+		}
+		unsigned p = prefix3(lo + i);
+		if (!(k->bits3[p >> 3] & (1u << (p & 7))))
+			continue;
+		memcpy(&at, lo + i, 8);
+		for (kw_ent *w = k->b3[p % KW_BUCKETS]; w; w = w->next)
 			if ((at & w->mask) == w->head &&
 			    (w->len <= 8 || (w->len <= n - i && memcmp(lo + i + 8, w->s + 8, w->len - 8) == 0)))
 				e->present[w->id] = 1;
@@ -705,23 +733,35 @@ static void eval_patterns(ectx *c, const cJSON *rec)
 
 /* ---- threshold policies -------------------------------------------- */
 
-static void measure_text(const cJSON *v, double *chars, double *words)
+/* Characters (want 1) or words (want 2) in every string under v: only
+ * the one asked for is counted. */
+static void measure_text(const cJSON *v, int want, double *count)
 {
+	static unsigned char space[256];
+	static int space_ready;
 	const cJSON *ch;
+	if (!space_ready) {
+		for (int i = 0; i < 256; i++)
+			space[i] = isspace(i) != 0;
+		space_ready = 1;
+	}
 	if (cJSON_IsString(v) && v->valuestring) {
-		const char *s = v->valuestring;
-		size_t n = strlen(s);
-		int in = 0;
-		*chars += (double)pol_utf8_count(s, n);
-		for (size_t i = 0; i < n; i++) {
-			int sp = isspace((unsigned char)s[i]);
-			if (!sp && !in)
-				(*words)++;
-			in = !sp;
+		const unsigned char *s = (const unsigned char *)v->valuestring;
+		if (want == 1) {
+			*count += (double)pol_utf8_count(v->valuestring, strlen(v->valuestring));
+		} else {
+			int in = 0;
+			size_t w = 0;
+			for (; *s; s++) {
+				int sp = space[*s];
+				w += !sp && !in;
+				in = !sp;
+			}
+			*count += (double)w;
 		}
 	}
 	cJSON_ArrayForEach(ch, container_or_null(v))
-		measure_text(ch, chars, words);
+		measure_text(ch, want, count);
 }
 
 static int compare(int op, double a, double limit)
@@ -740,7 +780,7 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 			const cJSON *span, const char *loc, size_t at)
 {
 	char sloc[512];
-	double actual = 0, chars = 0, words = 0;
+	double actual = 0, count = 0;
 	cJSON *act;
 	if (k->measure == 0) {
 		if (span && strcmp(k->path, "duration") == 0) {
@@ -756,8 +796,8 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 	} else {
 		if (!v || cJSON_IsNull(v))
 			return;
-		measure_text(v, &chars, &words);
-		actual = k->measure == 1 ? chars : words;
+		measure_text(v, k->measure == 1 ? 1 : 2, &count);
+		actual = count;
 		act = lg_json_int((int64_t)actual);
 	}
 	if (!compare(k->op, actual, k->limit)) {

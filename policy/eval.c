@@ -188,6 +188,7 @@ struct pol_kw_index {
 	kw_ent *b2[KW_BUCKETS], *b3[KW_BUCKETS];
 	kw_ent *all;
 	size_t n;
+	size_t nwords;                  /* 64-bit words in a keyword bitset */
 };
 
 static unsigned prefix2(const char *s)
@@ -253,7 +254,7 @@ static int kw_build(pol_engine *e)
 		for (size_t j = 0; j < e->v[i].npatterns; j++)
 			cap += e->v[i].patterns[j].nkeywords;
 	pol_kw_index *k = calloc(1, sizeof *k);
-	if (!k || !(k->all = calloc(cap + 1, sizeof *k->all)) || !(e->present = calloc(cap + 1, 1))) {
+	if (!k || !(k->all = calloc(cap + 1, sizeof *k->all)) || !(e->present = calloc(cap / 64 + 1, sizeof *e->present))) {
 		if (k)
 			free(k->all);
 		free(k);
@@ -268,6 +269,17 @@ static int kw_build(pol_engine *e)
 				return -1;
 			for (size_t w = 0; w < pt->nkeywords; w++)
 				pt->kwid[w] = kw_add(k, pt->keywords[w], cap);
+		}
+	k->nwords = (k->n + 63) / 64;
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t j = 0; j < e->v[i].npatterns; j++) {
+			pol_pattern *pt = &e->v[i].patterns[j];
+			free(pt->kwmask);
+			if (!(pt->kwmask = calloc(k->nwords + 1, sizeof *pt->kwmask)))
+				return -1;
+			for (size_t w = 0; w < pt->nkeywords; w++)
+				if (pt->kwid[w] >= 0)
+					pt->kwmask[pt->kwid[w] / 64] |= 1ull << (pt->kwid[w] % 64);
 		}
 	e->kw = k;
 	return 0;
@@ -309,11 +321,11 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 	}
 	memset(lo + n, 0, 9);   /* a keyword's 8-byte head can be read at any i < n */
 	b->len = n;
-	memset(e->present, 0, k->n);
+	memset(e->present, 0, k->nwords * sizeof *e->present);
 	for (size_t i = 0; i < n; i++) {
 		int one = k->one[(unsigned char)lo[i]];
 		if (one >= 0)
-			e->present[one] = 1;
+			e->present[one / 64] |= 1ull << (one % 64);
 		uint64_t at;
 		/* the NULs past the end never match a keyword byte, so a head
 		 * match means the first min(len, 8) bytes are inside s */
@@ -323,7 +335,7 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 				memcpy(&at, lo + i, 8);
 				for (kw_ent *w = k->b2[kw_bucket(p)]; w; w = w->next)
 					if ((at & w->mask) == w->head)
-						e->present[w->id] = 1;
+						e->present[w->id / 64] |= 1ull << (w->id % 64);
 			}
 		}
 		unsigned p = prefix3(lo + i);
@@ -333,7 +345,7 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 		for (kw_ent *w = k->b3[p % KW_BUCKETS]; w; w = w->next)
 			if ((at & w->mask) == w->head &&
 			    (w->len <= 8 || (w->len <= n - i && memcmp(lo + i + 8, w->s + 8, w->len - 8) == 0)))
-				e->present[w->id] = 1;
+				e->present[w->id / 64] |= 1ull << (w->id % 64);
 	}
 	*digits = d;
 	return lo;
@@ -386,10 +398,10 @@ static void run_pattern(ectx *c, pol_policy *p, int pi, const char *s, size_t n,
 				       c->e->md, NULL) < 0))
 		return;
 	if (pt->nkeywords) {
-		size_t w = 0;
-		while (w < pt->nkeywords && !c->e->present[pt->kwid[w]])
-			w++;
-		if (w == pt->nkeywords)
+		uint64_t any = 0;
+		for (size_t w = 0; w < c->e->kw->nwords; w++)
+			any |= c->e->present[w] & pt->kwmask[w];
+		if (!any)
 			return;
 	}
 	pcre2_match_data *md = c->e->md;

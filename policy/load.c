@@ -452,6 +452,7 @@ static void free_policy(pol_policy *p)
 		pcre2_code_free(pt->key_re);
 		free_list(pt->keywords, pt->nkeywords);
 		free(pt->kwid);
+		free(pt->kwmask);
 		free_list(pt->context, pt->ncontext);
 		free(pt->message);
 	}

@@ -23,6 +23,7 @@ typedef struct {
 	char **keywords;        /* lowercase; any one must occur */
 	size_t nkeywords;
 	int *kwid;              /* their ids in the engine's keyword index */
+	uint64_t *kwmask;       /* the same ids as a bitset (one AND per 64 keywords) */
 	int min_digits;         /* cheap prefilter: digits in the string */
 	int validator;
 	double min_entropy;     /* of the reported group, bits per byte */
@@ -102,7 +103,7 @@ typedef struct {
 	lg_buf lower;           /* reusable lowercase copy of a string */
 	pol_rate_state *rate;
 	pol_kw_index *kw;       /* every pattern keyword, for one-pass prefilter */
-	unsigned char *present; /* per string: keyword id -> seen */
+	uint64_t *present;      /* per string: bitset of the keyword ids seen */
 	int explain;
 } pol_engine;
 

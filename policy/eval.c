@@ -793,29 +793,30 @@ static void check_value(ectx *c, pol_policy *p, const pol_check *k, const cJSON 
 {
 	char sloc[512];
 	double actual = 0, count = 0;
-	cJSON *act;
+	int dup;                /* evidence.actual: the value as written, else the number */
 	if (k->measure == 0) {
 		if (span && strcmp(k->path, "duration") == 0) {
 			actual = lg_span_duration_ms(span);
 			if (actual < 0)
 				return;
-			act = v && cJSON_IsNumber(v) ? cJSON_Duplicate(v, 0) : lg_json_double(actual);
+			dup = v && cJSON_IsNumber(v);
 		} else {
 			if (!lg_json_num(v, &actual))
 				return;
-			act = cJSON_Duplicate(v, 0);
+			dup = 1;
 		}
 	} else {
 		if (!v || cJSON_IsNull(v))
 			return;
 		measure_text(v, k->measure == 1 ? 1 : 2, &count);
 		actual = count;
-		act = lg_json_int((int64_t)actual);
+		dup = 0;
 	}
-	if (!compare(k->op, actual, k->limit)) {
-		cJSON_Delete(act);
+	/* nothing allocated for the checks that pass (nearly all of them) */
+	if (!compare(k->op, actual, k->limit))
 		return;
-	}
+	cJSON *act = dup ? cJSON_Duplicate(v, 0)
+		   : k->measure == 0 ? lg_json_double(actual) : lg_json_int((int64_t)actual);
 	char a[40], l[40];
 	if (!loc) {
 		snprintf(sloc, sizeof sloc, "spans[%zu]%s%s", at, *k->path ? "." : "", k->path);

@@ -182,6 +182,8 @@ typedef struct kw_ent {
 
 struct pol_kw_index {
 	int one[256];                   /* 1-byte keyword id, or -1 */
+	unsigned char ones[8];          /* the 1-byte keywords, when few: found by memchr */
+	int nones;                      /* how many; -1 when too many for memchr */
 	int has2;                       /* any 2-byte keyword */
 	unsigned char bits2[65536 / 8]; /* 2-byte keywords present */
 	unsigned char bits3[65536 / 8]; /* hashed 3-byte prefixes of longer ones */
@@ -217,8 +219,13 @@ static int kw_add(pol_kw_index *k, const char *w, size_t cap)
 {
 	size_t len = strlen(w);
 	if (len == 1) {
-		if (k->one[(unsigned char)w[0]] < 0)
+		if (k->one[(unsigned char)w[0]] < 0) {
 			k->one[(unsigned char)w[0]] = (int)k->n++;
+			if (k->nones >= 0 && k->nones < (int)sizeof k->ones)
+				k->ones[k->nones++] = (unsigned char)w[0];
+			else
+				k->nones = -1;
+		}
 		return k->one[(unsigned char)w[0]];
 	}
 	unsigned p = len >= 3 ? prefix3(w) : prefix2(w);
@@ -322,10 +329,17 @@ static const char *prescan(ectx *c, const char *s, size_t n, int *digits)
 	memset(lo + n, 0, 9);   /* a keyword's 8-byte head can be read at any i < n */
 	b->len = n;
 	memset(e->present, 0, k->nwords * sizeof *e->present);
-	for (size_t i = 0; i < n; i++) {
-		int one = k->one[(unsigned char)lo[i]];
-		if (one >= 0)
+	for (int j = 0; j < k->nones; j++)
+		if (memchr(lo, k->ones[j], n)) {
+			int one = k->one[k->ones[j]];
 			e->present[one / 64] |= 1ull << (one % 64);
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (k->nones < 0) {
+			int one = k->one[(unsigned char)lo[i]];
+			if (one >= 0)
+				e->present[one / 64] |= 1ull << (one % 64);
+		}
 		uint64_t at;
 		/* the NULs past the end never match a keyword byte, so a head
 		 * match means the first min(len, 8) bytes are inside s */

@@ -158,6 +158,29 @@ static void utf8_count(void)
 	T_INT(bad, 0, "pol_utf8_count agrees with a byte loop at every length and offset");
 }
 
+/* More than 8 one-byte keywords: found by the per-byte table, not memchr. */
+static void many_one_byte(void)
+{
+	static const char *const doc =
+		"{\"id\":\"many\",\"category\":\"security\",\"severity\":\"low\",\"kind\":\"pattern\","
+		"\"targets\":[\"output\"],\"patterns\":[{\"name\":\"v\",\"regex\":\"vv\","
+		"\"keywords\":[\"!\",\"#\",\"$\",\"%\",\"&\",\"*\",\"+\",\"=\",\"~\"]}]}";
+	char why[600];
+	pol_engine e2 = { 0 };
+	int rc = pol_load_text(&e2, doc, strlen(doc), 0, why, sizeof why) || pol_engine_ready(&e2);
+	T_OK(!rc, "load 9 one-byte keywords");
+	if (!rc) {
+		pol_engine saved = eng;
+		eng = e2;
+		T_STR(found("{\"externalId\":\"t\",\"output\":\"vv and ~\"}"), "v@output", "9th one-byte keyword found");
+		T_STR(found("{\"externalId\":\"t\",\"output\":\"! vv\"}"), "v@output", "1st one-byte keyword found");
+		T_STR(found("{\"externalId\":\"t\",\"output\":\"vv only\"}"), "", "no keyword, no regex");
+		e2 = eng;
+		eng = saved;
+	}
+	pol_engine_free(&e2);
+}
+
 int main(void)
 {
 	char why[600];
@@ -169,6 +192,7 @@ int main(void)
 	fixed_cases();
 	random_strings();
 	utf8_count();
+	many_one_byte();
 	pol_engine_free(&eng);
 	return t_done();
 }

@@ -1288,7 +1288,12 @@ static int eval_with(pol_engine *e, pol_policy **run, size_t nrun, cJSON *rec, i
 	c.ext = lg_json_str(rec, "externalId");
 	if (!c.ext)
 		c.ext = "";
-	lg_time_format(lg_time_now(), c.now);
+	int64_t now = lg_time_now();
+	if (!e->now_text[0] || now != e->now_ms) {     /* one format per millisecond */
+		lg_time_format(now, e->now_text);
+		e->now_ms = now;
+	}
+	memcpy(c.now, e->now_text, sizeof c.now);
 	if (!(c.found = cJSON_CreateArray()))
 		return -1;
 	lg_hash_hex(lg_record_content_hash(rec), hex);

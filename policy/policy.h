@@ -104,6 +104,8 @@ typedef struct {
 	pol_rate_state *rate;
 	pol_kw_index *kw;       /* every pattern keyword, for one-pass prefilter */
 	uint64_t *present;      /* per string: bitset of the keyword ids seen */
+	int64_t now_ms;         /* the last "now" formatted into now_text */
+	char now_text[32];
 	int explain;
 } pol_engine;
 

@@ -217,11 +217,11 @@ static int text_string_end(text_scan *t, const unsigned char **body, size_t *len
 	return 0;
 }
 
-/* json.c's decode_string into t->scratch: the decoded length, or -1 on a
- * bad escape; *has_nul when it held \u0000. */
+/* Decodes a string body into *scratch (grown as needed), as the parser
+ * does: the decoded length, or -1 on a bad escape; *has_nul when it held
+ * \u0000. */
 static long text_decode(char **scratch, size_t *cap, const unsigned char *run, size_t n, int *has_nul)
 {
-	const unsigned char *r = run, *q = run + n;
 	if (n + 1 > *cap) {
 		char *b = realloc(*scratch, n + 1);
 		if (!b)
@@ -229,49 +229,9 @@ static long text_decode(char **scratch, size_t *cap, const unsigned char *run, s
 		*scratch = b;
 		*cap = n + 1;
 	}
-	char *o = *scratch;
-	*has_nul = 0;
-	while (r < q) {
-		if (*r != '\\') { /* the run up to the next escape, whole */
-			const unsigned char *bs = memchr(r, '\\', (size_t)(q - r));
-			size_t plain = (size_t)((bs ? bs : q) - r);
-			memcpy(o, r, plain);
-			o += plain;
-			r += plain;
-			continue;
-		}
-		r++;
-		switch (*r) {
-		case '"': *o++ = '"'; r++; break;
-		case '\\': *o++ = '\\'; r++; break;
-		case '/': *o++ = '/'; r++; break;
-		case 'b': *o++ = '\b'; r++; break;
-		case 'f': *o++ = '\f'; r++; break;
-		case 'n': *o++ = '\n'; r++; break;
-		case 'r': *o++ = '\r'; r++; break;
-		case 't': *o++ = '\t'; r++; break;
-		case 'u': {
-			unsigned cp, lo;
-			if (q - r < 5 || lg_hex4(r + 1, &cp))
-				return -1;
-			r += 5;
-			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
-			    !lg_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				r += 6;
-			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
-				cp = 0xFFFD;
-			}
-			if (cp == 0)
-				*has_nul = 1;
-			o += lg_utf8_put(o, cp);
-			break;
-		}
-		default:
-			return -1;
-		}
-	}
-	return (long)(o - *scratch);
+	const unsigned char *bad;
+	const char *why;
+	return lg_json_unescape(run, run + n, *scratch, has_nul, &bad, &why);
 }
 
 uint64_t lg_hash_text_plain(const char *body, size_t n, int key)

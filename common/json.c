@@ -126,50 +126,14 @@ static const unsigned char *scan_string(parser *ps, int *escapes)
  * escape; *has_nul tells that it held "\u0000". */
 static int decode_string(parser *ps, const unsigned char *run, const unsigned char *q, char *out, int *has_nul)
 {
-	char *o = out;
-	const unsigned char *r = run;
-	*has_nul = 0;
-	while (r < q) {
-		if (*r != '\\') {
-			*o++ = (char)*r++;
-			continue;
-		}
-		const unsigned char *esc = r;
-		r++;
-		switch (*r) {
-		case '"': *o++ = '"'; r++; break;
-		case '\\': *o++ = '\\'; r++; break;
-		case '/': *o++ = '/'; r++; break;
-		case 'b': *o++ = '\b'; r++; break;
-		case 'f': *o++ = '\f'; r++; break;
-		case 'n': *o++ = '\n'; r++; break;
-		case 'r': *o++ = '\r'; r++; break;
-		case 't': *o++ = '\t'; r++; break;
-		case 'u': {
-			unsigned cp, lo;
-			if (q - r < 5 || lg_hex4(r + 1, &cp)) {
-				fail(ps, esc, "invalid \\u escape");
-				return -1;
-			}
-			r += 5;
-			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
-			    !lg_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				r += 6;
-			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
-				cp = 0xFFFD; /* lone surrogate, as JSON.stringify may emit */
-			}
-			if (cp == 0)
-				*has_nul = 1;
-			o += lg_utf8_put(o, cp);
-			break;
-		}
-		default:
-			fail(ps, esc, "invalid escape in string");
-			return -1;
-		}
+	const unsigned char *bad = run;
+	const char *why = "invalid escape in string";
+	long n = lg_json_unescape(run, q, out, has_nul, &bad, &why);
+	if (n < 0) {
+		fail(ps, bad, why);
+		return -1;
 	}
-	*o = '\0';
+	out[n] = '\0';
 	return 0;
 }
 

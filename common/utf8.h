@@ -1,9 +1,10 @@
-/* UTF-8 and \u-escape helpers shared by the JSON parser (common/json.c)
+/* UTF-8 and JSON string helpers shared by the JSON parser (common/json.c)
  * and the text hash (common/hash.c), which must agree byte for byte. Inline:
  * both call them per character on hot paths. */
 #ifndef LG_UTF8_H
 #define LG_UTF8_H
 #include <stddef.h>
+#include <string.h>
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid: no
  * overlongs, no surrogates, nothing past U+10FFFF. */
@@ -76,6 +77,63 @@ static inline size_t lg_utf8_put(char *o, unsigned cp)
 	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 	o[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
+}
+
+/* Decodes the body [r, q) of a JSON string whose bytes were already checked
+ * (UTF-8, no raw control characters) into out, which has room for q - r
+ * bytes (escapes only shrink). Returns the decoded length, or -1 with *bad
+ * at the offending backslash and *why saying what is wrong. A lone
+ * surrogate becomes U+FFFD (as JSON.stringify may emit one); *has_nul tells
+ * that "\u0000" occurred. */
+static inline long lg_json_unescape(const unsigned char *r, const unsigned char *q, char *out,
+				    int *has_nul, const unsigned char **bad, const char **why)
+{
+	char *o = out;
+	*has_nul = 0;
+	while (r < q) {
+		if (*r != '\\') { /* the run up to the next escape, whole */
+			const unsigned char *bs = memchr(r, '\\', (size_t)(q - r));
+			size_t plain = (size_t)((bs ? bs : q) - r);
+			memcpy(o, r, plain);
+			o += plain;
+			r += plain;
+			continue;
+		}
+		*bad = r++;
+		switch (*r) {
+		case '"': *o++ = '"'; r++; break;
+		case '\\': *o++ = '\\'; r++; break;
+		case '/': *o++ = '/'; r++; break;
+		case 'b': *o++ = '\b'; r++; break;
+		case 'f': *o++ = '\f'; r++; break;
+		case 'n': *o++ = '\n'; r++; break;
+		case 'r': *o++ = '\r'; r++; break;
+		case 't': *o++ = '\t'; r++; break;
+		case 'u': {
+			unsigned cp, lo;
+			if (q - r < 5 || lg_hex4(r + 1, &cp)) {
+				*why = "invalid \\u escape";
+				return -1;
+			}
+			r += 5;
+			if (cp >= 0xD800 && cp <= 0xDBFF && q - r >= 6 && r[0] == '\\' && r[1] == 'u' &&
+			    !lg_hex4(r + 2, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				r += 6;
+			} else if (cp >= 0xD800 && cp <= 0xDFFF) {
+				cp = 0xFFFD;
+			}
+			if (cp == 0)
+				*has_nul = 1;
+			o += lg_utf8_put(o, cp);
+			break;
+		}
+		default:
+			*why = "invalid escape in string";
+			return -1;
+		}
+	}
+	return (long)(o - out);
 }
 
 #endif

@@ -148,27 +148,12 @@ uint64_t lg_record_content_hash(const cJSON *record)
  * decodes) and hash_value (how a parsed item hashes); the unit test
  * common_texthash_test compares both on generated and mutated records. */
 
-#define ONES ((uint64_t)0x0101010101010101ULL)
-#define HIGHS ((uint64_t)0x8080808080808080ULL)
-
 typedef struct {
 	const unsigned char *p, *end;
 	int depth;
 	char *scratch;           /* decoded strings with escapes */
 	size_t cap;
 } text_scan;
-
-static uint64_t zero_byte(uint64_t w)
-{
-	return (w - ONES) & ~w & HIGHS;
-}
-
-/* Bytes a string scan must look at: '"', '\\', < 0x20, >= 0x80. */
-static uint64_t special_byte(uint64_t w)
-{
-	return (w & HIGHS) | zero_byte(w ^ (ONES * '"')) | zero_byte(w ^ (ONES * '\\')) |
-	       ((w - ONES * 0x20) & ~w & HIGHS);
-}
 
 static void text_ws(text_scan *t)
 {
@@ -181,35 +166,10 @@ static void text_ws(text_scan *t)
  * -1 where json.c's scan_string fails. */
 static int text_string_end(text_scan *t, const unsigned char **body, size_t *len, int *esc)
 {
-	const unsigned char *q = t->p + 1, *end = t->end;
-	*esc = 0;
-	for (;;) {
-		while (end - q >= 8) {
-			uint64_t w;
-			memcpy(&w, q, 8);
-			if (special_byte(w))
-				break;
-			q += 8;
-		}
-		if (q >= end || *q == '"')
-			break;
-		if (*q == '\\') {
-			*esc = 1;
-			q += 2;
-			continue;
-		}
-		if (*q < 0x20)
-			return -1;
-		if (*q >= 0x80) {
-			int n = lg_utf8_len(q, end);
-			if (!n)
-				return -1;
-			q += n;
-			continue;
-		}
-		q++;
-	}
-	if (q >= end)
+	const unsigned char *bad;
+	const char *why;
+	const unsigned char *q = lg_json_string_end(t->p, t->end, esc, &bad, &why);
+	if (!q)
 		return -1;
 	*body = t->p + 1;
 	*len = (size_t)(q - *body);

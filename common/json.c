@@ -7,44 +7,6 @@
 #include "json.h"
 #include "utf8.h"
 
-/* Strings are most of every trace, so both the parser and the printer skip
- * runs of plain bytes eight at a time (SWAR): a word is plain when none of
- * its bytes is '"', '\\', a control character or (for the parser) >= 0x80. */
-#define ONES ((uint64_t)0x0101010101010101ULL)
-#define HIGHS ((uint64_t)0x8080808080808080ULL)
-
-static uint64_t load8(const unsigned char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, 8);
-	return w;
-}
-
-/* Nonzero when some byte of w is zero (exact in the high bit of that byte
- * only for the lowest such byte, which is all we need: any hit stops us). */
-static uint64_t has_zero(uint64_t w)
-{
-	return (w - ONES) & ~w & HIGHS;
-}
-
-/* Bytes before the first flagged one: m is a has_zero/has_special mask,
- * whose lowest set bit is exact (on a little-endian load). */
-static size_t first_flagged(uint64_t m)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (size_t)__builtin_ctzll(m) >> 3;
-#else
-	(void)m;
-	return 0;
-#endif
-}
-
-/* Nonzero when w holds a '"', a '\\' or a byte < 0x20. */
-static uint64_t has_special(uint64_t w)
-{
-	return has_zero(w ^ (ONES * '"')) | has_zero(w ^ (ONES * '\\')) | ((w - ONES * 0x20) & ~w & HIGHS);
-}
-
 /* ---- parser ---------------------------------------------------------- */
 
 typedef struct {
@@ -81,43 +43,11 @@ static void skip_ws(parser *ps)
  * with the error set; *escapes tells whether a backslash occurred. */
 static const unsigned char *scan_string(parser *ps, int *escapes)
 {
-	const unsigned char *q = ps->p + 1, *end = ps->end;
-	*escapes = 0;
-	for (;;) {
-		while (end - q >= 8) {
-			uint64_t w = load8(q), m = (w & HIGHS) | has_special(w);
-			if (m) {
-				q += first_flagged(m);
-				break;
-			}
-			q += 8;
-		}
-		if (q >= end || *q == '"')
-			break;
-		if (*q == '\\') {
-			*escapes = 1;
-			q += 2;
-			continue;
-		}
-		if (*q < 0x20) {
-			fail(ps, q, "control character in string");
-			return NULL;
-		}
-		if (*q >= 0x80) {
-			int n = lg_utf8_len(q, end);
-			if (!n) {
-				fail(ps, q, "invalid UTF-8");
-				return NULL;
-			}
-			q += n;
-			continue;
-		}
-		q++;
-	}
-	if (q >= end) {
-		fail(ps, ps->p, "unterminated string");
-		return NULL;
-	}
+	const unsigned char *bad = ps->p;
+	const char *why = "unterminated string";
+	const unsigned char *q = lg_json_string_end(ps->p, ps->end, escapes, &bad, &why);
+	if (!q)
+		fail(ps, bad, why);
 	return q;
 }
 
@@ -405,9 +335,9 @@ int lg_json_print_string(lg_buf *b, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < n; i++) {
 		while (n - i >= 8) {
-			uint64_t m = has_special(load8(u + i));
+			uint64_t m = lg_has_special(lg_load8(u + i));
 			if (m) {
-				i += first_flagged(m);
+				i += lg_first_flagged(m);
 				break;
 			}
 			i += 8;

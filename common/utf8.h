@@ -5,6 +5,46 @@
 #define LG_UTF8_H
 #include <stddef.h>
 #include <string.h>
+#include <stdint.h>
+
+/* Strings are most of every trace, so string scans skip runs of plain bytes
+ * eight at a time (SWAR): a word is plain when none of its bytes is '"',
+ * '\\', a control character or (when parsing) >= 0x80. */
+#define LG_ONES ((uint64_t)0x0101010101010101ULL)
+#define LG_HIGHS ((uint64_t)0x8080808080808080ULL)
+
+static inline uint64_t lg_load8(const unsigned char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Nonzero when some byte of w is zero (exact in the high bit of that byte
+ * only for the lowest such byte, which is all we need: any hit stops us). */
+static inline uint64_t lg_has_zero(uint64_t w)
+{
+	return (w - LG_ONES) & ~w & LG_HIGHS;
+}
+
+/* Nonzero when w holds a '"', a '\\' or a byte < 0x20. */
+static inline uint64_t lg_has_special(uint64_t w)
+{
+	return lg_has_zero(w ^ (LG_ONES * '"')) | lg_has_zero(w ^ (LG_ONES * '\\')) |
+	       ((w - LG_ONES * 0x20) & ~w & LG_HIGHS);
+}
+
+/* Bytes before the first flagged one: m is a lg_has_zero/lg_has_special
+ * mask, whose lowest set bit is exact (on a little-endian load). */
+static inline size_t lg_first_flagged(uint64_t m)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(m) >> 3;
+#else
+	(void)m;
+	return 0;
+#endif
+}
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid: no
  * overlongs, no surrogates, nothing past U+10FFFF. */
@@ -77,6 +117,57 @@ static inline size_t lg_utf8_put(char *o, unsigned cp)
 	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 	o[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
+}
+
+/* Finds the closing quote of the JSON string whose opening quote is at
+ * open, validating UTF-8 and control characters on the way. Returns it, or
+ * NULL with *bad and *why saying where and what; *escapes tells whether a
+ * backslash occurred. The parser and the text hash both use it, so their
+ * verdicts agree by construction. */
+static inline const unsigned char *lg_json_string_end(const unsigned char *open, const unsigned char *end,
+						       int *escapes, const unsigned char **bad, const char **why)
+{
+	const unsigned char *q = open + 1;
+	*escapes = 0;
+	for (;;) {
+		while (end - q >= 8) {
+			uint64_t w = lg_load8(q), m = (w & LG_HIGHS) | lg_has_special(w);
+			if (m) {
+				q += lg_first_flagged(m);
+				break;
+			}
+			q += 8;
+		}
+		if (q >= end || *q == '"')
+			break;
+		if (*q == '\\') {
+			*escapes = 1;
+			q += 2;
+			continue;
+		}
+		if (*q < 0x20) {
+			*bad = q;
+			*why = "control character in string";
+			return NULL;
+		}
+		if (*q >= 0x80) {
+			int n = lg_utf8_len(q, end);
+			if (!n) {
+				*bad = q;
+				*why = "invalid UTF-8";
+				return NULL;
+			}
+			q += n;
+			continue;
+		}
+		q++;
+	}
+	if (q >= end) {
+		*bad = open;
+		*why = "unterminated string";
+		return NULL;
+	}
+	return q;
 }
 
 /* Decodes the body [r, q) of a JSON string whose bytes were already checked

@@ -21,10 +21,17 @@
  * The transaction commits at every checkpoint and run-end, at EOF, every
  * --batch records or when its dirty pages may reach PUT_DIRTY_MAX (they are
  * put's memory: issue 8 wants it under 16 MB whatever the input), and
- * whenever the next read would wait: the writer lock is never held while
- * the input is idle, and a checkpoint is committed as soon as it arrives. */
+ * whenever the input has been silent for PUT_IDLE_MS: the writer lock is
+ * never held while the input is idle, and a checkpoint is committed as
+ * soon as it arrives. */
 #ifndef PUT_DIRTY_MAX
 #define PUT_DIRTY_MAX ((size_t)6 << 20)
+#endif
+
+/* How long the input may stay silent before the open transaction is
+ * committed: "idle" above. */
+#ifndef PUT_IDLE_MS
+#define PUT_IDLE_MS 50
 #endif
 
 /* An applier's answer when the map might not hold the line: nothing of the
@@ -856,6 +863,11 @@ static int next_line(put_ctx *c, lg_reader *r, char **line, size_t *len)
 			bad(c, r->lineno, why, NULL, 0);
 			c->skip_tail = 1;
 		}
+		/* A producer slower than put leaves the pipe empty between
+		 * lines: waiting PUT_IDLE_MS before committing keeps such a
+		 * stream in a few large transactions instead of one per line. */
+		if (c->txn && input_ready(c->fd, PUT_IDLE_MS))
+			continue;
 		if ((c->status = txn_commit(c)))
 			return PUT_LINE_STOP;
 		input_ready(c->fd, -1);

@@ -90,7 +90,7 @@ static void process_line(lg_stream *st, char *line, size_t len, lg_record_fn fn,
 			 lg_control_fn cfn, void *ctx)
 {
 	lg_json_error jerr;
-	cJSON *rec = lg_json_parse(line, len, &jerr);
+	cJSON *rec = lg_json_parse_arena(line, len, &jerr);
 	char why[128];
 	if (!rec) {
 		snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
@@ -149,6 +149,7 @@ int lg_stream_run(lg_stream *st, FILE *in, const char *in_name,
 			continue;
 		}
 		process_line(st, line, len, fn, cfn, ctx);
+		lg_json_arena_reset(); /* the line's tree is gone */
 	}
 	lg_reader_free(&r);
 	errno = 0;

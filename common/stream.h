@@ -13,7 +13,8 @@ typedef struct lg_stream lg_stream;
 
 /* Called per data record. Return 0 to emit *rec (the callback may replace
  * it; it is freed by the loop), or -1 with lg_stream_reject() called to
- * mark the line bad. */
+ * mark the line bad. *rec and ctl live in the parse arena (json.h): nothing
+ * of them may be kept past the call. */
 typedef int (*lg_record_fn)(lg_stream *st, cJSON **rec, void *ctx);
 /* Called per control line (already parsed; the line passes through as is).
  * May be NULL. */

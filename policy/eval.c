@@ -144,7 +144,7 @@ static void add_violation(ectx *c, pol_policy *p, const char *tmpl, const char *
 		char *k = ch->string;
 		ch->string = NULL;
 		cJSON_AddItemToObject(ev, k, ch);
-		free(k);
+		cJSON_free(k);
 	}
 	cJSON_Delete(evidence);
 	cJSON_AddItemToObject(v, "evidence", ev);

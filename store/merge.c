@@ -30,7 +30,7 @@ static void deep_merge(cJSON *dst, cJSON *src)
 			const char *k = c->string;
 			c->string = NULL;
 			lg_json_set(dst, k, c);
-			free((char *)(uintptr_t)k);
+			cJSON_free((char *)(uintptr_t)k);
 		}
 	}
 }
@@ -353,7 +353,7 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 			const char *k = c->string;
 			c->string = NULL;
 			lg_json_set(base, k, c);
-			free((char *)(uintptr_t)k);
+			cJSON_free((char *)(uintptr_t)k);
 		}
 		c = next;
 	}

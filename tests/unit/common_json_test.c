@@ -109,6 +109,49 @@ int main(void)
 	lg_json_print(&b, num);
 	T_STR(lg_buf_cstr(&b), "0.30000000000000004", "double printed shortest exact");
 	cJSON_Delete(num);
+
+	/* The parse arena: same trees, editable, grafted into malloc'd trees
+	 * and back, many blocks, reset (ASan poisons what a reset ended). */
+	const char *adoc = "{\"id\":\"t1\",\"n\":12345678901234567890,\"s\":\"a\\u0000b\","
+			  "\"m\":{\"k\":[1,2,{\"x\":null}]},\"e\":\"\\u00e9\"}";
+	for (int round = 0; round < 3; round++) {
+		cJSON *heap = lg_json_parse(adoc, strlen(adoc), NULL);
+		cJSON *ar = lg_json_parse_arena(adoc, strlen(adoc), NULL);
+		T_OK(ar && heap && lg_json_equal(ar, heap), "arena tree equals the malloc'd one");
+		b.len = 0;
+		lg_json_print(&b, ar);
+		T_STR(lg_buf_cstr(&b), "{\"id\":\"t1\",\"n\":12345678901234567890,\"s\":\"a\\u0000b\","
+		      "\"m\":{\"k\":[1,2,{\"x\":null}]},\"e\":\"\xc3\xa9\"}", "arena tree prints as the malloc'd one");
+		/* arena item into a malloc'd tree, malloc'd item into the arena tree */
+		cJSON *m = lg_json_take(ar, "m");
+		T_OK(lg_json_set(heap, "moved", m) == 0 && lg_json_path(heap, "moved.k[2]") != NULL,
+		     "arena subtree set into a malloc'd tree (its key freed through the hooks)");
+		T_OK(lg_json_set(ar, "id", cJSON_CreateString("t2")) == 0, "malloc'd item replaces an arena one");
+		T_STR(lg_json_str(ar, "id"), "t2", "replacement readable");
+		cJSON_Delete(ar);
+		cJSON_DeleteItemFromObject(heap, "moved"); /* an arena subtree deleted before the reset */
+		lg_json_arena_reset();
+		b.len = 0;
+		lg_json_print(&b, heap);
+		T_OK(strstr(lg_buf_cstr(&b), "12345678901234567890") != NULL, "malloc'd tree intact after a reset");
+		cJSON_Delete(heap);
+	}
+	/* A document larger than the first block and than what a reset keeps. */
+	lg_buf big = { 0 };
+	lg_buf_add(&big, "[", 1);
+	for (int i = 0; i < 200000; i++)
+		lg_buf_add(&big, i ? ",{\"k\":\"vvvvvvvvvvvvvvvv\"}" : "{\"k\":\"vvvvvvvvvvvvvvvv\"}", i ? 25 : 24);
+	lg_buf_add(&big, "]", 1);
+	cJSON *bv = lg_json_parse_arena(big.data, big.len, NULL);
+	T_INT(bv ? cJSON_GetArraySize(bv) : -1, 200000, "large arena parse spans many blocks");
+	cJSON_Delete(bv);
+	lg_json_arena_reset();
+	cJSON *after = lg_json_parse_arena("{\"a\":[true,false]}", 18, NULL);
+	T_OK(after && cJSON_IsTrue(lg_json_path(after, "a[0]")), "arena usable after a large reset");
+	lg_json_error e2;
+	T_OK(lg_json_parse_arena("{\"a\":[1,}", 10, &e2) == NULL && e2.offset == 9, "arena parse error has its offset");
+	lg_json_arena_reset();
+	lg_buf_free(&big);
 	lg_buf_free(&b);
 	return t_done();
 }

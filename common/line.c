@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -6,6 +7,11 @@
 #include "line.h"
 
 #define CHUNK ((size_t)1 << 16)
+/* The input pipe's kernel buffer we ask for: a pipe holds 64 KB (about
+ * seven records), so a stage that pauses (lg-store in fdatasync) soon
+ * stopped the stages before it; 1 MB, Linux's default limit for a user,
+ * lets them keep working through such pauses. Not process memory. */
+#define PIPE_WANT (1 << 20)
 
 void lg_reader_init(lg_reader *r, FILE *fp, const char *name)
 {
@@ -13,6 +19,11 @@ void lg_reader_init(lg_reader *r, FILE *fp, const char *name)
 	r->fp = fp;
 	r->name = name;
 	r->max = LG_LINE_MAX;
+#ifdef F_SETPIPE_SZ
+	int fd = fp ? fileno(fp) : -1;
+	if (fd >= 0 && fcntl(fd, F_GETPIPE_SZ) > 0 && fcntl(fd, F_GETPIPE_SZ) < PIPE_WANT)
+		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_WANT); /* best effort */
+#endif
 }
 
 void lg_reader_free(lg_reader *r)

@@ -45,6 +45,15 @@ typedef struct block {
 
 static block *arena; /* newest first */
 
+/* Where each member of the last lg_json_parse_arena root object was in the
+ * text: from its key's opening quote to its value's end. */
+typedef struct {
+	const cJSON *item;
+	size_t from, to;
+} top_span;
+static top_span *tops;
+static size_t ntops, tops_cap;
+
 static int arena_owns(const void *p)
 {
 	uintptr_t a = (uintptr_t)p;
@@ -87,6 +96,7 @@ void lg_json_arena_reset(void)
 	block *b = arena;
 	if (!b)
 		return;
+	ntops = 0;
 	/* Keep the newest (largest) block unless it is large; free the rest. */
 	block *rest = b->next;
 	if (b->cap > ARENA_KEEP) {
@@ -111,7 +121,34 @@ typedef struct {
 	lg_json_error *err;
 	int depth;
 	int arena;             /* allocate from the arena */
+	int spans;             /* record the root object's member spans */
 } parser;
+
+
+static int note_top(const cJSON *item, size_t from, size_t to)
+{
+	if (ntops == tops_cap) {
+		size_t cap = tops_cap ? tops_cap * 2 : 64;
+		top_span *n = realloc(tops, cap * sizeof *n);
+		if (!n)
+			return -1;
+		tops = n;
+		tops_cap = cap;
+	}
+	tops[ntops++] = (top_span){ item, from, to };
+	return 0;
+}
+
+int lg_json_top_span(const cJSON *member, size_t *from, size_t *to)
+{
+	for (size_t i = 0; i < ntops; i++)
+		if (tops[i].item == member) {
+			*from = tops[i].from;
+			*to = tops[i].to;
+			return 1;
+		}
+	return 0;
+}
 
 static void *ps_alloc(parser *ps, size_t n)
 {
@@ -329,6 +366,7 @@ static cJSON *parse_container(parser *ps, int is_obj)
 	}
 	for (;;) {
 		char *key = NULL;
+		const unsigned char *kat = NULL;
 		skip_ws(ps);
 		if (is_obj) {
 			int has_nul;
@@ -336,7 +374,7 @@ static cJSON *parse_container(parser *ps, int is_obj)
 				cJSON_Delete(c);
 				return fail(ps, ps->p, ps->p >= ps->end ? "unexpected end of input" : "expected a string key");
 			}
-			const unsigned char *kat = ps->p;
+			kat = ps->p;
 			key = parse_string_raw(ps, &has_nul);
 			if (!key || has_nul) {
 				cJSON_free(key);
@@ -360,6 +398,11 @@ static cJSON *parse_container(parser *ps, int is_obj)
 		}
 		v->string = key;
 		link_child(c, &tail, v);
+		if (ps->spans && ps->depth == 1 && is_obj &&
+		    note_top(v, (size_t)(kat - ps->start), (size_t)(ps->p - ps->start))) {
+			cJSON_Delete(c);
+			return fail(ps, ps->p, "out of memory");
+		}
 		skip_ws(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
@@ -413,7 +456,9 @@ static cJSON *parse(const char *s, size_t len, lg_json_error *err, int in_arena)
 {
 	lg_json_error dummy;
 	parser ps = { (const unsigned char *)s, (const unsigned char *)s,
-		      (const unsigned char *)s + len, err ? err : &dummy, 0, in_arena };
+		      (const unsigned char *)s + len, err ? err : &dummy, 0, in_arena, in_arena };
+	if (in_arena)
+		ntops = 0;
 	static int hooked;
 	if (in_arena && !hooked) {
 		cJSON_Hooks h = { malloc, hook_free };

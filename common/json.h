@@ -42,6 +42,10 @@ cJSON *lg_json_parse(const char *s, size_t len, lg_json_error *err);
  * malloc'd as usual. */
 cJSON *lg_json_parse_arena(const char *s, size_t len, lg_json_error *err);
 void lg_json_arena_reset(void);
+/* For a member of the root object of the last lg_json_parse_arena text:
+ * 1 and [*from, *to) its bytes there, from its key's opening quote to the
+ * end of its value; 0 for any other item (one added or replaced since). */
+int lg_json_top_span(const cJSON *member, size_t *from, size_t *to);
 
 /* Appends the compact JSON text of item. Returns 0, or -1 out of memory. */
 int lg_json_print(lg_buf *b, const cJSON *item);

@@ -86,6 +86,54 @@ static void bad_line(lg_stream *st, const char *why, const char *line, size_t le
 	lg_quarantine(st->quarantine, st->in_name, st->lineno, why, line, len);
 }
 
+/* The record as the line's own bytes wherever it did not change: each root
+ * member the callback left in place (same item, not in st->splice_keys) is
+ * copied from the line, the others printed. Returns 0, or -1 out of memory. */
+static int splice(lg_stream *st, const cJSON *rec, const char *line)
+{
+	lg_buf *b = &st->obuf;
+	int rc = lg_buf_addc(b, '{');
+	for (const cJSON *m = rec->child; m && !rc; m = m->next) {
+		size_t from, to;
+		int keep = lg_json_top_span(m, &from, &to);
+		for (const char *const *k = st->splice_keys; keep && *k; k++)
+			if (strcmp(*k, m->string) == 0)
+				keep = 0;
+		if (m != rec->child)
+			rc = lg_buf_addc(b, ',');
+		if (rc)
+			break;
+		if (keep) {
+			rc = lg_buf_add(b, line + from, to - from);
+		} else {
+			rc = lg_json_print_string(b, m->string, strlen(m->string));
+			rc = rc || lg_buf_addc(b, ':') || lg_json_print(b, m);
+		}
+	}
+	return rc || lg_buf_addc(b, '}') ? -1 : 0;
+}
+
+/* LG_SPLICE_CHECK=1 (the test suite sets it): every spliced record is
+ * compared with the whole record printed; a difference is a bug in a
+ * tool's splice_keys, reported and fatal. */
+static void splice_check(lg_stream *st, const cJSON *rec)
+{
+	static int on = -1;
+	if (on < 0) {
+		const char *e = getenv("LG_SPLICE_CHECK");
+		on = e && strcmp(e, "1") == 0;
+	}
+	if (!on)
+		return;
+	cJSON *got = lg_json_parse(st->obuf.data, st->obuf.len, NULL);
+	if (!got || !lg_json_equal(got, rec)) {
+		lg_err("%s:%lu: spliced record differs from the record (splice_keys misses a key)", st->in_name,
+		       st->lineno);
+		abort();
+	}
+	cJSON_Delete(got);
+}
+
 static void process_line(lg_stream *st, char *line, size_t len, lg_record_fn fn,
 			 lg_control_fn cfn, void *ctx)
 {
@@ -117,7 +165,7 @@ static void process_line(lg_stream *st, char *line, size_t len, lg_record_fn fn,
 		return;
 	}
 	st->obuf.len = 0;
-	if (lg_json_print(&st->obuf, rec)) {
+	if (st->splice_keys ? splice(st, rec, line) || (splice_check(st, rec), 0) : lg_json_print(&st->obuf, rec)) {
 		cJSON_Delete(rec);
 		bad_line(st, "out of memory printing record", line, len);
 		return;

@@ -28,6 +28,12 @@ struct lg_stream {
 	unsigned long records, controls, bad;
 	lg_buf obuf;
 	char reject[256];
+	/* Set (NULL-terminated) by a tool whose callback keeps the record and
+	 * changes only some root members: the others are written as the input
+	 * line had them, not printed again. It lists the root keys the
+	 * callback may change in place; a member it replaces or adds (through
+	 * lg_json_set) is found without being listed. NULL: print it all. */
+	const char *const *splice_keys;
 	int stop;                  /* set by EPIPE: reader gone, stop quietly */
 	int write_error;
 };

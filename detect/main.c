@@ -97,6 +97,10 @@ int main(int argc, char **argv)
 
 	lg_stream st;
 	if ((status = lg_stream_init(&st, stdout, quarantine)) == 0) {
+		/* detect_record replaces agent and agents and edits metadata in
+		 * place: the rest of each line is written as it came. */
+		static const char *const edited[] = { "metadata", NULL };
+		st.splice_keys = edited;
 		status = lg_stream_run_files(&st, argc - optind, argv + optind, detect_one, NULL, &ctx);
 		lg_stream_free(&st);
 	}

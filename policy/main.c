@@ -226,6 +226,10 @@ int main(int argc, char **argv)
 	lg_stream st;
 	if ((status = lg_stream_init(&st, stdout, quarantine)) != 0)
 		goto out;
+	/* pol_eval_record only replaces violations and evaluation: the rest
+	 * of each line is written as it came. */
+	static const char *const edited[] = { NULL };
+	st.splice_keys = edited;
 	status = lg_stream_run_files(&st, argc - optind, argv + optind, policy_record, NULL, &ctx);
 	lg_stream_free(&st);
 	/* Errors say more than the gate: 1 and 6 win over 7. */

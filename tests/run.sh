@@ -30,6 +30,9 @@ export ROOT BIN
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98:${UBSAN_OPTIONS:-}"
 export LC_ALL=C.UTF-8
+# detect and policy write unchanged members as they came: check each such
+# record against the whole record printed (common/stream.c).
+export LG_SPLICE_CHECK=1
 LOG="$ROOT/build/test-log"
 mkdir -p "$LOG"
 passed=0 failed=0

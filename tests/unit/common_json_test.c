@@ -151,6 +151,21 @@ int main(void)
 	lg_json_error e2;
 	T_OK(lg_json_parse_arena("{\"a\":[1,}", 10, &e2) == NULL && e2.offset == 9, "arena parse error has its offset");
 	lg_json_arena_reset();
+	/* Root member spans, for lg_stream's splice. */
+	const char *sp = " { \"a\" : 1 , \"b\":[2,{\"c\":3}],\"d\\u0041\":\"x\"} ";
+	cJSON *spt = lg_json_parse_arena(sp, strlen(sp), NULL);
+	size_t f = 0, t = 0;
+	T_OK(spt && lg_json_top_span(lg_json_get(spt, "a"), &f, &t) && t - f == 7 && memcmp(sp + f, "\"a\" : 1", 7) == 0,
+	     "span of a member: key to value end, inner spaces kept");
+	T_OK(lg_json_top_span(lg_json_get(spt, "b"), &f, &t) && memcmp(sp + f, "\"b\":[2,{\"c\":3}]", t - f) == 0,
+	     "span of a container member");
+	T_OK(lg_json_top_span(lg_json_get(spt, "dA"), &f, &t) && memcmp(sp + f, "\"d\\u0041\":\"x\"", t - f) == 0,
+	     "span keeps the key as written");
+	T_OK(!lg_json_top_span(lg_json_path(spt, "b[1].c"), &f, &t), "no span for a nested member");
+	lg_json_set(spt, "a", cJSON_CreateNumber(5));
+	T_OK(!lg_json_top_span(lg_json_get(spt, "a"), &f, &t), "no span for a replaced member");
+	cJSON_Delete(spt);
+	lg_json_arena_reset();
 	lg_buf_free(&big);
 	lg_buf_free(&b);
 	return t_done();

@@ -216,8 +216,10 @@ static int pattern_add(detect_rules *r, const char *file, const char *name, cons
 		seterr(err, errlen, "%s: pattern '%s': no named group (?<agent>...)", file, name);
 		return -1;
 	}
-	/* JIT is an optimisation: without it (no JIT support) matching still works. */
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	/* JIT is an optimisation: without it (no JIT support) matching still
+	 * works. LG_NO_JIT=1 skips it: valgrind cannot follow JIT code. */
+	if (!getenv("LG_NO_JIT"))
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	detect_pattern *np = realloc(r->patterns, (r->npatterns + 1) * sizeof *np);
 	if (!np) {
 		pcre2_code_free(re);

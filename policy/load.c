@@ -110,8 +110,10 @@ static pcre2_code *compile(ld *l, const char *what, const char *re)
 		bad(l, "%s: regex error at offset %zu: %s", what, (size_t)off, (char *)msg);
 		return NULL;
 	}
-	/* JIT is an optimisation: a platform without it still matches. */
-	pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+	/* JIT is an optimisation: a platform without it still matches.
+	 * LG_NO_JIT=1 skips it: valgrind cannot follow JIT code. */
+	if (!getenv("LG_NO_JIT"))
+		pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
 	return c;
 }
 

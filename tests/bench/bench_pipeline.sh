@@ -32,6 +32,7 @@ export LG_NOW=2026-11-20T00:00:00Z   # deterministic evaluatedAt/detectedAt
 run() {
 	local name=$1 in=$2 out=$3 f="$W/$1.time" tpid cpid a
 	shift 3
+	sync # the files written before are not flushed during this one
 	/usr/bin/time -f "%e %U %S %M" -o "$f" "$@" <"$in" >"$out" 2>"$W/$name.err" &
 	tpid=$!
 	T_ANON=0
@@ -135,6 +136,7 @@ if [ ${#chain[@]} -gt 0 ]; then
 		cmd="${cmd:+$cmd | }$c"
 	done
 	[ "${chain[-1]}" = store ] || cmd="$cmd >/dev/null"
+	sync
 	t0=$(date +%s.%N)
 	bash -c "set -o pipefail; $cmd" <"$C"
 	prc=$?
@@ -169,6 +171,7 @@ cmp=()
 for s in map detect policy; do [ "${avail[$s]}" = 1 ] && cmp+=("$s"); done
 if [ ${#cmp[@]} -eq 3 ]; then
 	cmd="$BIN/lg-map | $BIN/lg-detect | $BIN/lg-policy >/dev/null"
+	sync
 	t0=$(date +%s.%N)
 	bash -c "$cmd" <"$C" 2>/dev/null
 	three_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')

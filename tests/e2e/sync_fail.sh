@@ -81,7 +81,9 @@ config "$SERVER_URL" "$SECRET"
 LG_NOW=2026-11-27T12:00:00Z lg-sync run prod --quiet >"$T/slow.out" 2>"$T/slow.err" &
 SLOW=$!
 i=0
-until [ "$(last_sync prod .data.isActive)" = true ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+# Up to 30 s: the run shows isActive once lg-store has its run-start, which a
+# loaded machine (CI, parallel builds) may take well over the 5 s once allowed.
+until [ "$(last_sync prod .data.isActive)" = true ] || [ $i -ge 600 ]; do sleep 0.05; i=$((i + 1)); done
 expect_eq lock-active true "$(last_sync prod .data.isActive)"
 LG_NOW=2026-11-27T12:00:00Z expect_status lock-refused 1 lg-sync run prod
 expect_eq lock-refused-text "lg-sync: prod: a sync run is already in progress (lock $LG_DB/sync-prod.lock)" "$(cat "$T/err")"

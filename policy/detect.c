@@ -16,7 +16,10 @@ size_t pol_utf8_count(const char *s, size_t n)
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x;
 		memcpy(&x, s + i, 8);
-		c += 8 - (size_t)__builtin_popcountll(x & ~(x << 1) & 0x8080808080808080u);
+		/* the marked high bits, moved to bit 0 of each byte and summed
+		 * by one multiply (no popcount instruction without -mpopcnt) */
+		uint64_t cont = (x & ~(x << 1) & 0x8080808080808080u) >> 7;
+		c += 8 - (size_t)((cont * 0x0101010101010101u) >> 56);
 	}
 	for (; i < n; i++)
 		c += ((unsigned char)s[i] & 0xC0) != 0x80;

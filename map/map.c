@@ -102,6 +102,23 @@ static int64_t time_of(const cJSON *obj, const char *key, int64_t dflt)
 	return s && lg_time_parse(s, &ms) == 0 ? ms : dflt;
 }
 
+/* span is a new object and each of its keys is set once, in order: keys
+ * are added as constants (cJSON_AddItemToObjectCS: no copy, no lookup);
+ * a span has a dozen and a trace up to ten spans. */
+static void add(cJSON *span, const char *key, cJSON *val)
+{
+	if (!val)
+		val = cJSON_CreateNull();
+	if (val && !cJSON_AddItemToObjectCS(span, key, val))
+		cJSON_Delete(val);
+}
+
+/* Moves src[key] into span[skey] (null when absent). */
+static void take_to(cJSON *span, const char *skey, cJSON *src, const char *key)
+{
+	add(span, skey, lg_json_take(src, key));
+}
+
 static cJSON *map_observation(cJSON *obs)
 {
 	cJSON *span = cJSON_CreateObject();
@@ -110,38 +127,38 @@ static cJSON *map_observation(cJSON *obs)
 	if (!span)
 		return NULL;
 	const char *type = lg_json_str(obs, "type");
-	move(span, "id", obs, "id");
-	move(span, "parentId", obs, "parentObservationId");
-	lg_json_set(span, "type", cJSON_CreateString(span_type_from_observation(type, tbuf, sizeof tbuf)));
-	lg_json_set(span, "observationType", type ? cJSON_CreateString(type) : cJSON_CreateNull());
-	move(span, "name", obs, "name");
+	take_to(span, "id", obs, "id");
+	take_to(span, "parentId", obs, "parentObservationId");
+	add(span, "type", cJSON_CreateString(span_type_from_observation(type, tbuf, sizeof tbuf)));
+	add(span, "observationType", type ? cJSON_CreateString(type) : cJSON_CreateNull());
+	take_to(span, "name", obs, "name");
 	int64_t st = time_of(obs, "startTime", INT64_MIN), en = time_of(obs, "endTime", INT64_MIN);
 	int64_t cs = time_of(obs, "completionStartTime", INT64_MIN);
-	move(span, "startTime", obs, "startTime");
-	move(span, "endTime", obs, "endTime");
+	take_to(span, "startTime", obs, "startTime");
+	take_to(span, "endTime", obs, "endTime");
 	if (lg_json_get_num(obs, "latency", &v) && v >= 0)
-		lg_json_set(span, "duration", lg_json_int((int64_t)llround(v * 1000)));
+		add(span, "duration", lg_json_int((int64_t)llround(v * 1000)));
 	else if (st != INT64_MIN && en != INT64_MIN && en >= st)
-		lg_json_set(span, "duration", lg_json_int(en - st));
+		add(span, "duration", lg_json_int(en - st));
 	else
-		lg_json_set(span, "duration", cJSON_CreateNull());
+		add(span, "duration", cJSON_CreateNull());
 	if (lg_json_get_num(obs, "timeToFirstToken", &v) && v >= 0)
-		lg_json_set(span, "ttftMs", lg_json_int((int64_t)llround(v * 1000)));
+		add(span, "ttftMs", lg_json_int((int64_t)llround(v * 1000)));
 	else if (cs != INT64_MIN && st != INT64_MIN && cs >= st)
-		lg_json_set(span, "ttftMs", lg_json_int(cs - st));
+		add(span, "ttftMs", lg_json_int(cs - st));
 	cJSON *model = lg_json_take(obs, "model");
 	if (lg_json_is_null(model)) {
 		cJSON_Delete(model);
 		model = lg_json_take(obs, "providedModelName");
 	}
-	lg_json_set(span, "model", model ? model : cJSON_CreateNull());
-	lg_json_set(span, "tokens", span_tokens(obs));
-	lg_json_set(span, "cost", span_cost(obs));
-	move(span, "level", obs, "level");
-	move(span, "statusMessage", obs, "statusMessage");
-	move(span, "input", obs, "input");
-	move(span, "output", obs, "output");
-	move(span, "metadata", obs, "metadata");
+	add(span, "model", model ? model : cJSON_CreateNull());
+	add(span, "tokens", span_tokens(obs));
+	add(span, "cost", span_cost(obs));
+	take_to(span, "level", obs, "level");
+	take_to(span, "statusMessage", obs, "statusMessage");
+	take_to(span, "input", obs, "input");
+	take_to(span, "output", obs, "output");
+	take_to(span, "metadata", obs, "metadata");
 	return span;
 }
 

@@ -21,23 +21,6 @@ int lg_buf_reserve(lg_buf *b, size_t extra)
 	return 0;
 }
 
-int lg_buf_add(lg_buf *b, const void *p, size_t n)
-{
-	if (lg_buf_reserve(b, n))
-		return -1;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-int lg_buf_addc(lg_buf *b, char c)
-{
-	if (b->len + 2 > b->cap && lg_buf_reserve(b, 1))
-		return -1;
-	b->data[b->len++] = c;
-	return 0;
-}
-
 int lg_buf_adds(lg_buf *b, const char *s)
 {
 	return lg_buf_add(b, s, strlen(s));

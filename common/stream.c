@@ -95,9 +95,10 @@ static int splice(lg_stream *st, const cJSON *rec, const char *line)
 	int rc = lg_buf_addc(b, '{');
 	for (const cJSON *m = rec->child; m && !rc; m = m->next) {
 		size_t from, to;
+		const char *key = m->string ? m->string : "";
 		int keep = lg_json_top_span(m, &from, &to);
 		for (const char *const *k = st->splice_keys; keep && *k; k++)
-			if (strcmp(*k, m->string) == 0)
+			if (strcmp(*k, key) == 0)
 				keep = 0;
 		if (m != rec->child)
 			rc = lg_buf_addc(b, ',');
@@ -106,7 +107,7 @@ static int splice(lg_stream *st, const cJSON *rec, const char *line)
 		if (keep) {
 			rc = lg_buf_add(b, line + from, to - from);
 		} else {
-			rc = lg_json_print_string(b, m->string, strlen(m->string));
+			rc = lg_json_print_string(b, key, strlen(key));
 			rc = rc || lg_buf_addc(b, ':') || lg_json_print(b, m);
 		}
 	}

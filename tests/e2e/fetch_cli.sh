@@ -99,6 +99,33 @@ rm "$XDG_CONFIG_HOME/langguard/config.json"
 expect_status "--host with an empty port" 2 lg-fetch --test --host "http://127.0.0.1:/lf"
 expect_eq "--host empty port message" "lg-fetch: --host: http://127.0.0.1:/lf: port missing after ':'" "$(head -n1 "$T/err")"
 
+# --progress: a line on stderr rewritten in place (\r), ended by a newline,
+# its last state the run's totals; --quiet silences it.
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --since "$SINCE" --until "$END" --max-rows 20 --progress >"$T/out" 2>"$T/err"
+expect_eq "--progress: exit 0" "0" "$?"
+end=$(grep '"run-end"' "$T/out")
+final=$(tr '\r' '\n' <"$T/err" | grep -v '^$' | tail -1)
+expect_eq "--progress: last state has the run's traces and requests" "yes" \
+	"$(case "$final" in *"traces $(jq .traces <<<"$end"), "*"requests $(jq .requests <<<"$end"), "*) echo yes ;; *) echo "no: [$final]" ;; esac)"
+expect_eq "--progress: ends with a newline" "yes" "$([ "$(tail -c1 "$T/err" | od -An -c | tr -d ' ')" = '\n' ] && echo yes)"
+expect_eq "--progress: rewritten in place" "yes" "$([ "$(tr -cd '\r' <"$T/err" | wc -c)" -ge 2 ] && echo yes)"
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --since "$SINCE" --until "$END" --progress --quiet >"$T/out" 2>"$T/err"
+expect_eq "--progress --quiet: nothing on stderr" "0 " "$? $(cat "$T/err")"
+stop_server
+
+# --rate 120: at most one request per 500 ms, seen from the server (a lower
+# bound: a loaded machine only spaces them more).
+start_server --dataset "$T/ds.json" --log "$T/log" || exit 1
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --since "$SINCE" --until "$END" --max-rows 20 --batch-size 20 --rate 120 \
+	>"$T/out" 2>"$T/err"
+expect_eq "--rate: exit 0, all traces" "0 60" "$? $(grep -v '"\$lg"' "$T/out" | jq -r .id | sort -u | wc -l)"
+expect_eq "--rate: requests at least 0.49 s apart" "ok" "$(jq -rs '[.[] | select(.path | test("observations|traces")) | .at]
+	| if length < 3 then "only \(length) requests" else
+	  ([range(1; length) as $i | .[$i] - .[$i - 1]] | min) as $g | if $g >= 0.49 then "ok" else "gap \($g)" end end' "$T/log")"
+expect_eq "--rate: throttled time reported" "yes" "$(grep '"run-end"' "$T/out" | jq -r 'if .throttledSeconds > 0 then "yes" else "no" end')"
+rm -f "$T/log"; stop_server
+start_server --dataset "$T/ds.json" || exit 1
+
 # output errors: /dev/full, | head -n1
 LANGFUSE_HOST="$SERVER_URL" lg-fetch --since "$SINCE" --until "$END" >/dev/full 2>"$T/err"
 expect_eq "/dev/full: exit 6" "6" "$?"

@@ -883,7 +883,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(path) > 1:
             path = path.rstrip("/")
         q = parse_qs(u.query, keep_blank_values=True)
-        rec = {"n": n, "method": method, "path": path,
+        rec = {"n": n, "at": round(t0, 4), "method": method, "path": path,
                "query": {k: (v[0] if len(v) == 1 else v) for k, v in q.items()}}
         try:
             status, body, headers, rows, fault = self.route(st, method, path, q, n)

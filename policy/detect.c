@@ -1,5 +1,6 @@
 /* Validators that turn a regex candidate into a finding (Presidio's idea:
  * pattern, then checksum), entropy, masking of evidence, model matching. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fnmatch.h>
 #include <math.h>
@@ -168,6 +169,27 @@ int pol_ipv4_ok(const char *s, size_t n)
 	return 1;
 }
 
+int pol_ipv6_ok(const char *s, size_t n)
+{
+	char buf[48];
+	unsigned char a[16];
+	size_t hex = 0;
+	if (n < 2 || n >= sizeof buf)
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (inet_pton(AF_INET6, buf, a) != 1)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		hex += isxdigit((unsigned char)s[i]) != 0;
+	/* "::", "::1", "a::b": unspecified, loopback, or too little of an
+	 * address to say anything about a person (and common in code). */
+	static const unsigned char loop[16] = { [15] = 1 };
+	if (hex < 4 || memcmp(a, loop, 16) == 0)
+		return 0;
+	return 1;
+}
+
 static int email_ok(const char *s, size_t n)
 {
 	const char *at = memchr(s, '@', n);
@@ -246,6 +268,7 @@ int pol_validate(int validator, const char *s, size_t n)
 	case V_SSN: return pol_ssn_ok(s, n);
 	case V_IBAN: return pol_iban_ok(s, n);
 	case V_IPV4: return pol_ipv4_ok(s, n);
+	case V_IPV6: return pol_ipv6_ok(s, n);
 	case V_EMAIL: return email_ok(s, n);
 	case V_JWT: return jwt_ok(s, n);
 	case V_PHONE: return phone_ok(s, n);
@@ -297,9 +320,30 @@ static int mask_digits(lg_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-/* "192.168.*.*" */
+/* "192.168.*.*"; "2001:db8:*:*:*" (a "::" kept as it is) */
 static int mask_ip(lg_buf *b, const char *s, size_t n)
 {
+	if (memchr(s, ':', n)) {
+		int colons = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == ':') {
+				colons++;
+				if (lg_buf_addc(b, ':'))
+					return -1;
+				continue;
+			}
+			if (colons < 2) {
+				if (lg_buf_addc(b, s[i]))
+					return -1;
+				continue;
+			}
+			while (i + 1 < n && s[i + 1] != ':')
+				i++;
+			if (lg_buf_addc(b, '*'))
+				return -1;
+		}
+		return 0;
+	}
 	int dots = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '.')

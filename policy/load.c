@@ -127,7 +127,7 @@ static int parse_enum(const char *s, const char *const *names, int n)
 
 static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 {
-	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone" };
+	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone", "ipv6" };
 	static const char *const masks[] = { "none", "secret", "email", "digits", "ip" };
 	char what[160], *s = NULL;
 	double d;
@@ -150,10 +150,10 @@ static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 		return -1;
 	if (opt_str(l, o, "validator", &s))
 		return -1;
-	pt->validator = s ? parse_enum(s, validators, 8) : V_NONE;
+	pt->validator = s ? parse_enum(s, validators, 9) : V_NONE;
 	free(s);
 	if (pt->validator < 0)
-		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, email, jwt, phone)", what);
+		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, ipv6, email, jwt, phone)", what);
 	if (opt_str(l, o, "mask", &s))
 		return -1;
 	pt->mask = s ? parse_enum(s, masks, 5) : MASK_NONE;

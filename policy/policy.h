@@ -14,7 +14,7 @@ enum pol_kind { PK_PATTERN, PK_THRESHOLD, PK_LIST, PK_RATE, PK_REQUIRED };
 enum pol_sev { SEV_CRITICAL, SEV_HIGH, SEV_MEDIUM, SEV_LOW, SEV_COUNT };
 enum pol_mask { MASK_NONE, MASK_SECRET, MASK_EMAIL, MASK_DIGITS, MASK_IP };
 enum pol_validator {
-	V_NONE, V_LUHN, V_SSN, V_IBAN, V_IPV4, V_EMAIL, V_JWT, V_PHONE,
+	V_NONE, V_LUHN, V_SSN, V_IBAN, V_IPV4, V_EMAIL, V_JWT, V_PHONE, V_IPV6,
 };
 
 typedef struct {
@@ -144,6 +144,7 @@ int pol_luhn(const char *s, size_t n);
 int pol_iban_ok(const char *s, size_t n);
 int pol_ssn_ok(const char *s, size_t n);
 int pol_ipv4_ok(const char *s, size_t n);
+int pol_ipv6_ok(const char *s, size_t n);
 /* Code points in s[0..n) (UTF-8). */
 size_t pol_utf8_count(const char *s, size_t n);
 #endif

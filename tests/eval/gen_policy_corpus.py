@@ -156,6 +156,30 @@ class Corpus:
             v = "%d.%d.%d.%d" % (self.pick([10, 172, 192, 203, 198, 8, 54]), self.r.randrange(256), self.r.randrange(256),
                                  self.r.randrange(1, 255))
             self.add("ip", self.pick(["request from {v}", "client_ip={v}", "Blocked {v} after 5 attempts"]).format(v=v))
+        for _ in range(30):
+            groups = ["%x" % self.r.randrange(1, 0x10000) for _ in range(8)]
+            form = self.r.randrange(3)
+            if form == 0:
+                v = ":".join(groups)
+            elif form == 1:
+                k = self.r.randrange(1, 5)
+                v = ":".join(groups[:k]) + "::" + ":".join(groups[k + 2:])
+            else:
+                v = "2001:db8:" + ":".join(groups[2:4]) + "::" + groups[7]
+            self.add("ip", self.pick(["request from {v}", "client_ip={v}", "Blocked [{v}] after 5 attempts",
+                                      "IPv6 {v} resolved"]).format(v=v))
+        streets = ["Main", "Oak", "Maple", "Pennsylvania", "Cedar Hill", "Martin Luther King", "Elm", "Sunset", "5th", "42nd"]
+        kinds = ["Street", "St", "Avenue", "Ave", "Road", "Rd", "Boulevard", "Blvd", "Lane", "Drive", "Dr.", "Court", "Parkway"]
+        cities = [("Springfield", "IL"), ("Austin", "TX"), ("San Jose", "CA"), ("Portland", "OR"), ("Boston", "MA")]
+        for _ in range(30):
+            v = "%d%s %s%s %s" % (self.r.randrange(1, 99999), self.pick(["", "", "B"]), self.pick(["", "", "N ", "West "]),
+                                  self.pick(streets), self.pick(kinds))
+            if self.r.random() < 0.3:
+                v += self.pick([", Apt 4B", " Suite 210", ", Unit 7"])
+            if self.r.random() < 0.5:
+                c, st = self.pick(cities)
+                v += ", %s, %s %05d" % (c, st, self.r.randrange(501, 99951))
+            self.add("address", self.pick(["Ship to {v}.", "My address is {v}", "billing: {v}", "{v}"]).format(v=v))
         for _ in range(40):
             cc = self.pick(["DE", "GB", "FR", "NL"])
             bban = {"DE": lambda: "".join(str(self.r.randrange(10)) for _ in range(18)),
@@ -244,7 +268,12 @@ class Corpus:
                 "You are now connected to support.", "Repeat the question please.", "Show me the instructions for the printer.",
                 "We will no longer follow up by phone.", "disregard that last message, typo",
                 "password: correct", "api_key: YOUR_API_KEY_HERE", "token=${TOKEN}", "secret_key = <your-secret-key>",
-                "password=changeme123456789", "access_token: null", "max_tokens: 4000", "token_count = 12345678901234567"]
+                "password=changeme123456789", "access_token: null", "max_tokens: 4000", "token_count = 12345678901234567",
+                "Meeting at 10:30:45 UTC", "MAC 00:1A:2B:3C:4D:5E on eth0", "std::vector<int> v;", "listen on [::1]:8080",
+                "bind to :: for all interfaces", "ratio 3:2:1 by weight", "a::b is a scope", "deadline 2026-11-27T10:51:09Z",
+                "Top 10 Best Ways to learn", "I have 3 Dogs at home", "Chapter 4 Main Results", "we drove 300 miles on the highway",
+                "2 St. Bernards and 1 Poodle", "Dr. Smith will call at 3", "room 12 on the 3rd floor",
+                "Street food tour at 5 pm", "Avenue Q is a musical"]
         for t in neg:
             self.add(None, t)
 

@@ -51,6 +51,17 @@ int main(void)
 	T_OK(!V(V_IPV4, "01.2.3.4"), "ipv4 leading zero");
 	T_OK(!V(V_IPV4, "1.2.3"), "ipv4 three parts");
 
+	/* IPv6 */
+	T_OK(V(V_IPV6, "2001:db8:85a3::8a2e:370:7334"), "ipv6 compressed");
+	T_OK(V(V_IPV6, "2001:0db8:85a3:0000:0000:8a2e:0370:7334"), "ipv6 full");
+	T_OK(V(V_IPV6, "fe80::1ff:fe23:4567:890a"), "ipv6 link-local with interface id");
+	T_OK(!V(V_IPV6, "::1"), "ipv6 loopback");
+	T_OK(!V(V_IPV6, "::"), "ipv6 unspecified");
+	T_OK(!V(V_IPV6, "a::b"), "ipv6: too little to be an address");
+	T_OK(!V(V_IPV6, "00:1A:2B:3C:4D:5E"), "ipv6: a MAC address");
+	T_OK(!V(V_IPV6, "10:30:45"), "ipv6: a time of day");
+	T_OK(!V(V_IPV6, "1:2:3:4:5:6:7:8:9"), "ipv6: nine groups");
+
 	/* email, JWT, phone */
 	T_OK(V(V_EMAIL, "jane.doe@example.co.uk"), "email valid");
 	T_OK(!V(V_EMAIL, "icon@2x.png"), "email: image file name");
@@ -63,6 +74,7 @@ int main(void)
 
 	/* masking never shows the whole value */
 	T_STR(masked(MASK_EMAIL, "jane@example.com"), "j***@example.com", "mask email");
+	T_STR(masked(MASK_IP, "2001:db8:85a3::8a2e:370:7334"), "2001:db8:*::*:*:*", "mask ipv6: two groups kept");
 	T_STR(masked(MASK_DIGITS, "4111-1111-1111-1111"), "****-****-****-1111", "mask card");
 	T_STR(masked(MASK_DIGITS, "536-22-8841"), "***-**-8841", "mask ssn");
 	T_STR(masked(MASK_IP, "203.0.113.45"), "203.0.*.*", "mask ip");

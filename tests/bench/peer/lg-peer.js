@@ -216,6 +216,7 @@ function ssnOk(s) {
 const VALIDATORS = {
   luhn, iban: ibanOk, ssn: ssnOk,
   ipv4: (s) => s.split('.').every((p) => +p <= 255 && !(p.length > 1 && p[0] === '0')) && s !== '0.0.0.0',
+  ipv6: (s) => require('net').isIPv6(s) && (s.match(/[0-9a-f]/gi) || []).length >= 4 && !/^(0*:)*:?0*1$/.test(s),
   email: (s) => !/\.\./.test(s) && s.indexOf('@') > 0,
   phone: (s) => { const d = s.replace(/\D/g, ''); return d.length >= 10 && d.length <= 15 && !/^(\d)\1+$/.test(d); },
   jwt: (s) => { try { return typeof JSON.parse(Buffer.from(s.split('.')[0], 'base64url').toString()).alg === 'string'; } catch (e) { return false; } },
@@ -231,7 +232,8 @@ const MASKS = {
   secret: (s) => (s.length <= 8 ? '*'.repeat(s.length) : s.slice(0, 4) + '…' + s.slice(-4)),
   email: (s) => s[0] + '***@' + s.split('@')[1],
   digits: (s) => s.replace(/\d(?=(?:\D*\d){4})/g, '*'),
-  ip: (s) => s.replace(/\.\d+\.\d+$/, '.*.*'),
+  ip: (s) => (s.includes(':') ? s.replace(/^([^:]*:[^:]*:)(.*)$/, (m, a, b) => a + b.replace(/[0-9a-f]+/gi, '*'))
+    : s.replace(/\.\d+\.\d+$/, '.*.*')),
 };
 function jsRegex(src, global) {
   let flags = global ? 'g' : '';

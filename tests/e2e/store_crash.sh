@@ -127,6 +127,9 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 2)) ]; do
 	wait "$put_pid" 2>/dev/null
 	kill "$feeder" 2>/dev/null
 	wait "$feeder" 2>/dev/null
+	# (Killed before it created the store, as under valgrind's slow start:
+	# nothing to check, and no cursor.)
+	[ -e "$DB/data.mdb" ] || continue
 	S check >"$T/check.out" 2>"$T/check.err" || { bad_check=$((bad_check + 1)); cat "$T/check.err" >&2; }
 	now=$(S cursor crash)
 	[ "$now" != "$cur" ] && progress=$((progress + 1))
@@ -134,7 +137,11 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 2)) ]; do
 	python3 "$T/gen.py" verify "$T/frags" "$now" "$T/export" >"$T/verify" || { ahead=$((ahead + 1)); cat "$T/verify" >&2; }
 done
 expect_eq "killed with SIGKILL at least $KILLS times" 1 "$([ $kills -ge "$KILLS" ] && echo 1)"
-expect_eq "some killed runs still moved the cursor" 1 "$([ $progress -ge 3 ] && echo 1)"
+# That the kills spread over batches and checkpoints is a matter of timing:
+# not asserted under valgrind, where lg-store starts 100x slower and every
+# kill lands before its first checkpoint.
+[ "${VALGRIND:-0}" = 1 ] ||
+	expect_eq "some killed runs still moved the cursor" 1 "$([ $progress -ge 3 ] && echo 1)"
 expect_eq "check passed after every kill" 0 "$bad_check"
 expect_eq "cursor never ahead of stored data" 0 "$ahead"
 # The verifier itself catches a cursor ahead of the data.

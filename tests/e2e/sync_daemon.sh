@@ -62,12 +62,18 @@ before=$(lg-sync status prod | jq -r .data.lastSync.id)
 lg-sync daemon >"$T/daemon2.log" 2>&1 &
 DPID=$!
 i=0
-until [ "$(lg-sync status prod | jq .data.isActive)" = true ] || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+# Up to 30 s: a loaded machine (or valgrind) takes a while to get there.
+until [ "$(lg-sync status prod | jq .data.isActive)" = true ] || [ $i -ge 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM "$DPID"
 wait "$DPID"
 expect_eq term-mid-run-exit 0 "$?"
 DPID=
-expect_eq term-mid-run-lines 3 "$(wc -l <"$T/daemon2.log")"
+# The daemon's own lines (timestamped). Under valgrind the SIGTERM can reach
+# lg-fetch before it has set its handler (it starts 100x slower): it dies of
+# the signal and bash adds "Terminated"; the run is still recorded as
+# interrupted (checked below).
+n=$(grep -c '^[0-9]\{4\}-' "$T/daemon2.log")
+expect_eq term-mid-run-lines 3 "$n$([ "$n" = 3 ] || printf ': %s' "$(tr '\n' '|' <"$T/daemon2.log")")"
 expect_contains term-mid-run-stopped "$T/daemon2.log" " prod stopped by SIGTERM: "
 after=$(lg-sync status prod | jq -c '.data | {isActive, s: .lastSync.status, e: .lastSync.error}')
 expect_eq term-mid-run-status '{"isActive":false,"s":"failed","e":"interrupted by SIGTERM"}' "$after"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,19 @@ int main(int argc, char **argv)
 	if (stop_install() != 0) {
 		lg_err("sigaction: %s", strerror(errno));
 		return LG_EXIT_BAD;
+	}
+	/* lg-sync starts us with SIGTERM ignored and LG_STOP_FILE naming the
+	 * file it writes before it signals a stop: a stop asked for before the
+	 * handler above was set is found here instead of lost (or, with
+	 * SIGTERM not ignored, killing us before we could end the run). */
+	const char *sf = getenv("LG_STOP_FILE");
+	FILE *stopf = sf && *sf ? fopen(sf, "r") : NULL;
+	if (stopf) {
+		char sig[16] = "";
+		if (!fgets(sig, sizeof sig, stopf))
+			sig[0] = '\0';
+		fclose(stopf);
+		stop_request(strncmp(sig, "SIGINT", 6) == 0 ? SIGINT : SIGTERM);
 	}
 	int rc = parse_options(argc, argv, &o);
 	if (rc)

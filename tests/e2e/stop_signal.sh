@@ -45,6 +45,17 @@ within() {
 slow_server --fault-slow-ms 300 --fault-422-window 600 || exit 1
 write_config "$SERVER_URL"
 
+# ---- a stop asked before lg-fetch had set its handler: lg-sync starts it
+# with SIGTERM ignored and LG_STOP_FILE naming the file on_stop writes
+# before it signals; lg-fetch finds it at start and stops cleanly.
+printf 'SIGTERM\n' >"$T/stopfile"
+(trap '' TERM; LG_STOP_FILE="$T/stopfile" exec lg-fetch --integration prod --lookback 2h15m) >"$T/sf.out" 2>"$T/sf.err"
+expect_eq stopfile-exit 1 "$?"
+expect_eq stopfile-run-end '{"status":"failed","error":"interrupted by SIGTERM"}' "$(tail -n1 "$T/sf.out" | jq -c '{status, error}')"
+expect_eq stopfile-nothing-fetched 0 "$(grep -vc '"\$lg"' "$T/sf.out")"
+LG_STOP_FILE="$T/no-such-file" lg-fetch --integration prod --lookback 2h15m --until 2026-11-27T08:00:00Z >"$T/sf.out" 2>"$T/sf.err"
+expect_eq stopfile-absent-runs 0 "$?"
+
 # ---- lg-fetch | lg-map | lg-store put, SIGTERM after the fourth checkpoint
 mkfifo "$T/fifo"
 tee "$T/fetch.out" <"$T/fifo" | lg-map --integration prod | lg-store --db "$LG_DB" put --summary none 2>"$T/put.err" &

@@ -1,4 +1,5 @@
 /* Integrations configuration: see config.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,6 +79,10 @@ int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
 	*out = strndup(in, n);
 	if (!*out)
 		return fail(err, errlen, "out of memory");
+	/* "HTTPS://" is "https://" (schemes are case-insensitive): one spelling
+	 * for everything that compares hosts. */
+	for (char *p = *out; p < *out + (rest - in); p++)
+		*p = (char)tolower((unsigned char)*p);
 	return 0;
 }
 

@@ -35,6 +35,9 @@ static void test_host(void)
 	T_INT(lg_host_normalize("https://lf.example.com/langfuse/", &h, err, sizeof err), 0, "host: path prefix");
 	T_STR(h, "https://lf.example.com/langfuse", "host: trailing slash removed, prefix kept");
 	free(h);
+	T_INT(lg_host_normalize("HTTPS://Lf.Example.com/LF/", &h, err, sizeof err), 0, "host: upper-case scheme");
+	T_STR(h, "https://Lf.Example.com/LF", "host: scheme lower-cased, the rest as written");
+	free(h);
 	T_INT(lg_host_normalize("cloud.langfuse.com", &h, err, sizeof err), 2, "host: scheme required");
 	T_STR(err, "cloud.langfuse.com: scheme required (http:// or https://)", "host: scheme message");
 	T_INT(lg_host_normalize("ftp://x", &h, err, sizeof err), 2, "host: ftp refused");

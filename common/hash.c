@@ -319,33 +319,11 @@ int lg_hash_text_number(const char *s, size_t n, uint64_t *out)
 /* json.c's parse_number, hashed as hash_value hashes the item. */
 static int text_number(text_scan *t, uint64_t *h)
 {
-	const unsigned char *p = t->p, *st = p, *end = t->end;
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
+	const unsigned char *st = t->p, *bad;
+	int frac_or_exp;
+	const unsigned char *p = lg_json_number_end(st, t->end, &frac_or_exp, &bad);
+	if (!p)
 		return -1;
-	int frac_or_exp = p < end && (*p == '.' || *p == 'e' || *p == 'E');
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return -1;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return -1;
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
 	t->p = p;
 	return hash_number_text(st, (size_t)(p - st), frac_or_exp, h);
 }

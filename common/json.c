@@ -286,33 +286,11 @@ static cJSON *parse_string(parser *ps)
 
 static cJSON *parse_number(parser *ps)
 {
-	const unsigned char *p = ps->p, *st = p, *end = ps->end;
-	if (p < end && *p == '-')
-		p++;
-	if (p < end && *p == '0')
-		p++;
-	else if (p < end && *p >= '1' && *p <= '9')
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	else
-		return fail(ps, p, "invalid number");
-	int frac_or_exp = p < end && (*p == '.' || *p == 'e' || *p == 'E');
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return fail(ps, p, "invalid number");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return fail(ps, p, "invalid number");
-		while (p < end && *p >= '0' && *p <= '9')
-			p++;
-	}
+	const unsigned char *st = ps->p, *bad;
+	int frac_or_exp;
+	const unsigned char *p = lg_json_number_end(st, ps->end, &frac_or_exp, &bad);
+	if (!p)
+		return fail(ps, bad, "invalid number");
 	size_t n = (size_t)(p - st);
 	cJSON *item = new_leaf(ps, cJSON_Number, n);
 	if (!item)

@@ -1,6 +1,7 @@
-/* UTF-8 and JSON string helpers shared by the JSON parser (common/json.c)
- * and the text hash (common/hash.c), which must agree byte for byte. Inline:
- * both call them per character on hot paths. */
+/* UTF-8, JSON string and number helpers shared by the JSON parser
+ * (common/json.c), the text hash (common/hash.c) and lg-store's scan
+ * (store/scan.c), which must agree byte for byte. Inline: all call them per
+ * character on hot paths. */
 #ifndef LG_UTF8_H
 #define LG_UTF8_H
 #include <stddef.h>
@@ -225,6 +226,41 @@ static inline long lg_json_unescape(const unsigned char *r, const unsigned char 
 		}
 	}
 	return (long)(o - out);
+}
+
+/* The end of the JSON number at p (RFC 8259 grammar: -?(0|[1-9]d*)(.d+)?
+ * ([eE][+-]?d+)?), or NULL with *bad at the byte that breaks it.
+ * *frac_or_exp tells whether it has a fraction or an exponent. */
+static inline const unsigned char *lg_json_number_end(const unsigned char *p, const unsigned char *end,
+						      int *frac_or_exp, const unsigned char **bad)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return *bad = p, NULL;
+	*frac_or_exp = p < end && (*p == '.' || *p == 'e' || *p == 'E');
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return *bad = p, NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return *bad = p, NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p;
 }
 
 #endif

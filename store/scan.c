@@ -8,6 +8,7 @@
 #include "hash.h"
 #include "json.h"
 #include "scan.h"
+#include "utf8.h"
 
 typedef struct {
 	const unsigned char *p, *end;
@@ -140,32 +141,11 @@ static int string(scanner *s, int *escaped)
 
 static int number(scanner *s)
 {
-	const unsigned char *p = s->p, *e = s->end;
-	if (p < e && *p == '-')
-		p++;
-	if (p < e && *p == '0')
-		p++;
-	else if (p < e && *p >= '1' && *p <= '9')
-		while (p < e && *p >= '0' && *p <= '9')
-			p++;
-	else
+	const unsigned char *bad;
+	int frac_or_exp;
+	const unsigned char *p = lg_json_number_end(s->p, s->end, &frac_or_exp, &bad);
+	if (!p)
 		return 0;
-	if (p < e && *p == '.') {
-		p++;
-		if (p >= e || *p < '0' || *p > '9')
-			return 0;
-		while (p < e && *p >= '0' && *p <= '9')
-			p++;
-	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < e && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= e || *p < '0' || *p > '9')
-			return 0;
-		while (p < e && *p >= '0' && *p <= '9')
-			p++;
-	}
 	s->p = p;
 	return 1;
 }

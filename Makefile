@@ -62,7 +62,7 @@ BINS       := $(TOOLS:%=$(BINOUT)/lg-%)
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
 unit_tool   = $(firstword $(subst _, ,$(notdir $(1))))
-$(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$$($$(call unit_tool,$$*)_LIBOBJ)) $(COMMON_LIB) tests/unit/t.h
+$(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$$($$(call unit_tool,$$*)_LIBOBJ)) $(COMMON_LIB) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< $(if $(filter $(call unit_tool,$*),$(TOOLS)),$($(call unit_tool,$*)_LIBOBJ)) $(COMMON_LIB) $(PKG_LIBS)
 

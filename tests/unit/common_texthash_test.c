@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "json.h"
+#include "randjson.h"
 #include "t.h"
 
 static char why[512];
@@ -75,14 +76,7 @@ static uint64_t reference_str(const char *s, size_t n, uint64_t seed)
 	return lg_hash_fmix(h);
 }
 
-/* ---- a random JSON generator biased toward the hard cases ------------- */
-
-static unsigned long rnd_state = 1;
-static unsigned rnd(unsigned n)
-{
-	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (unsigned)((rnd_state >> 33) % n);
-}
+/* ---- the strings and objects of the random generator (randjson.h) ----- */
 
 static void gen_string(lg_buf *b)
 {
@@ -98,25 +92,6 @@ static void gen_string(lg_buf *b)
 		lg_buf_adds(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
 	lg_buf_addc(b, '"');
 }
-
-static void gen_number(lg_buf *b)
-{
-	static const char *const nums[] = {
-		"0", "-0", "1", "-1", "42", "1.5", "1.50", "-0.0", "0e0", "1e3", "1E+3", "1000", "2.5e-3",
-		"123456789012345", "-123456789012345", "1234567890123456", "-12345678901234567",
-		"12345678901234567890", "1234567890123456.0", "1e400", "-1e400", "4.9e-324", "0.1",
-		"9007199254740993", "100000000000000000000000", "3.141592653589793238462643383279",
-	};
-	lg_buf_adds(b, nums[rnd(sizeof nums / sizeof *nums)]);
-}
-
-static void gen_ws(lg_buf *b)
-{
-	static const char *const ws[] = { "", "", "", " ", "\n", "\t", "\r\n ", "  " };
-	lg_buf_adds(b, ws[rnd(sizeof ws / sizeof *ws)]);
-}
-
-static void gen_value(lg_buf *b, int depth);
 
 static void gen_object(lg_buf *b, int depth, int top)
 {
@@ -139,29 +114,6 @@ static void gen_object(lg_buf *b, int depth, int top)
 		gen_ws(b);
 	}
 	lg_buf_addc(b, '}');
-}
-
-static void gen_value(lg_buf *b, int depth)
-{
-	unsigned k = rnd(depth > 4 ? 6 : 9);
-	switch (k) {
-	case 0: case 1: gen_string(b); break;
-	case 2: case 3: gen_number(b); break;
-	case 4: lg_buf_adds(b, "true"); break;
-	case 5: lg_buf_adds(b, rnd(2) ? "false" : "null"); break;
-	case 6: case 7: gen_object(b, depth, 0); break;
-	default: {
-		lg_buf_addc(b, '[');
-		unsigned n = rnd(4);
-		for (unsigned i = 0; i < n; i++) {
-			if (i)
-				lg_buf_addc(b, ',');
-			gen_ws(b);
-			gen_value(b, depth + 1);
-		}
-		lg_buf_addc(b, ']');
-	}
-	}
 }
 
 int main(void)

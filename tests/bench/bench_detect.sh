@@ -8,22 +8,8 @@ D="$BENCH_DIR/detect"
 mkdir -p "$D"
 SIZES=${DETECT_BENCH_SIZES:-"5000 20000"}
 
-# measure INPUT CMD...: runs CMD <INPUT >/dev/null; prints "SECONDS PEAK_RSS_KB".
-# GNU time gives the command's own peak RSS (a Python wrapper would report
-# its forked self); without it, RSS is shown as 0.
-measure() {
-	local in=$1; shift
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$D/time.out" "$@" <"$in" >/dev/null || { echo "command failed: $*" >&2; return 1; }
-		cat "$D/time.out"
-	else
-		local t0 t1
-		t0=$(date +%s.%N)
-		"$@" <"$in" >/dev/null || { echo "command failed: $*" >&2; return 1; }
-		t1=$(date +%s.%N)
-		python3 -c "print('%.2f 0' % ($t1 - $t0))"
-	fi
-}
+# measure INPUT CMD...: "SECONDS PEAK_RSS_KB" of CMD <INPUT >/dev/null.
+measure() { local in=$1; shift; "$ROOT/tests/bench/measure.sh" "$in" /dev/null "$@"; }
 
 gen() { # N OUT
 	if [ -f "$ROOT/tests/server/gen_dataset.py" ]; then

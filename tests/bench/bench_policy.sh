@@ -9,20 +9,8 @@ D="$BENCH_DIR/policy"
 mkdir -p "$D"
 N=${POLICY_BENCH_TRACES:-20000}
 
-# measure INPUT CMD...: prints "SECONDS PEAK_RSS_KB" (RSS 0 without GNU time).
-measure() {
-	local in=$1; shift
-	if [ -x /usr/bin/time ]; then
-		/usr/bin/time -f '%e %M' -o "$D/time.out" "$@" <"$in" >/dev/null || { echo "command failed: $*" >&2; return 1; }
-		cat "$D/time.out"
-	else
-		local t0 t1
-		t0=$(date +%s.%N)
-		"$@" <"$in" >/dev/null || { echo "command failed: $*" >&2; return 1; }
-		t1=$(date +%s.%N)
-		python3 -c "print('%.2f 0' % ($t1 - $t0))"
-	fi
-}
+# measure INPUT CMD...: "SECONDS PEAK_RSS_KB" of CMD <INPUT >/dev/null.
+measure() { local in=$1; shift; "$ROOT/tests/bench/measure.sh" "$in" /dev/null "$@"; }
 
 f="$D/records.$N.ndjson"
 if [ ! -s "$f" ]; then

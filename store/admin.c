@@ -257,12 +257,8 @@ static void check_record(checker *c, const MDB_val *k, const MDB_val *v)
 	const char *id = lg_json_str(rec, "externalId");
 	if (!id || strlen(id) != k->mv_size || memcmp(id, k->mv_data, k->mv_size) != 0)
 		problem(c, "record holds another externalId", k->mv_data, k->mv_size);
-	int64_t ms;
-	const char *ts = lg_json_str(rec, "timestamp");
-	if (!ts || lg_time_parse(ts, &ms) != 0)
-		ms = INT64_MIN;
 	if (k->mv_size + STORE_TIME_KEY <= sizeof key) {
-		tv.mv_size = db_time_key(key, ms, k->mv_data, k->mv_size);
+		tv.mv_size = db_time_key(key, db_record_time(rec), k->mv_data, k->mv_size);
 		tv.mv_data = key;
 		MDB_val dummy;
 		if (mdb_get(c->txn, c->db->by_time, &tv, &dummy) != 0)
@@ -312,23 +308,33 @@ static cJSON *record_of(checker *c, const void *id, size_t n)
 	return lg_json_parse(v.mv_data, v.mv_size, &jerr);
 }
 
+/* The record a by_time or stale key names (NULL if missing), its id and
+ * length; 0 when the key is malformed (reported). */
+static int keyed_record(checker *c, const MDB_val *k, const char *index, cJSON **rec, const char **id, size_t *n)
+{
+	if (k->mv_size <= STORE_TIME_KEY) {
+		char what[64];
+		snprintf(what, sizeof what, "malformed %s index key", index);
+		problem(c, what, "", 0);
+		return 0;
+	}
+	*id = (const char *)k->mv_data + STORE_TIME_KEY;
+	*n = k->mv_size - STORE_TIME_KEY;
+	*rec = record_of(c, *id, *n);
+	return 1;
+}
+
 static void check_time(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	(void)v;
-	if (k->mv_size <= STORE_TIME_KEY) {
-		problem(c, "malformed time index key", "", 0);
+	cJSON *rec;
+	const char *id;
+	size_t n;
+	if (!keyed_record(c, k, "time", &rec, &id, &n))
 		return;
-	}
-	const char *id = (const char *)k->mv_data + STORE_TIME_KEY;
-	size_t n = k->mv_size - STORE_TIME_KEY;
-	cJSON *rec = record_of(c, id, n);
-	int64_t ms;
-	const char *ts = lg_json_str(rec, "timestamp");
-	if (!ts || lg_time_parse(ts, &ms) != 0)
-		ms = INT64_MIN;
 	if (!rec)
 		problem(c, "time index points at a missing record", id, n);
-	else if (ms != db_time_of_key(k->mv_data))
+	else if (db_record_time(rec) != db_time_of_key(k->mv_data))
 		problem(c, "time index holds an old timestamp", id, n);
 	cJSON_Delete(rec);
 }
@@ -347,21 +353,15 @@ static void check_violation(checker *c, const MDB_val *k, const MDB_val *v)
 static void check_stale(checker *c, const MDB_val *k, const MDB_val *v)
 {
 	(void)v;
+	cJSON *rec;
+	const char *id;
+	size_t n;
 	c->stale++;
-	if (k->mv_size <= STORE_TIME_KEY) {
-		problem(c, "malformed stale index key", "", 0);
+	if (!keyed_record(c, k, "stale", &rec, &id, &n))
 		return;
-	}
-	const char *id = (const char *)k->mv_data + STORE_TIME_KEY;
-	size_t n = k->mv_size - STORE_TIME_KEY;
-	cJSON *rec = record_of(c, id, n);
-	int64_t ms;
-	const char *ts = lg_json_str(rec, "timestamp");
-	if (!ts || lg_time_parse(ts, &ms) != 0)
-		ms = INT64_MIN;
 	if (!rec || !cJSON_IsTrue(lg_json_get(rec, "stale")))
 		problem(c, "stale index entry for a record that is not stale", id, n);
-	else if (ms != db_time_of_key(k->mv_data))
+	else if (db_record_time(rec) != db_time_of_key(k->mv_data))
 		problem(c, "stale index holds an old timestamp", id, n);
 	cJSON_Delete(rec);
 }

@@ -13,6 +13,8 @@
 
 #include "db.h"
 #include "err.h"
+#include "timeutil.h"
+#include "json.h"
 
 int db_default_dir(const char *opt, char *out, size_t outlen)
 {
@@ -265,6 +267,13 @@ int db_grow(store_db *db)
 size_t db_max_id(const store_db *db)
 {
 	return db->maxkey - STORE_TIME_KEY;
+}
+
+int64_t db_record_time(const cJSON *rec)
+{
+	int64_t ms;
+	const char *ts = lg_json_str(rec, "timestamp");
+	return ts && lg_time_parse(ts, &ms) == 0 ? ms : INT64_MIN;
 }
 
 size_t db_time_key(unsigned char *out, int64_t ms, const char *id, size_t idlen)

@@ -12,6 +12,7 @@
 #define STORE_DB_H
 #include <stddef.h>
 #include <stdint.h>
+#include <cjson/cJSON.h>
 #include <lmdb.h>
 
 typedef struct {
@@ -65,6 +66,9 @@ int db_fail(const store_db *db, const char *what, int rc);
 
 /* Longest externalId we can index (by_time keys carry 8 more bytes). */
 size_t db_max_id(const store_db *db);
+/* A record's timestamp in ms, the one its time keys use: INT64_MIN when
+ * it has none or an unreadable one. */
+int64_t db_record_time(const cJSON *rec);
 /* by_time key for (ms, id): writes STORE_TIME_KEY + idlen bytes into out. */
 size_t db_time_key(unsigned char *out, int64_t ms, const char *id, size_t idlen);
 int64_t db_time_of_key(const unsigned char *k);

@@ -86,13 +86,6 @@ typedef struct {
 	int hash_in_scan;      /* the last plain record was evaluated and new: hash the next one as it is scanned */
 } put_ctx;
 
-static int64_t record_time(const cJSON *rec)
-{
-	int64_t ms;
-	const char *ts = lg_json_str(rec, "timestamp");
-	return ts && lg_time_parse(ts, &ms) == 0 ? ms : INT64_MIN;
-}
-
 /* ---- room in the map ----
  * A transaction that fills the map is lost whole (LMDB fails it), and its
  * lines are gone from a pipe. So before a line writes anything, the pages
@@ -248,7 +241,7 @@ static int op_done(put_ctx *c, int rc)
 static int time_key(put_ctx *c, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
 {
 	unsigned char key[1024];
-	size_t n = db_time_key(key, record_time(rec), id, strlen(id));
+	size_t n = db_time_key(key, db_record_time(rec), id, strlen(id));
 	if (del)
 		return op_done(c, db_del(c->txn, dbi, (const char *)key, n));
 	return op_done(c, db_put(c->txn, dbi, (const char *)key, n, "", 0));
@@ -278,7 +271,7 @@ static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 	int rc = 0;
 	MDB_txn *txn = c->txn;
 	size_t idlen = strlen(id);
-	if (old && record_time(old) != record_time(rec) &&
+	if (old && db_record_time(old) != db_record_time(rec) &&
 	    ((rc = time_key(c, c->db->by_time, old, id, 1)) || (rc = time_key(c, c->db->stale, old, id, 1))))
 		return rc;
 	if ((rc = time_key(c, c->db->by_time, rec, id, 0)))

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Strings are most of every trace, so string scans skip runs of plain bytes
  * eight at a time (SWAR): a word is plain when none of its bytes is '"',
@@ -45,6 +48,33 @@ static inline size_t lg_first_flagged(uint64_t m)
 	(void)m;
 	return 0;
 #endif
+}
+
+/* The first byte from p that a string scan must look at one by one ('"',
+ * '\\', below 0x20 or 0x80 and up), or a byte a little before it, or end.
+ * With SSE2, 16 bytes at a time ('"' and '\\' by equality, the rest by one
+ * signed compare: bytes from 0x80 are negative); then 8 at a time. */
+static inline const unsigned char *lg_skip_plain(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
+					 _mm_cmplt_epi8(v, sp));
+		int bits = _mm_movemask_epi8(m);
+		if (bits)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (end - p >= 8) {
+		uint64_t m = (lg_load8(p) & LG_HIGHS) | lg_has_special(lg_load8(p));
+		if (m)
+			return p + lg_first_flagged(m);
+		p += 8;
+	}
+	return p;
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), 0 if invalid: no
@@ -131,14 +161,7 @@ static inline const unsigned char *lg_json_string_end(const unsigned char *open,
 	const unsigned char *q = open + 1;
 	*escapes = 0;
 	for (;;) {
-		while (end - q >= 8) {
-			uint64_t w = lg_load8(q), m = (w & LG_HIGHS) | lg_has_special(w);
-			if (m) {
-				q += lg_first_flagged(m);
-				break;
-			}
-			q += 8;
-		}
+		q = lg_skip_plain(q, end);
 		if (q >= end || *q == '"')
 			break;
 		if (*q == '\\') {

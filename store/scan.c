@@ -1,9 +1,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "hash.h"
 #include "json.h"
@@ -23,75 +20,6 @@ static void ws(scanner *s)
 		s->p++;
 }
 
-/* The same UTF-8 rules as common/json.c: no overlongs, no surrogates,
- * nothing above U+10FFFF. */
-static int utf8_ok(scanner *s)
-{
-	const unsigned char *p = s->p;
-	long left = s->end - p;
-	unsigned c = p[0];
-	int n;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (left < n)
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0) ||
-	    (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90))
-		return 0;
-	s->p += n;
-	return 1;
-}
-
-static int hexd(unsigned c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-#define ONES ((uint64_t)0x0101010101010101ULL)
-#define HIGHS ((uint64_t)0x8080808080808080ULL)
-
-/* Nonzero when one of the 8 bytes of w is '"', '\\', below 0x20 or
- * 0x80 and up: the bytes a string scan must look at one by one. */
-static uint64_t special8(uint64_t w)
-{
-	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
-	return (w & HIGHS) | ((w - ONES * 0x20) & ~w & HIGHS) |
-	       ((q - ONES) & ~q & HIGHS) | ((b - ONES) & ~b & HIGHS);
-}
-
-/* The first byte from p that a string scan must look at one by one (see
- * special8), or end. With SSE2, 16 bytes at a time: '"' and '\\' by
- * equality, the rest by one signed compare (bytes from 0x80 are negative:
- * "below 0x20" takes them too); the last few bytes 8 at a time. */
-static const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
-{
-	uint64_t w;
-#ifdef __SSE2__
-	const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
-	while (end - p >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, b)),
-					 _mm_cmplt_epi8(v, sp));
-		int bits = _mm_movemask_epi8(m);
-		if (bits)
-			return p + __builtin_ctz((unsigned)bits);
-		p += 16;
-	}
-#endif
-	while (end - p >= 8 && (memcpy(&w, p, 8), !special8(w)))
-		p += 8;
-	return p;
-}
-
 /* A string at s->p (the opening quote). *escaped is set when it holds a
  * backslash. \u escapes of surrogates or NUL are left to the full parser. */
 static int string(scanner *s, int *escaped)
@@ -99,7 +27,7 @@ static int string(scanner *s, int *escaped)
 	s->p++;
 	*escaped = 0;
 	while (s->p < s->end) {
-		s->p = skip_plain(s->p, s->end);
+		s->p = lg_skip_plain(s->p, s->end);
 		if (s->p >= s->end)
 			break;
 		unsigned c = *s->p;
@@ -110,8 +38,10 @@ static int string(scanner *s, int *escaped)
 		if (c < 0x20)
 			return 0;
 		if (c >= 0x80) {
-			if (!utf8_ok(s))
+			int n = lg_utf8_len(s->p, s->end);
+			if (!n)
 				return 0;
+			s->p += n;
 			continue;
 		}
 		if (c == '\\') {
@@ -120,11 +50,10 @@ static int string(scanner *s, int *escaped)
 				return 0;
 			c = s->p[1];
 			if (c == 'u') {
-				if (s->end - s->p < 6 || !hexd(s->p[2]) || !hexd(s->p[3]) || !hexd(s->p[4]) || !hexd(s->p[5]))
+				unsigned cp;
+				if (s->end - s->p < 6 || lg_hex4(s->p + 2, &cp) != 0)
 					return 0;
-				if ((s->p[2] == 'd' || s->p[2] == 'D') && strchr("89abcdefABCDEF", s->p[3]))
-					return 0;
-				if (!memcmp(s->p + 2, "0000", 4))
+				if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
 					return 0;
 				s->p += 6;
 				continue;

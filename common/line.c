@@ -20,8 +20,8 @@ void lg_reader_init(lg_reader *r, FILE *fp, const char *name)
 	r->name = name;
 	r->max = LG_LINE_MAX;
 #ifdef F_SETPIPE_SZ
-	int fd = fp ? fileno(fp) : -1;
-	if (fd >= 0 && fcntl(fd, F_GETPIPE_SZ) > 0 && fcntl(fd, F_GETPIPE_SZ) < PIPE_WANT)
+	int fd = fp ? fileno(fp) : -1, size = fd >= 0 ? fcntl(fd, F_GETPIPE_SZ) : -1;
+	if (size > 0 && size < PIPE_WANT) /* a pipe, and a small one */
 		(void)fcntl(fd, F_SETPIPE_SZ, PIPE_WANT); /* best effort */
 #endif
 }

@@ -134,7 +134,7 @@ void pol_rate_reset(pol_engine *e);
 /* Frees what evaluation built (keyword index, rate windows). */
 void pol_eval_free(pol_engine *e);
 
-/* Detectors and helpers (policy/detect.c). */
+/* Validators, entropy, masking and model matching (policy/validators.c). */
 int pol_validate(int validator, const char *s, size_t n);
 double pol_entropy(const char *s, size_t n);
 /* Appends the masked form of s[0..n). */

@@ -1,9 +1,9 @@
-/* libFuzzer target: lg-policy's engine (policy/eval.c, detect.c) with the
+/* libFuzzer target: lg-policy's engine (every policy/ file but main.c) with the
  * built-in policies on any record. The evaluated record must print to
  * valid JSON; evaluating it again must give the same violations (ids are
  * stable); and no evidence may hold a secret the record contained in full
  * (masked evidence only) -- checked for the credential detectors.
- * fuzz-links: policy/eval.c policy/load.c policy/detect.c policy/builtin.c */
+ * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

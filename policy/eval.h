@@ -1,0 +1,70 @@
+/* What lg-policy's evaluation files share: the context of one record's
+ * evaluation, the findings of a string, and the helpers each kind of
+ * policy uses to report a violation. Not part of the engine's interface
+ * (policy.h). */
+#ifndef LG_POLICY_EVAL_H
+#define LG_POLICY_EVAL_H
+#include "policy.h"
+
+/* A regex finding inside the string being scanned (byte offsets). */
+typedef struct {
+	pol_policy *p;
+	int pat;
+	size_t s, e;
+	int key;        /* found in an object key */
+} pol_hit;
+
+/* One record's evaluation. */
+typedef struct {
+	pol_engine *e;
+	pol_policy **run;       /* the policies evaluated */
+	size_t nrun;
+	const char *ext;        /* externalId */
+	char now[32];
+	cJSON *found;           /* array of new violations */
+	lg_buf path;            /* location being walked */
+	lg_buf tmp;
+	pol_hit *hits;
+	size_t nhits, caphits;
+	const char *span_type;  /* type of the span being walked, or NULL */
+	const unsigned char *mok; /* per member of the group walked: its target takes this span */
+	int oom;
+} pol_ectx;
+
+/* A "{name}" placeholder of a message and its value. */
+typedef struct {
+	const char *k, *v;
+} pol_var;
+
+/* Adds a violation of p at loc; evidence is taken over. The message comes
+ * from tmpl (a pattern's or check's own, else the policy's); idtext makes
+ * the violation's id. The same id found twice counts once. */
+void pol_add_violation(pol_ectx *c, pol_policy *p, const char *tmpl, const char *loc,
+		       const char *detector, const char *idtext, size_t idlen,
+		       cJSON *evidence, const pol_var *extra, size_t nextra);
+/* For cJSON_ArrayForEach over something that may not be an array. */
+const cJSON *pol_array_or_null(const cJSON *v);
+/* The value at path under root ("" is root itself), or NULL. */
+const cJSON *pol_resolve(const cJSON *root, const char *path);
+/* Whether a span type t passes a target's type filter (NULL: all). */
+int pol_has_type(char **types, size_t n, const char *t);
+/* Runs policies run[0..nrun) on rec, as pol_eval_record does for the
+ * enabled ones. */
+int pol_eval_with(pol_engine *e, pol_policy **run, size_t nrun, cJSON *rec, int *worst,
+		  lg_buf *expl);
+
+/* One kind of policy each, findings added to c->found. */
+void pol_eval_patterns(pol_ectx *c, const cJSON *rec);           /* patterns.c */
+void pol_eval_threshold(pol_ectx *c, pol_policy *p, const cJSON *rec); /* checks.c */
+void pol_eval_list(pol_ectx *c, pol_policy *p, const cJSON *rec);
+void pol_eval_required(pol_ectx *c, pol_policy *p, const cJSON *rec);
+void pol_eval_rate(pol_ectx *c, pol_policy *p, const cJSON *rec);     /* rate.c */
+
+/* The keyword prefilter (prefilter.c). Build indexes every loaded
+ * pattern's keywords (0, or -1 out of memory). Prescan lowercases s into
+ * the engine's buffer, marks the keywords present and counts digits; NULL
+ * when out of memory. Any: whether one of pt's keywords was present. */
+int pol_prefilter_build(pol_engine *e);
+const char *pol_prescan(pol_engine *e, const char *s, size_t n, int *digits);
+int pol_prefilter_any(const pol_engine *e, const pol_pattern *pt);
+#endif

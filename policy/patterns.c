@@ -1,0 +1,384 @@
+/* Pattern policies: the targets of all of them grouped by path, each
+ * string walked once, the keyword prefilter, then each pattern's regex,
+ * validator, entropy, allow-list and context; the findings of a string
+ * become violations with masked evidence and context. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "eval.h"
+
+#define MAX_HITS_PER_PATTERN 64  /* per string: bounds work on hostile input */
+
+static int any_word(const char *lower, size_t from, size_t to, char **words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (memmem(lower + from, to - from, words[i], strlen(words[i])))
+			return 1;
+	return 0;
+}
+
+static int push_hit(pol_ectx *c, pol_policy *p, int pat, size_t s, size_t e, int key)
+{
+	if (c->nhits == c->caphits) {
+		size_t cap = c->caphits ? c->caphits * 2 : 32;
+		pol_hit *h = realloc(c->hits, cap * sizeof *h);
+		if (!h) {
+			c->oom = 1;
+			return -1;
+		}
+		c->hits = h;
+		c->caphits = cap;
+	}
+	c->hits[c->nhits++] = (pol_hit){ p, pat, s, e, key };
+	return 0;
+}
+
+/* Runs one pattern over s, pushing accepted hits. */
+static void run_pattern(pol_ectx *c, pol_policy *p, int pi, const char *s, size_t n,
+			const char *lower, int digits, int key, const char *okey)
+{
+	pol_pattern *pt = &p->patterns[pi];
+	if (digits < pt->min_digits)
+		return;
+	if (pt->key_re && (key || !okey ||
+			   pcre2_match(pt->key_re, (PCRE2_SPTR)okey, strlen(okey), 0, PCRE2_NO_UTF_CHECK,
+				       c->e->md, NULL) < 0))
+		return;
+	if (pt->nkeywords && !pol_prefilter_any(c->e, pt))
+		return;
+	pcre2_match_data *md = c->e->md;
+	size_t off = 0;
+	int found = 0;
+	while (off <= n && found < MAX_HITS_PER_PATTERN) {
+		int rc = pcre2_match(pt->re, (PCRE2_SPTR)s, n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+		if (rc < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		size_t ms = ov[0], me = ov[1];
+		off = me > ms ? me : me + 1;
+		while (off < n && ((unsigned char)s[off] & 0xC0) == 0x80)
+			off++;
+		if (rc <= pt->group || ov[2 * pt->group] == PCRE2_UNSET)
+			continue;
+		size_t gs = ov[2 * pt->group], ge = ov[2 * pt->group + 1];
+		if (ge == gs)
+			continue;
+		if (!pol_validate(pt->validator, s + gs, ge - gs))
+			continue;
+		if (pt->min_entropy > 0 && pol_entropy(s + gs, ge - gs) < pt->min_entropy)
+			continue;
+		if (pt->allow && pcre2_match(pt->allow, (PCRE2_SPTR)s + gs, ge - gs, 0,
+					     PCRE2_NO_UTF_CHECK, md, NULL) >= 0)
+			continue;
+		if (pt->context_required) {
+			size_t w = (size_t)pt->context_window;
+			size_t from = gs > w ? gs - w : 0, to = ge + w < n ? ge + w : n;
+			if (!any_word(lower, from, to, pt->context, pt->ncontext))
+				continue;
+		}
+		if (push_hit(c, p, pi, gs, ge, key))
+			return;
+		found++;
+	}
+}
+
+static int overlaps(const pol_hit *a, const pol_hit *b)
+{
+	return a->s < b->e && b->s < a->e;
+}
+
+static void append_context(pol_ectx *c, lg_buf *b, const char *s, size_t n, size_t ms, size_t me,
+			   size_t base)
+{
+	size_t w = 40, from = ms > w ? ms - w : 0, to = me + w < n ? me + w : n;
+	/* A masked finding cut by the window edge is shown whole, masked. */
+	for (size_t i = base; i < c->nhits; i++) {
+		pol_hit *h = &c->hits[i];
+		if (!h->p || h->p->patterns[h->pat].mask == MASK_NONE)
+			continue;
+		if (h->s < from && h->e > from)
+			from = h->s;
+		if (h->e > to && h->s < to)
+			to = h->e;
+	}
+	while (from > 0 && ((unsigned char)s[from] & 0xC0) == 0x80)
+		from--;
+	while (to < n && ((unsigned char)s[to] & 0xC0) == 0x80)
+		to++;
+	if (from > 0)
+		lg_buf_adds(b, "…");
+	size_t pos = from;
+	while (pos < to) {
+		pol_hit *mh = NULL;
+		for (size_t i = base; i < c->nhits; i++) {
+			pol_hit *h = &c->hits[i];
+			if (h->p && h->s == pos && h->p->patterns[h->pat].mask != MASK_NONE &&
+			    (!mh || h->e > mh->e))
+				mh = h;
+		}
+		if (mh) {
+			pol_mask(b, mh->p->patterns[mh->pat].mask, s + mh->s, mh->e - mh->s);
+			pos = mh->e;
+			continue;
+		}
+		size_t next = to;
+		for (size_t i = base; i < c->nhits; i++) {
+			pol_hit *h = &c->hits[i];
+			if (h->p && h->s > pos && h->s < next && h->p->patterns[h->pat].mask != MASK_NONE)
+				next = h->s;
+		}
+		/* inside a masked finding that started earlier: skip to its end */
+		for (size_t i = base; i < c->nhits; i++) {
+			pol_hit *h = &c->hits[i];
+			if (h->p && h->s < pos && h->e > pos && h->p->patterns[h->pat].mask != MASK_NONE) {
+				next = pos;
+				pos = h->e;
+				break;
+			}
+		}
+		if (next > pos)
+			lg_buf_add(b, s + pos, next - pos);
+		if (next >= pos)
+			pos = next;
+	}
+	if (to < n)
+		lg_buf_adds(b, "…");
+}
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const pol_hit *x = a, *y = b;
+	if (x->s != y->s)
+		return x->s < y->s ? -1 : 1;
+	return x->e < y->e ? -1 : x->e > y->e;
+}
+
+/* Turns the hits of one string (from index base on) into violations. */
+static void emit_hits(pol_ectx *c, const char *s, size_t n, size_t base)
+{
+	/* Within a policy the first-listed pattern wins an overlap: the
+	 * generic api_key rule does not repeat the OpenAI key it contains. */
+	for (size_t i = base; i < c->nhits; i++)
+		for (size_t j = base; j < c->nhits && c->hits[i].p; j++)
+			if (i != j && c->hits[j].p == c->hits[i].p && overlaps(&c->hits[i], &c->hits[j]) &&
+			    (c->hits[j].pat < c->hits[i].pat || (c->hits[j].pat == c->hits[i].pat && j < i)))
+				c->hits[i].p = NULL;
+	qsort(c->hits + base, c->nhits - base, sizeof *c->hits, hit_cmp);
+	size_t cpos = 0, cchars = 0;
+	lg_buf m = { 0 }, ctxb = { 0 };
+	for (size_t i = base; i < c->nhits; i++) {
+		pol_hit *h = &c->hits[i];
+		if (!h->p)
+			continue;
+		pol_pattern *pt = &h->p->patterns[h->pat];
+		cchars += pol_utf8_count(s + cpos, h->s - cpos);
+		cpos = h->s;
+		size_t cs = cchars, ce = cchars + pol_utf8_count(s + h->s, h->e - h->s);
+		m.len = ctxb.len = 0;
+		pol_mask(&m, pt->mask, s + h->s, h->e - h->s);
+		append_context(c, &ctxb, s, n, h->s, h->e, base);
+		cJSON *ev = cJSON_CreateObject();
+		cJSON_AddItemToObject(ev, "start", lg_json_int((int64_t)cs));
+		cJSON_AddItemToObject(ev, "end", lg_json_int((int64_t)ce));
+		cJSON_AddItemToObject(ev, "match", cJSON_CreateString(lg_buf_cstr(&m)));
+		cJSON_AddItemToObject(ev, "context", cJSON_CreateString(lg_buf_cstr(&ctxb)));
+		if (h->key)
+			cJSON_AddItemToObject(ev, "key", cJSON_CreateTrue());
+		pol_var extra[] = { { "match", lg_buf_cstr(&m) } };
+		pol_add_violation(c, h->p, pt->message, lg_buf_cstr(&c->path), pt->name,
+				  s + h->s, h->e - h->s, ev, extra, 1);
+	}
+	lg_buf_free(&m);
+	lg_buf_free(&ctxb);
+	c->nhits = base;
+}
+
+typedef struct {
+	pol_policy *p;
+	const pol_target *t;
+} member;
+
+typedef struct {
+	int span;
+	const char *path;
+	member *m;
+	size_t nm;
+} group;
+
+/* okey: the object key holding s (NULL in arrays and at the top). */
+static void scan_string(pol_ectx *c, const group *g, const char *s, size_t n, int key, const char *okey)
+{
+	int digits;
+	size_t i;
+	/* most object keys are read by no policy: no prescan for them */
+	for (i = 0; i < g->nm; i++)
+		if (!(key && !g->m[i].p->scan_keys) && c->mok[i])
+			break;
+	if (i == g->nm)
+		return;
+	const char *lower = pol_prescan(c->e, s, n, &digits);
+	size_t base = c->nhits;
+	if (!lower) {
+		c->oom = 1;
+		return;
+	}
+	for (i = 0; i < g->nm; i++) {
+		pol_policy *p = g->m[i].p;
+		if (!c->mok[i])
+			continue;
+		if (key && !p->scan_keys)
+			continue;
+		for (size_t k = 0; k < p->npatterns; k++)
+			run_pattern(c, p, (int)k, s, n, lower, digits, key, okey);
+	}
+	if (c->nhits > base)
+		emit_hits(c, s, n, base);
+}
+
+static void path_key(lg_buf *b, const char *k)
+{
+	if (*k && !strpbrk(k, ".[]\" ") ) {
+		if (b->len)
+			lg_buf_addc(b, '.');
+		lg_buf_adds(b, k);
+	} else {
+		lg_buf_addc(b, '[');
+		lg_json_print_string(b, k, strlen(k));
+		lg_buf_addc(b, ']');
+	}
+}
+
+/* "[i]" without printf: walking every array element of every record
+ * made vfprintf a visible cost. */
+static void path_index(lg_buf *b, size_t i)
+{
+	char d[24];
+	size_t n = sizeof d;
+	d[--n] = ']';
+	do
+		d[--n] = (char)('0' + i % 10);
+	while ((i /= 10) && n > 1);
+	d[--n] = '[';
+	lg_buf_add(b, d + n, sizeof d - n);
+}
+
+static void walk(pol_ectx *c, const group *g, const cJSON *v, const char *okey)
+{
+	const cJSON *ch;
+	size_t mark = c->path.len;
+	if (cJSON_IsString(v) && v->valuestring) {
+		scan_string(c, g, v->valuestring, strlen(v->valuestring), 0, okey);
+	} else if (cJSON_IsObject(v)) {
+		cJSON_ArrayForEach(ch, v) {
+			path_key(&c->path, ch->string);
+			scan_string(c, g, ch->string, strlen(ch->string), 1, NULL);
+			walk(c, g, ch, ch->string);
+			c->path.len = mark;
+		}
+	} else if (cJSON_IsArray(v)) {
+		size_t i = 0;
+		cJSON_ArrayForEach(ch, v) {
+			path_index(&c->path, i++);
+			walk(c, g, ch, NULL);
+			c->path.len = mark;
+		}
+	}
+}
+
+/* Groups the targets of pattern policies by path, so each string is
+ * walked once for all policies that read it. */
+static int build_groups(pol_policy **run, size_t nrun, group **out, size_t *nout)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < nrun; i++)
+		cap += run[i]->kind == PK_PATTERN ? run[i]->ntargets : 0;
+	group *g = calloc(cap + 1, sizeof *g);
+	size_t ng = 0;
+	if (!g)
+		return -1;
+	for (size_t i = 0; i < nrun; i++) {
+		if (run[i]->kind != PK_PATTERN)
+			continue;
+		for (size_t t = 0; t < run[i]->ntargets; t++) {
+			const pol_target *tg = &run[i]->targets[t];
+			size_t k;
+			for (k = 0; k < ng; k++)
+				if (g[k].span == tg->span && strcmp(g[k].path, tg->path) == 0)
+					break;
+			if (k == ng) {
+				g[ng].span = tg->span;
+				g[ng].path = tg->path;
+				if (!(g[ng].m = calloc(nrun, sizeof *g[ng].m))) {
+					*out = g;
+					*nout = ng;
+					return -1;
+				}
+				ng++;
+			}
+			g[k].m[g[k].nm++] = (member){ run[i], tg };
+		}
+	}
+	*out = g;
+	*nout = ng;
+	return 0;
+}
+
+static void free_groups(group *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(g[i].m);
+	free(g);
+}
+
+void pol_eval_patterns(pol_ectx *c, const cJSON *rec)
+{
+	group *g = NULL;
+	size_t ng = 0;
+	if (build_groups(c->run, c->nrun, &g, &ng)) {
+		c->oom = 1;
+		free_groups(g, ng);
+		return;
+	}
+	const cJSON *spans = pol_array_or_null(lg_json_get(rec, "spans"));
+	unsigned char *ok = malloc(c->nrun + 1);
+	if (!ok) {
+		c->oom = 1;
+		free_groups(g, ng);
+		return;
+	}
+	c->mok = ok;
+	for (size_t i = 0; i < ng; i++) {
+		c->path.len = 0;
+		memset(ok, 1, g[i].nm);
+		if (!g[i].span) {
+			const cJSON *v = pol_resolve(rec, g[i].path);
+			lg_buf_adds(&c->path, g[i].path);
+			c->span_type = NULL;
+			if (v)
+				walk(c, &g[i], v, NULL);
+			continue;
+		}
+		const cJSON *sp;
+		size_t k = 0;
+		cJSON_ArrayForEach(sp, spans) {
+			c->span_type = lg_json_str(sp, "type");
+			for (size_t m = 0; m < g[i].nm; m++)
+				ok[m] = (unsigned char)pol_has_type(g[i].m[m].t->types, g[i].m[m].t->ntypes,
+								c->span_type);
+			const cJSON *v = pol_resolve(sp, g[i].path);
+			c->path.len = 0;
+			lg_buf_adds(&c->path, "spans");
+			path_index(&c->path, k++);
+			if (*g[i].path) {
+				lg_buf_addc(&c->path, '.');
+				lg_buf_adds(&c->path, g[i].path);
+			}
+			if (v)
+				walk(c, &g[i], v, NULL);
+		}
+	}
+	c->mok = NULL;
+	free(ok);
+	free_groups(g, ng);
+}

@@ -66,9 +66,10 @@ $(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< $(if $(filter $(call unit_tool,$*),$(TOOLS)),$($(call unit_tool,$*)_LIBOBJ)) $(COMMON_LIB) $(PKG_LIBS)
 
-.PHONY: all deps build check unit e2e bench eval fuzz demo chaos install uninstall clean valgrind
-all: deps
-	@$(MAKE) --no-print-directory build
+# Only `make deps`, `make check` and `make demo` install packages (apt-get):
+# a plain `make` builds with what the machine has.
+.PHONY: all deps build check units bench eval fuzz demo chaos install uninstall clean valgrind
+all: build
 
 build: $(BINS) $(BINOUT)/lg-sync
 
@@ -95,26 +96,26 @@ check: deps
 	@$(MAKE) --no-print-directory MODE=asan build units
 	@tests/run.sh build/asan
 
-bench: deps
+bench:
 	@$(MAKE) --no-print-directory build
 	@tests/bench/run.sh
 
-eval: deps
+eval:
 	@$(MAKE) --no-print-directory build
 	@tests/eval/run.sh
 
-fuzz: deps
+fuzz:
 	@tests/fuzz/run.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/demo
 
-chaos: deps
+chaos:
 	@$(MAKE) --no-print-directory build
 	@tests/chaos/run.sh
 
-valgrind: deps
+valgrind:
 	@$(MAKE) --no-print-directory build
 	@VALGRIND=1 tests/run.sh build/release
 

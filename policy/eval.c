@@ -266,6 +266,7 @@ static void ectx_free(pol_ectx *c)
 	lg_buf_free(&c->tmp);
 	free(c->hits);
 	cJSON_Delete(c->found);
+	cJSON_Delete(c->limits);
 }
 
 int pol_eval_with(pol_engine *e, pol_policy **run, size_t nrun, cJSON *rec, int *worst,
@@ -311,6 +312,10 @@ int pol_eval_with(pol_engine *e, pol_policy **run, size_t nrun, cJSON *rec, int 
 		cJSON_AddItemToObject(ev, "contentHash", cJSON_CreateString(hex));
 		cJSON_AddItemToObject(ev, "policies", ids);
 		cJSON_AddItemToObject(ev, "evaluatedAt", cJSON_CreateString(c.now));
+		if (c.limits) {
+			cJSON_AddItemToObject(ev, "matchLimit", c.limits);
+			c.limits = NULL;
+		}
 	} else {
 		cJSON_Delete(ids);
 	}

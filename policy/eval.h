@@ -28,6 +28,7 @@ typedef struct {
 	size_t nhits, caphits;
 	const char *span_type;  /* type of the span being walked, or NULL */
 	const unsigned char *mok; /* per member of the group walked: its target takes this span */
+	cJSON *limits;          /* {policy id: regex match limits hit}, or NULL */
 	int oom;
 } pol_ectx;
 

@@ -1,6 +1,7 @@
 /* Policy documents: JSON in, compiled policies out. Everything that can be
  * wrong with a file is found here, before the first record is read. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,24 @@ static int bad(ld *l, const char *fmt, ...)
 	else
 		snprintf(l->why, l->whylen, "%s", msg);
 	return -1;
+}
+
+/* An optional number field inside [lo, hi] (whole: an integer): 0 when
+ * absent, 1 when read into *out, -1 (why set) when not a number, not
+ * finite or out of range. A value like 1e999 is refused here, before any
+ * cast to int could overflow. */
+static int num_field(ld *l, const cJSON *o, const char *key, const char *what, double lo,
+		     double hi, int whole, double *out)
+{
+	const cJSON *v = lg_json_get(o, key);
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+	    v->valuedouble > hi || (whole && v->valuedouble != floor(v->valuedouble)))
+		return bad(l, "%s: '%s' must be a %s from %g to %g", what, key,
+			   whole ? "whole number" : "number", lo, hi);
+	*out = v->valuedouble;
+	return 1;
 }
 
 /* An optional string field; -1 when present but not a string. */
@@ -160,20 +179,29 @@ static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 	free(s);
 	if (pt->mask < 0)
 		return bad(l, "%s: unknown mask (none, secret, email, digits, ip)", what);
-	if (lg_json_get_num(o, "minEntropy", &d))
+	int rc;
+	if ((rc = num_field(l, o, "minEntropy", what, 0, 8, 0, &d)) < 0)
+		return -1;
+	if (rc)
 		pt->min_entropy = d;
-	if (lg_json_get_num(o, "minDigits", &d))
+	if ((rc = num_field(l, o, "minDigits", what, 0, 1 << 20, 1, &d)) < 0)
+		return -1;
+	if (rc)
 		pt->min_digits = (int)d;
 	pt->context_window = 40;
-	if (lg_json_get_num(o, "contextWindow", &d))
+	if ((rc = num_field(l, o, "contextWindow", what, 0, 1 << 20, 1, &d)) < 0)
+		return -1;
+	if (rc)
 		pt->context_window = (int)d;
 	pt->context_required = cJSON_IsTrue(lg_json_get(o, "contextRequired"));
 	if (pt->context_required && !pt->ncontext)
 		return bad(l, "%s: 'contextRequired' needs 'context' words", what);
-	if (lg_json_get_num(o, "group", &d)) {
+	if ((rc = num_field(l, o, "group", what, 0, 30, 1, &d)) < 0)
+		return -1;
+	if (rc) {
 		uint32_t groups = 0;
 		pcre2_pattern_info(pt->re, PCRE2_INFO_CAPTURECOUNT, &groups);
-		if (d < 0 || d > groups || d > 30)
+		if (d > groups)
 			return bad(l, "%s: group %g does not exist", what, d);
 		pt->group = (int)d;
 	}
@@ -269,8 +297,12 @@ static int parse_check(ld *l, const cJSON *o, pol_check *c, int idx)
 	c->path = t.path;
 	if (rc)
 		return -1;
-	if (!lg_json_get_num(o, "limit", &c->limit))
+	char cw[32];
+	snprintf(cw, sizeof cw, "checks[%d]", idx);
+	if (!cJSON_IsNumber(lg_json_get(o, "limit")))
 		return bad(l, "checks[%d]: 'limit' (a number) is required", idx);
+	if (num_field(l, o, "limit", cw, -1e300, 1e300, 0, &c->limit) < 0)
+		return -1;
 	if (opt_str(l, o, "name", &c->name) || opt_str(l, o, "message", &c->message))
 		return -1;
 	if (!c->name && !(c->name = strdup(path)))
@@ -357,8 +389,9 @@ static int parse_kind_rate(ld *l, const cJSON *o, pol_policy *p)
 		double max;
 		if (!w || lg_duration_parse(w, &r->window_ms) || r->window_ms <= 0)
 			return bad(l, "limits[%zu]: 'window' must be a duration such as \"1m\"", p->nlimits - 1);
-		if (!lg_json_get_num(it, "max", &max) || max < 1)
-			return bad(l, "limits[%zu]: 'max' must be a number >= 1", p->nlimits - 1);
+		if (!cJSON_IsNumber(lg_json_get(it, "max")) || !lg_json_get_num(it, "max", &max) ||
+		    !isfinite(max) || max < 1 || max > 1e9)
+			return bad(l, "limits[%zu]: 'max' must be a number from 1 to 1e+09", p->nlimits - 1);
 		r->max = (int)max;
 		if (!(r->label = strdup(w)))
 			return bad(l, "out of memory");
@@ -586,6 +619,7 @@ void pol_engine_free(pol_engine *e)
 	free(e->v);
 	pcre2_match_data_free(e->md);
 	lg_buf_free(&e->lower);
+	lg_buf_free(&e->warnings);
 	pol_eval_free(e);
 	memset(e, 0, sizeof *e);
 }

@@ -60,6 +60,10 @@ static int policy_record(lg_stream *st, cJSON **rec, void *vctx)
 		ctx->gate = 1;
 	if (ctx->explain.len)
 		fwrite(ctx->explain.data, 1, ctx->explain.len, stderr);
+	if (ctx->eng.warnings.len) {
+		fwrite(ctx->eng.warnings.data, 1, ctx->eng.warnings.len, stderr);
+		ctx->eng.warnings.len = 0;
+	}
 	return 0;
 }
 

@@ -9,6 +9,36 @@
 #include "eval.h"
 
 #define MAX_HITS_PER_PATTERN 64  /* per string: bounds work on hostile input */
+#define MAX_LIMITS_PER_PATTERN 16 /* match-limit failures tolerated per string */
+
+/* PCRE2 gave up (a backtracking regex on hostile text): the policy's
+ * count in evaluation.matchLimit goes up, and the first time a pattern
+ * does this the caller gets a warning naming it. */
+static void match_limit(pol_ectx *c, pol_policy *p, pol_pattern *pt, size_t off)
+{
+	if (!c->limits && !(c->limits = cJSON_CreateObject())) {
+		c->oom = 1;
+		return;
+	}
+	cJSON *n = cJSON_GetObjectItemCaseSensitive(c->limits, p->id);
+	if (n)
+		cJSON_SetNumberValue(n, n->valuedouble + 1);
+	else
+		cJSON_AddItemToObject(c->limits, p->id, cJSON_CreateNumber(1));
+	if (pt->limit_warned)
+		return;
+	pt->limit_warned = 1;
+	lg_buf_printf(&c->e->warnings,
+		      "lg-policy: warning: policy '%s' pattern '%s': regex match limit reached in record '%s' at %s (byte %zu); "
+		      "scanning goes on after that position, counted in evaluation.matchLimit\n",
+		      p->id, pt->name, c->ext, lg_buf_cstr(&c->path), off);
+}
+
+static int is_limit(int rc)
+{
+	return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	       rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
 
 static int any_word(const char *lower, size_t from, size_t to, char **words, size_t n)
 {
@@ -49,9 +79,19 @@ static void run_pattern(pol_ectx *c, pol_policy *p, int pi, const char *s, size_
 		return;
 	pcre2_match_data *md = c->e->md;
 	size_t off = 0;
-	int found = 0;
+	int found = 0, limits = 0;
 	while (off <= n && found < MAX_HITS_PER_PATTERN) {
 		int rc = pcre2_match(pt->re, (PCRE2_SPTR)s, n, off, PCRE2_NO_UTF_CHECK, md, NULL);
+		if (rc < 0 && is_limit(rc)) {
+			match_limit(c, p, pt, off);
+			if (++limits > MAX_LIMITS_PER_PATTERN)
+				break;
+			/* the attempt from off failed: go on from the next character */
+			off++;
+			while (off < n && ((unsigned char)s[off] & 0xC0) == 0x80)
+				off++;
+			continue;
+		}
 		if (rc < 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

@@ -36,6 +36,7 @@ typedef struct {
 	int context_window;     /* bytes each side */
 	int mask;
 	char *message;          /* overrides the policy message */
+	int limit_warned;       /* its match-limit warning was given */
 } pol_pattern;
 
 /* A target: a path inside the record or inside each span. */
@@ -107,6 +108,7 @@ typedef struct {
 	int64_t now_ms;         /* the last "now" formatted into now_text */
 	char now_text[32];
 	int explain;
+	lg_buf warnings;        /* lines for stderr, taken by the caller after each record */
 } pol_engine;
 
 const char *pol_severity_name(int sev);

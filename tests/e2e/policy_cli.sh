@@ -121,3 +121,33 @@ expect_eq override-builtin "pii	on	low" "$($P -p "$T/override.json" --list | hea
 lg-map <"$ROOT/tests/data/trace_full.ndjson" | $P > "$T/pipe.ndjson"; s=$?
 expect_eq pipeline-status 0 "$s"
 expect_eq pipeline-email-in-metadata '["metadata.email"]' "$(jq -c '[.violations[].evidence.location]' "$T/pipe.ndjson")"
+
+# ---- numbers out of range (1e999 is infinity to the JSON parser) are refused with where
+bad_num() { # name policy-json expected-message
+	printf '%s\n' "$2" > "$T/num.json"
+	expect_status "$1" 2 $P --no-builtin -p "$T/num.json" "$T/one.ndjson"
+	expect_eq "$1-msg" "lg-policy: $T/num.json: policy 'n': $3" "$(cat "$T/err")"
+}
+NUMPAT='{"policies":[{"id":"n","category":"security","severity":"high","kind":"pattern","targets":["output"],"patterns":[{"name":"p","regex":"x",'
+bad_num min-digits-inf "$NUMPAT\"minDigits\":1e999}]}]}" "pattern 'p': 'minDigits' must be a whole number from 0 to 1.04858e+06"
+bad_num context-window-neg "$NUMPAT\"contextWindow\":-1e999}]}]}" "pattern 'p': 'contextWindow' must be a whole number from 0 to 1.04858e+06"
+bad_num group-huge "$NUMPAT\"group\":1e19}]}]}" "pattern 'p': 'group' must be a whole number from 0 to 30"
+bad_num entropy-inf "$NUMPAT\"minEntropy\":1e999}]}]}" "pattern 'p': 'minEntropy' must be a number from 0 to 8"
+bad_num limit-inf '{"policies":[{"id":"n","category":"cost","severity":"low","kind":"threshold","checks":[{"path":"a","limit":1e999}]}]}' \
+	"checks[0]: 'limit' must be a number from -1e+300 to 1e+300"
+bad_num rate-max-inf '{"policies":[{"id":"n","category":"cost","severity":"low","kind":"rate","keys":["userId"],"limits":[{"window":"1m","max":1e999}]}]}' \
+	"limits[0]: 'max' must be a number from 1 to 1e+09"
+
+# ---- a custom regex that hits PCRE2's match limit: warned once with the policy id,
+# counted in evaluation.matchLimit, and the findings after the failing position kept
+cat > "$T/limit.json" <<'EOF2'
+{"policies":[{"id":"slow","category":"security","severity":"high","kind":"pattern","targets":["output"],
+  "patterns":[{"name":"bt","regex":"(*LIMIT_MATCH=2000)(?:(a+)+$|SECRET\\d)"}]}]}
+EOF2
+printf '{"externalId":"m1","output":"%s"}\n{"externalId":"m2","output":"%s"}\n' \
+	"aaaaaaaaaaaaaaaaaaaaaaaab then SECRET1 and SECRET2" "aaaaaaaaaaaaaaaaaaaaaaaab SECRET3" > "$T/limit.ndjson"
+expect_status match-limit 0 $P --no-builtin -p "$T/limit.json" "$T/limit.ndjson"
+expect_eq match-limit-found-after '[[31,38],[43,50]]' "$(head -n1 "$T/out" | jq -c '[.violations[].evidence | [.start, .end]]')"
+expect_eq match-limit-counted '[{"slow":15},{"slow":15}]' "$(jq -sc '[.[].evaluation.matchLimit]' "$T/out")"
+expect_eq match-limit-warned-once "lg-policy: warning: policy 'slow' pattern 'bt': regex match limit reached in record 'm1' at output (byte 0); scanning goes on after that position, counted in evaluation.matchLimit" "$(cat "$T/err")"
+expect_eq no-limit-no-field 'null' "$($P "$T/e1.ndjson" | jq -c '.evaluation.matchLimit')"

@@ -114,15 +114,22 @@ static int splice(lg_stream *st, const cJSON *rec, const char *line)
 	return rc || lg_buf_addc(b, '}') ? -1 : 0;
 }
 
-/* LG_SPLICE_CHECK=1 (the test suite sets it): every spliced record is
- * compared with the whole record printed; a difference is a bug in a
- * tool's splice_keys, reported and fatal. */
+/* The sanitized build checks every splice unless LG_SPLICE_CHECK=0; any
+ * build does with LG_SPLICE_CHECK=1 (the test suite sets it). */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPLICE_CHECK_DEFAULT 1
+#else
+#define SPLICE_CHECK_DEFAULT 0
+#endif
+
+/* Every spliced record is compared with the whole record printed; a
+ * difference is a bug in a tool's splice_keys, reported and fatal. */
 static void splice_check(lg_stream *st, const cJSON *rec)
 {
 	static int on = -1;
 	if (on < 0) {
 		const char *e = getenv("LG_SPLICE_CHECK");
-		on = e && strcmp(e, "1") == 0;
+		on = e && *e ? strcmp(e, "1") == 0 : SPLICE_CHECK_DEFAULT;
 	}
 	if (!on)
 		return;

@@ -1,4 +1,5 @@
-/* Exit codes shared by every tool (DESIGN.md) and the one error format:
+/* Exit codes shared by every tool (the same numbers in every man page) and
+ * the one error format:
  * "lg-map: <stdin>:42: invalid JSON at byte 17". */
 #ifndef LG_ERR_H
 #define LG_ERR_H

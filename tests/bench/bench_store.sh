@@ -1,7 +1,7 @@
 # lg-store: `put` of new records and of unchanged re-puts in records/s, next
 # to LMDB's own loader (`mdb_load`, which commits every 100 records) loading
 # the same key/value pairs into the same sub-database in the same run; `get`
-# latency; peak RSS of `put` (GNU time %M, as issue 8 measures each stage)
+# latency; peak RSS of `put` (GNU time %M, as every stage is measured)
 # for N/4, N and 4N records: it must stay flat, under 16 MB.
 # Env: BENCH_STORE_TRACES (10000), BENCH_STORE_BIG (1: also 4N records; 0
 # skips that corpus, which takes a minute to generate), BENCH_DIR. Times

@@ -1,5 +1,6 @@
 # lg-map through the real binary: exact values on Langfuse's own example,
-# and the robustness cases of STYLE.md.
+# and the robustness cases every filter must survive (bad lines, big and
+# odd values, closed pipes, full disks).
 . "$ROOT/tests/lib.sh"
 EX="$ROOT/tests/data/trace_full.ndjson"
 

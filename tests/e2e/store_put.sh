@@ -1,6 +1,6 @@
 # lg-store put through the real binary: upserts, merge, summaries, bad
 # lines, conflicts, runs and cursors, stale marking, map growth, and the
-# robustness cases of STYLE.md.
+# robustness cases every tool must survive.
 . "$ROOT/tests/lib.sh"
 DB="$T/db"
 export LG_NOW=2026-11-27T12:00:00Z

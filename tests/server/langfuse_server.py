@@ -5,7 +5,8 @@ Serves a dataset file (see README.md) through the Langfuse public API:
   /api/public/health, /api/public/projects, /api/public/v2/observations,
   /api/public/traces, /api/public/traces/{id}, /api/public/observations
 with exact wire shapes, several deployment modes (cloud, v4, v3, v3-html,
-sunset) and deterministic fault injection.  Run with --help for options.
+sunset, v3-preview), deterministic fault injection and opt-in real-server
+behaviours.  Run with --help for options.
 
 The module is importable (gen_dataset.py reuses trace_full_details()); importing
 it has no side effects.
@@ -236,6 +237,171 @@ def visible(row, n):
 
 def public_obs(o):
     return {k: v for k, v in o.items() if not k.startswith("_")}
+
+
+# --------------------------------------------------------------------------- real-server behaviours
+#
+# Opt-in switches (all off by default) that make the v2 rows look like the ones the real
+# Langfuse v4 server builds from its ClickHouse events tables.  The legacy endpoints keep the
+# dataset as it is (they read the v3 traces/observations tables, where none of this happens).
+# real_server_view() builds a separate row index for v2; the other helpers shape single
+# rows and pages.
+
+def real_view_active(a):
+    return bool(a.legacy_ingested or a.rootless or a.stale_duplicates)
+
+
+def legacy_ingested_trace(a, tid):
+    """Chosen by hash; rootless traces are never legacy-ingested (their trace data never arrives)."""
+    return (not rootless_trace(a, tid) and a.legacy_ingested > 0
+            and frac_hash(a.seed, "legacy", tid) < a.legacy_ingested)
+
+
+def rootless_trace(a, tid):
+    return a.rootless > 0 and frac_hash(a.seed, "rootless", tid) < a.rootless
+
+
+def synthetic_root(t, lst):
+    """The SPAN the legacy-ingestion propagation writes for a trace: id t-<traceId>, start = trace
+    timestamp, no end, the trace's name/input/output/metadata/version, modelParameters {}."""
+    return {"id": "t-" + t["id"], "traceId": t["id"], "type": "SPAN", "name": t.get("name"),
+            "startTime": t["timestamp"], "endTime": None, "completionStartTime": None,
+            "parentObservationId": None, "input": t.get("input"), "output": t.get("output"),
+            "metadata": t.get("metadata"), "version": t.get("version"), "level": "DEFAULT",
+            "statusMessage": None, "model": None, "modelId": None, "modelParameters": {},
+            "environment": t.get("environment") or "default", "latency": None, "timeToFirstToken": None,
+            "createdAt": t.get("createdAt") or t["timestamp"], "updatedAt": t.get("updatedAt") or t["timestamp"],
+            "_st": t["_ts"], "_h": trace_hash(t["id"]), "_ord": -1,
+            "_va": min((o.get("_va") or 0 for o in lst), default=0)}
+
+
+def propagated(o, t):
+    """An observation as the propagation job rewrites it: a top-level one hangs under t-<traceId>;
+    version and modelParameters default to the trace's / {}; trace metadata is appended to the
+    observation's (observation keys win: mapConcat(obs.metadata, t.metadata))."""
+    r = dict(o)
+    if r.get("parentObservationId") is None:
+        r["parentObservationId"] = "t-" + t["id"]
+    if r.get("version") is None:
+        r["version"] = t.get("version")
+    if r.get("modelParameters") is None:
+        r["modelParameters"] = {}
+    tmd = t.get("metadata")
+    if isinstance(tmd, dict) and tmd:
+        md = dict(r.get("metadata") or {}) if isinstance(r.get("metadata"), dict) else {}
+        for k, v in tmd.items():
+            md.setdefault(k, v)
+        r["metadata"] = md
+    return r
+
+
+def stale_copy(o):
+    """An older, unmerged copy of a row: no end time, no output, usage as it was mid-stream."""
+    r = dict(o)
+    r["endTime"] = None
+    r["output"] = None
+    r["latency"] = None
+    if r.get("completionTokens"):
+        r["completionTokens"] = 0
+        r["totalTokens"] = r.get("promptTokens") or 0
+    ud = r.get("usageDetails")
+    if isinstance(ud, dict) and ud:
+        ud = {k: (0 if "output" in k else v) for k, v in ud.items()}
+        if "total" in ud:
+            ud["total"] = sum(v for k, v in ud.items() if k != "total" and isinstance(v, (int, float)))
+        r["usageDetails"] = ud
+    cd = r.get("costDetails")
+    if isinstance(cd, dict) and cd:
+        cd = {k: (0 if "output" in k else v) for k, v in cd.items()}
+        if "total" in cd:
+            cd["total"] = sum(v for k, v in cd.items() if k != "total" and isinstance(v, (int, float)))
+        r["costDetails"] = cd
+    if r.get("calculatedOutputCost"):
+        r["calculatedTotalCost"] = (r.get("calculatedTotalCost") or 0) - r["calculatedOutputCost"]
+        r["calculatedOutputCost"] = 0
+    r["updatedAt"] = r.get("createdAt") or r.get("updatedAt")
+    return r
+
+
+def has_stale_copy(a, o):
+    return (a.stale_duplicates > 0 and (o.get("endTime") or o.get("output") is not None)
+            and frac_hash(a.seed, "stale", o["id"]) < a.stale_duplicates)
+
+
+def real_server_view(ds, a):
+    """Sets ds.v2_obs / v2_keys / v2_start_keys / v2_by_trace: the rows v2 serves.  Without any
+    switch they are the dataset's own lists.  Copies of one row share its (start, hash, id) key;
+    a 4th key element orders them (stale copy before or after the complete one, by hash)."""
+    ds.v2_obs, ds.v2_keys, ds.v2_start_keys, ds.v2_by_trace = ds.obs, ds.keys, ds.start_keys, ds.obs_by_trace
+    if not real_view_active(a):
+        return
+    rows = []
+    for t in ds.traces:
+        lst = ds.obs_by_trace.get(t["id"]) or []
+        if rootless_trace(a, t["id"]):
+            lst = [o for o in lst if o.get("parentObservationId") is not None]
+        elif legacy_ingested_trace(a, t["id"]):
+            lst = [synthetic_root(t, lst)] + [propagated(o, t) for o in lst]
+        rows.extend(lst)
+    seen = set(ds.trace_by_id)
+    rows.extend(o for o in ds.obs if o.get("traceId") not in seen)   # orphans stay as they are
+    view = []
+    for o in rows:
+        if has_stale_copy(a, o):
+            first = frac_hash(a.seed, "stale-order", o["id"]) < 0.5
+            view.append((o, 0 if first else 1))
+            view.append((stale_copy(o), 1 if first else 0))
+        else:
+            view.append((o, 0))
+    # walked backwards for DESC: the larger 4th element comes first
+    view.sort(key=lambda x: (x[0]["_st"], x[0]["_h"], x[0]["id"], x[1]))
+    ds.v2_obs = [o for o, _ in view]
+    ds.v2_keys = [(o["_st"], o["_h"], o["id"], r) for o, r in view]
+    ds.v2_start_keys = [o["_st"] for o in ds.v2_obs]
+    by = {}
+    for o in ds.v2_obs:
+        by.setdefault(o.get("traceId"), []).append(o)
+    ds.v2_by_trace = by
+
+
+def real_v2_row(d, o, groups, a):
+    """Empty strings where the events tables hold non-null String columns (only traceName stays
+    null); untruncated metadata when io is requested (it comes from events_full)."""
+    if a.empty_strings:
+        for k in ("userId", "sessionId", "release", "promptId", "promptName", "model", "name"):
+            if k in d and d[k] is None:
+                d[k] = ""
+        if "internalModelId" in d and d["internalModelId"] is None:
+            d["internalModelId"] = ""
+    if a.metadata_full_with_io and "io" in groups and "metadata" in groups:
+        md = o.get("metadata")
+        d["metadata"] = md if md is not None else {}
+    return d
+
+
+def v2_hidden(a, o):
+    """--mode v3-preview serves v2 from an events table nothing writes; --v2-missing-before hides
+    the history a v4 backfill has not reached yet."""
+    if a.mode == "v3-preview":
+        return True
+    return a.v2_missing_before_ms is not None and o["_st"] < a.v2_missing_before_ms
+
+
+def shuffle_ties(rows, key, n, seed):
+    """Legacy ORDER BY has no tie-breaker: rows sharing a timestamp come in an order that may
+    change from one request to the next (here: a permutation per request number n)."""
+    out = []
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        while j < len(rows) and key(rows[j]) == key(rows[i]):
+            j += 1
+        grp = rows[i:j]
+        if len(grp) > 1:
+            grp = sorted(grp, key=lambda r: frac_hash(seed, "tie", n, r["id"]))
+        out.extend(grp)
+        i = j
+    return out
 
 
 def trace_metrics(obs_list):
@@ -510,6 +676,7 @@ class State:
                 return ds
             try:
                 new = Dataset(a.dataset, late_after=a.late_after, late_fraction=a.late_fraction, seed=a.seed)
+                real_server_view(new, a)
             except (ValueError, KeyError, OSError) as e:
                 if initial:
                     raise
@@ -606,6 +773,8 @@ class Api:
         def match(o):
             if not visible(o, n):
                 return False
+            if v2_hidden(a, o):
+                return False
             if f_type is not None and o.get("type") != f_type:
                 return False
             if f_name is not None and o.get("name") != f_name:
@@ -631,7 +800,7 @@ class Api:
         want = limit + 1
         out = []
         if f_trace is not None:
-            cand = [o for o in ds.obs_by_trace.get(f_trace, [])]
+            cand = [o for o in ds.v2_by_trace.get(f_trace, [])]
             cand.sort(key=lambda o: (o["_st"], o["_h"], o["id"]), reverse=True)
             for o in cand:
                 key = (o["_st"], o["_h"], o["id"])
@@ -646,11 +815,11 @@ class Api:
                     if len(out) >= want:
                         break
         else:
-            hi = len(ds.keys) if to is None else bisect.bisect_left(ds.start_keys, to)
+            hi = len(ds.v2_keys) if to is None else bisect.bisect_left(ds.v2_start_keys, to)
             if ckey is not None:
-                hi = min(hi, bisect.bisect_left(ds.keys, ckey))
-            lo = 0 if frm is None else bisect.bisect_left(ds.start_keys, frm)
-            rows = ds.obs
+                hi = min(hi, bisect.bisect_left(ds.v2_keys, ckey))
+            lo = 0 if frm is None else bisect.bisect_left(ds.v2_start_keys, frm)
+            rows = ds.v2_obs
             i = hi - 1
             while i >= lo and len(out) < want:
                 o = rows[i]
@@ -677,6 +846,12 @@ class Api:
         if unpaired and len(distinct) > 1:
             last = distinct[-2]       # the last row comes again on the next page
             more = True
+        if more and last is not None and len(out) > len(distinct) and out[len(distinct)]["id"] == last["id"]:
+            # Copies of one row share its key: the real server's strict cursor would drop the
+            # copies past the page end.  Point the cursor before them so they all come again.
+            earlier = [o for o in distinct if o["id"] != last["id"]]
+            if earlier:
+                last = earlier[-1]
         meta = {}
         if more and last is not None:
             c = {"lastStartTimeTo": iso_ms(last["_st"]), "lastTraceId": last.get("traceId"), "lastId": last["id"]}
@@ -687,7 +862,7 @@ class Api:
         for o in entries:
             r = cache.get(id(o))
             if r is None:
-                r = render_v2(o, tb.get(o.get("traceId")), groups, expand, pid)
+                r = real_v2_row(render_v2(o, tb.get(o.get("traceId")), groups, expand, pid), o, groups, a)
                 cache[id(o)] = r
             data.append(r)
         return {"data": data, "meta": meta}, len(data)
@@ -750,6 +925,8 @@ class Api:
         if ofield == "timestamp":
             if odir == "desc":
                 sel.reverse()
+            if self.st.args.legacy_ties:
+                sel = shuffle_ties(sel, lambda t: t["_ts"], n, self.st.args.seed)
         else:
             def sk(t):
                 v = t.get(ofield)
@@ -825,12 +1002,14 @@ class Api:
             sel = [o for o in ds.obs_by_trace.get(f_trace, [])
                    if (frm is None or o["_st"] >= frm) and (to is None or o["_st"] < to) and match(o)]
             sel.sort(key=lambda o: (o["_st"], o["_h"], o["id"]), reverse=True)
+            if self.st.args.legacy_ties:
+                sel = shuffle_ties(sel, lambda o: o["_st"], n, self.st.args.seed)
             total = len(sel)
             chunk = sel[off:off + limit]
         else:
             hi = len(ds.keys) if to is None else bisect.bisect_left(ds.start_keys, to)
             lo = 0 if frm is None else bisect.bisect_left(ds.start_keys, frm)
-            if not filtered and not ds.has_late:
+            if not filtered and not ds.has_late and not self.st.args.legacy_ties:
                 total = max(0, hi - lo)
                 a = max(lo, hi - off - limit)
                 b = max(lo, hi - off)
@@ -839,6 +1018,8 @@ class Api:
                 sel = [o for o in ds.obs[lo:hi] if match(o)]
                 total = len(sel)
                 sel.reverse()
+                if self.st.args.legacy_ties:
+                    sel = shuffle_ties(sel, lambda o: o["_st"], n, self.st.args.seed)
                 chunk = sel[off:off + limit]
         body = {"data": [public_obs(o) for o in chunk],
                 "meta": {"page": page, "limit": limit, "totalItems": total,
@@ -968,7 +1149,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, st, method, path, q, n):
         a = st.args
-        v3 = a.mode in ("v3", "v3-html")
+        v3 = a.mode in ("v3", "v3-html", "v3-preview")
         if path == "/api/public/health":
             return 200, {"status": "OK", "version": VERSION_V3 if v3 else VERSION_V4}, {}, 0, None
         if path == "/api/public/v2/observations" and a.mode == "v3-html":
@@ -1030,7 +1211,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, MSG_EVENTS_ONLY)
         if legacy and a.mode == "sunset":
             raise ApiError(410, MSG_SUNSET)
-        if not legacy and v3:
+        if not legacy and v3 and a.mode != "v3-preview":
             raise ApiError(404, MSG_V2_DISABLED)
         api = Api(st)
         try:
@@ -1076,7 +1257,7 @@ def build_parser():
     p.add_argument("--port-file", help="write the port number here once listening")
     p.add_argument("--public-key", default="pk-lf-test")
     p.add_argument("--secret-key", default="sk-lf-test")
-    p.add_argument("--mode", choices=("cloud", "v4", "v3", "v3-html", "sunset"), default="cloud")
+    p.add_argument("--mode", choices=("cloud", "v4", "v3", "v3-html", "v3-preview", "sunset"), default="cloud")
     p.add_argument("--log", help="append one JSON line per request to this file")
     p.add_argument("--seed", type=int, default=0, help="seed for duplicate rows / late fraction")
     p.add_argument("--verbose", action="store_true", help="diagnostics on stderr")
@@ -1096,6 +1277,20 @@ def build_parser():
     p.add_argument("--late-after", type=int, default=None, metavar="N")
     p.add_argument("--late-fraction", type=float, default=0.0, metavar="F")
     p.add_argument("--max-body-bytes", type=int, default=0, metavar="B")
+    # real-server behaviours (see README.md, "Real-server switches")
+    p.add_argument("--empty-strings", action="store_true", help='v2: "" for unset string fields')
+    p.add_argument("--legacy-ingested", type=float, default=0.0, metavar="F",
+                   help="v2: fraction of traces with a synthetic t-<traceId> root and copied metadata")
+    p.add_argument("--rootless", type=float, default=0.0, metavar="F",
+                   help="v2: fraction of traces whose root observation never arrives")
+    p.add_argument("--stale-duplicates", type=float, default=0.0, metavar="P",
+                   help="v2: fraction of rows that also come as an older copy (no end, no output)")
+    p.add_argument("--v2-missing-before", metavar="ISO",
+                   help="v2: rows that start before ISO are not there yet (backfill in progress)")
+    p.add_argument("--legacy-ties", action="store_true",
+                   help="legacy: order by timestamp only; ties in a different order per request")
+    p.add_argument("--metadata-full-with-io", action="store_true",
+                   help="v2: metadata not truncated when the io group is requested")
     return p
 
 
@@ -1108,6 +1303,16 @@ def main(argv=None):
     if not (0.0 <= args.duplicate_rows <= 1.0) or not (0.0 <= args.late_fraction <= 1.0):
         sys.stderr.write("langfuse_server: --duplicate-rows/--late-fraction must be in [0,1]\n")
         return 2
+    if not all(0.0 <= x <= 1.0 for x in (args.legacy_ingested, args.rootless, args.stale_duplicates)):
+        sys.stderr.write("langfuse_server: --legacy-ingested/--rootless/--stale-duplicates must be in [0,1]\n")
+        return 2
+    args.v2_missing_before_ms = None
+    if args.v2_missing_before:
+        try:
+            args.v2_missing_before_ms = parse_iso_ms(args.v2_missing_before)
+        except ValueError:
+            sys.stderr.write("langfuse_server: --v2-missing-before: invalid datetime\n")
+            return 2
     try:
         state = State(args)
     except (OSError, ValueError, KeyError) as e:

@@ -7,7 +7,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 CC         ?= cc
-PKGS       := libcurl libcjson lmdb libpcre2-8
+PKGS       := libcurl libcjson lmdb libpcre2-8 libhs
 TOOLS      := fetch map detect policy store
 
 LG_WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -68,10 +68,14 @@ $(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$
 
 # Only `make deps`, `make check` and `make demo` install packages (apt-get):
 # a plain `make` builds with what the machine has.
-.PHONY: all deps build check units bench eval fuzz demo chaos install uninstall clean valgrind
+.PHONY: all deps build pkgcheck check units bench eval fuzz demo chaos install uninstall clean valgrind
 all: build
 
-build: $(BINS) $(BINOUT)/lg-sync
+build: pkgcheck $(BINS) $(BINOUT)/lg-sync
+
+# A fresh machine: say which step installs the libraries, not a missing header.
+pkgcheck:
+	@pkg-config --exists $(PKGS) || { echo "lg: missing libraries (pkg-config $(PKGS)): run 'make deps' (scripts/install-deps)" >&2; exit 1; }
 
 $(BINOUT)/lg-sync: scripts/lg-sync | $(BINOUT)
 	cp $< $@ && chmod 755 $@

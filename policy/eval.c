@@ -278,7 +278,8 @@ int pol_eval_with(pol_engine *e, pol_policy **run, size_t nrun, cJSON *rec, int 
 	c.e = e;
 	c.run = run;
 	c.nrun = nrun;
-	if (!e->kw && pol_prefilter_build(e))
+	char why[256];
+	if (!e->pf && pol_prefilter_build(e, why, sizeof why))
 		return -1;
 	c.ext = lg_json_str(rec, "externalId");
 	if (!c.ext)

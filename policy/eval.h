@@ -61,11 +61,18 @@ void pol_eval_list(pol_ectx *c, pol_policy *p, const cJSON *rec);
 void pol_eval_required(pol_ectx *c, pol_policy *p, const cJSON *rec);
 void pol_eval_rate(pol_ectx *c, pol_policy *p, const cJSON *rec);     /* rate.c */
 
-/* The keyword prefilter (prefilter.c). Build indexes every loaded
- * pattern's keywords (0, or -1 out of memory). Prescan lowercases s into
- * the engine's buffer, marks the keywords present and counts digits; NULL
- * when out of memory. Any: whether one of pt's keywords was present. */
-int pol_prefilter_build(pol_engine *e);
-const char *pol_prescan(pol_engine *e, const char *s, size_t n, int *digits);
-int pol_prefilter_any(const pol_engine *e, const pol_pattern *pt);
+/* The one-pass prefilter (prefilter.c). Build compiles the keywords of
+ * every loaded pattern, enabled or not (0, or -1 with why). Scan finds the
+ * candidate patterns of s (those whose keyword occurs, and those without
+ * keywords) and counts its digits (0, or -1). Next gives the candidates
+ * one by one in load order (a cursor starts zeroed): 1, or 0 when none is
+ * left. Lower: s lowercased (A-Z only) in the engine's buffer, or
+ * NULL when out of memory. */
+int pol_prefilter_scan(pol_engine *e, const char *s, size_t n, int *digits);
+typedef struct {
+	size_t word;
+	uint64_t bits;
+} pol_cursor;
+int pol_prefilter_next(const pol_engine *e, pol_cursor *it, pol_policy **p, int *pat);
+const char *pol_lower(pol_engine *e, const char *s, size_t n);
 #endif

@@ -146,7 +146,8 @@ static int parse_enum(const char *s, const char *const *names, int n)
 
 static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 {
-	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone", "ipv6" };
+	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone", "ipv6",
+							  "token", "secret", "password", "basic" };
 	static const char *const masks[] = { "none", "secret", "email", "digits", "ip" };
 	char what[160], *s = NULL;
 	double d;
@@ -164,15 +165,16 @@ static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 	if (!(pt->re = compile(l, what, re)))
 		return -1;
 	if (str_list(l, o, "keywords", &pt->keywords, &pt->nkeywords, 1) ||
+	    str_list(l, o, "caseKeywords", &pt->case_keywords, &pt->ncase_keywords, 0) ||
 	    str_list(l, o, "context", &pt->context, &pt->ncontext, 1) ||
 	    opt_str(l, o, "message", &pt->message))
 		return -1;
 	if (opt_str(l, o, "validator", &s))
 		return -1;
-	pt->validator = s ? parse_enum(s, validators, 9) : V_NONE;
+	pt->validator = s ? parse_enum(s, validators, 13) : V_NONE;
 	free(s);
 	if (pt->validator < 0)
-		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, ipv6, email, jwt, phone)", what);
+		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, ipv6, email, jwt, phone, token, secret, password, basic)", what);
 	if (opt_str(l, o, "mask", &s))
 		return -1;
 	pt->mask = s ? parse_enum(s, masks, 5) : MASK_NONE;
@@ -485,9 +487,9 @@ static void free_policy(pol_policy *p)
 		pcre2_code_free(pt->re);
 		pcre2_code_free(pt->allow);
 		pcre2_code_free(pt->key_re);
+		free(pt->key_memo);
 		free_list(pt->keywords, pt->nkeywords);
-		free(pt->kwid);
-		free(pt->kwmask);
+		free_list(pt->case_keywords, pt->ncase_keywords);
 		free_list(pt->context, pt->ncontext);
 		free(pt->message);
 	}
@@ -557,6 +559,7 @@ int pol_load_text(pol_engine *e, const char *text, size_t len, int builtin, char
 	ld l = { why, whylen, NULL };
 	lg_json_error jerr;
 	cJSON *doc = lg_json_parse(text, len, &jerr), *list, *it;
+	pol_prefilter_free(e);  /* it points into the policy array, which may move */
 	if (!doc)
 		return bad(&l, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
 	list = cJSON_IsArray(doc) ? doc : lg_json_get(doc, "policies");
@@ -626,7 +629,9 @@ void pol_engine_free(pol_engine *e)
 
 int pol_engine_ready(pol_engine *e)
 {
+	char why[256];
 	if (!e->md)
 		e->md = pcre2_match_data_create(32, NULL);
-	return e->md ? 0 : -1;
+	pol_prefilter_free(e);
+	return e->md && pol_prefilter_build(e, why, sizeof why) == 0 ? 0 : -1;
 }

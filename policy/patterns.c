@@ -64,18 +64,47 @@ static int push_hit(pol_ectx *c, pol_policy *p, int pat, size_t s, size_t e, int
 	return 0;
 }
 
+/* The same object keys ("content", "role", "text") come back in every
+ * record: a keyRegex's verdict on a short key is remembered (direct-mapped
+ * by a hash of the key, the key itself kept to confirm). */
+#define KEY_MEMO_SLOTS 512
+#define KEY_MEMO_LEN 31
+typedef struct {
+	char key[KEY_MEMO_LEN + 1];
+	signed char ok;         /* -1 unknown, 0 no, 1 yes */
+} key_slot;
+
+struct pol_key_memo {
+	key_slot slot[KEY_MEMO_SLOTS];
+};
+
+static int key_matches(pol_ectx *c, pol_pattern *pt, const char *okey)
+{
+	size_t n = strlen(okey);
+	unsigned h = 2166136261u;
+	if (n <= KEY_MEMO_LEN && !pt->key_memo && (pt->key_memo = malloc(sizeof *pt->key_memo)))
+		for (size_t i = 0; i < KEY_MEMO_SLOTS; i++)
+			pt->key_memo->slot[i].ok = -1;
+	if (n > KEY_MEMO_LEN || !pt->key_memo)
+		return pcre2_match(pt->key_re, (PCRE2_SPTR)okey, n, 0, PCRE2_NO_UTF_CHECK, c->e->md, NULL) >= 0;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)okey[i]) * 16777619u;
+	key_slot *m = &pt->key_memo->slot[h % KEY_MEMO_SLOTS];
+	if (m->ok >= 0 && strcmp(m->key, okey) == 0)
+		return m->ok;
+	memcpy(m->key, okey, n + 1);
+	m->ok = (signed char)(pcre2_match(pt->key_re, (PCRE2_SPTR)okey, n, 0, PCRE2_NO_UTF_CHECK, c->e->md, NULL) >= 0);
+	return m->ok;
+}
+
 /* Runs one pattern over s, pushing accepted hits. */
 static void run_pattern(pol_ectx *c, pol_policy *p, int pi, const char *s, size_t n,
-			const char *lower, int digits, int key, const char *okey)
+			const char **lower, int digits, int key, const char *okey)
 {
 	pol_pattern *pt = &p->patterns[pi];
 	if (digits < pt->min_digits)
 		return;
-	if (pt->key_re && (key || !okey ||
-			   pcre2_match(pt->key_re, (PCRE2_SPTR)okey, strlen(okey), 0, PCRE2_NO_UTF_CHECK,
-				       c->e->md, NULL) < 0))
-		return;
-	if (pt->nkeywords && !pol_prefilter_any(c->e, pt))
+	if (pt->key_re && (key || !okey || !key_matches(c, pt, okey)))
 		return;
 	pcre2_match_data *md = c->e->md;
 	size_t off = 0;
@@ -114,7 +143,11 @@ static void run_pattern(pol_ectx *c, pol_policy *p, int pi, const char *s, size_
 		if (pt->context_required) {
 			size_t w = (size_t)pt->context_window;
 			size_t from = gs > w ? gs - w : 0, to = ge + w < n ? ge + w : n;
-			if (!any_word(lower, from, to, pt->context, pt->ncontext))
+			if (!*lower && !(*lower = pol_lower(c->e, s, n))) {
+				c->oom = 1;
+				return;
+			}
+			if (!any_word(*lower, from, to, pt->context, pt->ncontext))
 				continue;
 		}
 		if (push_hit(c, p, pi, gs, ge, key))
@@ -244,6 +277,7 @@ typedef struct {
 	const char *path;
 	member *m;
 	size_t nm;
+	int *slot;      /* per loaded policy: its index in m, or -1 */
 } group;
 
 /* okey: the object key holding s (NULL in arrays and at the top). */
@@ -257,20 +291,20 @@ static void scan_string(pol_ectx *c, const group *g, const char *s, size_t n, in
 			break;
 	if (i == g->nm)
 		return;
-	const char *lower = pol_prescan(c->e, s, n, &digits);
+	const char *lower = NULL;          /* made when a context word is looked for */
 	size_t base = c->nhits;
-	if (!lower) {
+	if (pol_prefilter_scan(c->e, s, n, &digits)) {
 		c->oom = 1;
 		return;
 	}
-	for (i = 0; i < g->nm; i++) {
-		pol_policy *p = g->m[i].p;
-		if (!c->mok[i])
+	pol_policy *p;
+	int pat;
+	pol_cursor it = { 0, 0 };
+	while (pol_prefilter_next(c->e, &it, &p, &pat)) {
+		int m = g->slot[p - c->e->v];
+		if (m < 0 || !c->mok[m] || (key && !p->scan_keys))
 			continue;
-		if (key && !p->scan_keys)
-			continue;
-		for (size_t k = 0; k < p->npatterns; k++)
-			run_pattern(c, p, (int)k, s, n, lower, digits, key, okey);
+		run_pattern(c, p, pat, s, n, &lower, digits, key, okey);
 	}
 	if (c->nhits > base)
 		emit_hits(c, s, n, base);
@@ -328,7 +362,7 @@ static void walk(pol_ectx *c, const group *g, const cJSON *v, const char *okey)
 
 /* Groups the targets of pattern policies by path, so each string is
  * walked once for all policies that read it. */
-static int build_groups(pol_policy **run, size_t nrun, group **out, size_t *nout)
+static int build_groups(pol_engine *e, pol_policy **run, size_t nrun, group **out, size_t *nout)
 {
 	size_t cap = 0;
 	for (size_t i = 0; i < nrun; i++)
@@ -349,13 +383,17 @@ static int build_groups(pol_policy **run, size_t nrun, group **out, size_t *nout
 			if (k == ng) {
 				g[ng].span = tg->span;
 				g[ng].path = tg->path;
-				if (!(g[ng].m = calloc(nrun, sizeof *g[ng].m))) {
+				g[ng].m = calloc(nrun, sizeof *g[ng].m);
+				g[ng].slot = malloc((e->n + 1) * sizeof *g[ng].slot);
+				if (!g[ng].m || !g[ng].slot) {
 					*out = g;
-					*nout = ng;
+					*nout = ng + 1;
 					return -1;
 				}
+				memset(g[ng].slot, 0xFF, (e->n + 1) * sizeof *g[ng].slot);
 				ng++;
 			}
+			g[k].slot[run[i] - e->v] = (int)g[k].nm;
 			g[k].m[g[k].nm++] = (member){ run[i], tg };
 		}
 	}
@@ -366,8 +404,10 @@ static int build_groups(pol_policy **run, size_t nrun, group **out, size_t *nout
 
 static void free_groups(group *g, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(g[i].m);
+		free(g[i].slot);
+	}
 	free(g);
 }
 
@@ -375,7 +415,7 @@ void pol_eval_patterns(pol_ectx *c, const cJSON *rec)
 {
 	group *g = NULL;
 	size_t ng = 0;
-	if (build_groups(c->run, c->nrun, &g, &ng)) {
+	if (build_groups(c->e, c->run, c->nrun, &g, &ng)) {
 		c->oom = 1;
 		free_groups(g, ng);
 		return;

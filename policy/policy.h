@@ -15,6 +15,7 @@ enum pol_sev { SEV_CRITICAL, SEV_HIGH, SEV_MEDIUM, SEV_LOW, SEV_COUNT };
 enum pol_mask { MASK_NONE, MASK_SECRET, MASK_EMAIL, MASK_DIGITS, MASK_IP };
 enum pol_validator {
 	V_NONE, V_LUHN, V_SSN, V_IBAN, V_IPV4, V_EMAIL, V_JWT, V_PHONE, V_IPV6,
+	V_TOKEN, V_SECRET, V_PASSWORD, V_BASIC,
 };
 
 typedef struct {
@@ -22,14 +23,15 @@ typedef struct {
 	pcre2_code *re;
 	char **keywords;        /* lowercase; any one must occur */
 	size_t nkeywords;
-	int *kwid;              /* their ids in the engine's keyword index */
-	uint64_t *kwmask;       /* the same ids as a bitset (one AND per 64 keywords) */
+	char **case_keywords;   /* the same, but matched with their case ("SK0") */
+	size_t ncase_keywords;
 	int min_digits;         /* cheap prefilter: digits in the string */
 	int validator;
 	double min_entropy;     /* of the reported group, bits per byte */
 	int group;              /* capture group reported (0: whole match) */
 	pcre2_code *allow;      /* a match of this on the value drops it */
 	pcre2_code *key_re;     /* only values whose object key matches */
+	struct pol_key_memo *key_memo; /* its verdicts on recent keys */
 	char **context;         /* lowercase words near the match */
 	size_t ncontext;
 	int context_required;
@@ -95,16 +97,15 @@ typedef struct {
 } pol_policy;
 
 typedef struct pol_rate_state pol_rate_state;
-typedef struct pol_kw_index pol_kw_index;
+typedef struct pol_prefilter pol_prefilter;
 
 typedef struct {
 	pol_policy *v;
 	size_t n;
 	pcre2_match_data *md;
-	lg_buf lower;           /* reusable lowercase copy of a string */
+	lg_buf lower;           /* lowercase copy of a string, for context words */
 	pol_rate_state *rate;
-	pol_kw_index *kw;       /* every pattern keyword, for one-pass prefilter */
-	uint64_t *present;      /* per string: bitset of the keyword ids seen */
+	pol_prefilter *pf;      /* every pattern keyword, for the one-pass prefilter */
 	int64_t now_ms;         /* the last "now" formatted into now_text */
 	char now_text[32];
 	int explain;
@@ -133,8 +134,12 @@ int pol_eval_record(pol_engine *e, cJSON *rec, int *worst, lg_buf *explain);
  * the number of failed examples. */
 int pol_self_test(pol_engine *e, pol_policy *p, lg_buf *out, int *ran);
 void pol_rate_reset(pol_engine *e);
-/* Frees what evaluation built (keyword index, rate windows). */
+/* Frees what evaluation built (prefilter, rate windows). */
 void pol_eval_free(pol_engine *e);
+/* The one-pass keyword prefilter of every loaded pattern (prefilter.c):
+ * 0, or -1 with why; loading more policies frees it. */
+int pol_prefilter_build(pol_engine *e, char *why, size_t whylen);
+void pol_prefilter_free(pol_engine *e);
 
 /* Validators, entropy, masking and model matching (policy/validators.c). */
 int pol_validate(int validator, const char *s, size_t n);
@@ -147,6 +152,15 @@ int pol_iban_ok(const char *s, size_t n);
 int pol_ssn_ok(const char *s, size_t n);
 int pol_ipv4_ok(const char *s, size_t n);
 int pol_ipv6_ok(const char *s, size_t n);
+/* Secrets: a provider token's body is not a placeholder or a published
+ * example (token); a generic assigned value looks random enough and is no
+ * placeholder, identifier, path or number (secret); a password in a URI is
+ * no placeholder (password); a Basic credential decodes to user:password
+ * (basic). */
+int pol_token_ok(const char *s, size_t n);
+int pol_secret_ok(const char *s, size_t n);
+int pol_password_ok(const char *s, size_t n);
+int pol_basic_ok(const char *s, size_t n);
 /* Code points in s[0..n) (UTF-8). */
 size_t pol_utf8_count(const char *s, size_t n);
 #endif

@@ -1,220 +1,222 @@
-/* The keyword prefilter of pattern policies: gitleaks' idea (a cheap
- * substring test before a regex) done in one pass per string for all
- * keywords at once: the string is lowercased, and each position's first
- * three bytes (two for 2-byte keywords) are looked up in a bitmap of
- * keyword prefixes; only on a hit are the keywords of that prefix
- * compared, their first 8 bytes in one load. */
+/* The one-pass prefilter of pattern policies. Every keyword of every
+ * loaded pattern goes into one Vectorscan database (literals, caseless,
+ * each reported once); a scan of a string walks it once and, per keyword
+ * found, ORs in the set of patterns that keyword gates. Patterns without
+ * keywords are candidates for every string. Only the candidates' regexes
+ * (PCRE2) and validators run afterwards, so the cost of a string no
+ * longer grows with the number of patterns loaded, only with the number
+ * that can match it. */
+#include <hs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval.h"
 
-#define KW_BUCKETS 4096
-
-typedef struct kw_ent {
-	struct kw_ent *next;
-	const char *s;
-	size_t len;
-	int id;
-	uint64_t head, mask;    /* the first 8 bytes (fewer: masked), compared in one load */
-} kw_ent;
-
-struct pol_kw_index {
-	int one[256];                   /* 1-byte keyword id, or -1 */
-	unsigned char ones[8];          /* the 1-byte keywords, when few: found by memchr */
-	int nones;                      /* how many; -1 when too many for memchr */
-	int has2;                       /* any 2-byte keyword */
-	unsigned char bits2[65536 / 8]; /* 2-byte keywords present */
-	unsigned char bits3[65536 / 8]; /* hashed 3-byte prefixes of longer ones */
-	kw_ent *b2[KW_BUCKETS], *b3[KW_BUCKETS];
-	kw_ent *all;
-	size_t n;
-	size_t nwords;                  /* 64-bit words in a keyword bitset */
+struct pol_prefilter {
+	hs_database_t *db;          /* NULL when no pattern has keywords */
+	hs_scratch_t *scratch;
+	size_t npat;                /* patterns of all policies, in load order */
+	pol_policy **pol;           /* [g]: the policy of pattern g */
+	int *pat;                   /* [g]: its index in the policy */
+	size_t nwords;              /* 64-bit words in a pattern set */
+	uint64_t *kwset;            /* [keyword * nwords]: the patterns it gates */
+	uint64_t *always;           /* patterns without keywords */
+	uint64_t *cand;             /* the current string's candidates */
 };
 
-static unsigned prefix2(const char *s)
+void pol_prefilter_free(pol_engine *e)
 {
-	return (unsigned)(unsigned char)s[0] << 8 | (unsigned char)s[1];
+	pol_prefilter *f = e->pf;
+	if (!f)
+		return;
+	hs_free_scratch(f->scratch);
+	hs_free_database(f->db);
+	free(f->pol);
+	free(f->pat);
+	free(f->kwset);
+	free(f->always);
+	free(f->cand);
+	free(f);
+	e->pf = NULL;
 }
 
-/* Keywords of 3 bytes or more are found by their first three: English
- * text is full of 2-byte prefixes ("re", "se", "in", "to") that start a
- * keyword, far fewer 3-byte ones. The 24 bits hash to 16. */
-static unsigned prefix3(const char *s)
+/* Compiles the keywords (deduplicated: one id per distinct keyword). */
+static int compile_keywords(pol_prefilter *f, const char **kw, size_t *len, const int *exact,
+			    unsigned nkw, char *why, size_t whylen)
 {
-	uint32_t p = (uint32_t)(unsigned char)s[0] << 16 | (uint32_t)(unsigned char)s[1] << 8 |
-		     (unsigned char)s[2];
-	return (unsigned)((p * 2654435761u) >> 16);
-}
-
-/* A prefix's bucket: multiplicative hashing, since p % KW_BUCKETS put
- * "a?", "e?", "i?", "m?", "q?", "u?", "y?" in one chain. */
-static unsigned kw_bucket(unsigned p)
-{
-	return (unsigned)(((uint32_t)p * 2654435761u) >> 20) % KW_BUCKETS;
-}
-
-static int kw_add(pol_kw_index *k, const char *w, size_t cap)
-{
-	size_t len = strlen(w);
-	if (len == 1) {
-		if (k->one[(unsigned char)w[0]] < 0) {
-			k->one[(unsigned char)w[0]] = (int)k->n++;
-			if (k->nones >= 0 && k->nones < (int)sizeof k->ones)
-				k->ones[k->nones++] = (unsigned char)w[0];
-			else
-				k->nones = -1;
-		}
-		return k->one[(unsigned char)w[0]];
+	unsigned *flags = malloc((nkw + 1) * sizeof *flags), *ids = malloc((nkw + 1) * sizeof *ids);
+	hs_compile_error_t *err = NULL;
+	int rc = -1;
+	if (!flags || !ids) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
 	}
-	unsigned p = len >= 3 ? prefix3(w) : prefix2(w);
-	kw_ent **chain = len >= 3 ? &k->b3[p % KW_BUCKETS] : &k->b2[kw_bucket(p)];
-	for (kw_ent *e = *chain; e; e = e->next)
-		if (e->len == len && memcmp(e->s, w, len) == 0)
-			return e->id;
-	if (k->n >= cap)
-		return -1;
-	kw_ent *e = &k->all[k->n];
-	unsigned char head[8] = { 0 }, mask[8] = { 0 };
-	memcpy(head, w, len < 8 ? len : 8);
-	memset(mask, 0xFF, len < 8 ? len : 8);
-	*e = (kw_ent){ *chain, w, len, (int)k->n, 0, 0 };
-	memcpy(&e->head, head, 8);
-	memcpy(&e->mask, mask, 8);
-	*chain = e;
-	if (len >= 3) {
-		k->bits3[p >> 3] |= (unsigned char)(1u << (p & 7));
-	} else {
-		k->bits2[p >> 3] |= (unsigned char)(1u << (p & 7));
-		k->has2 = 1;
+	for (unsigned i = 0; i < nkw; i++) {
+		flags[i] = (exact[i] ? 0 : HS_FLAG_CASELESS) | HS_FLAG_SINGLEMATCH;
+		ids[i] = i;
 	}
-	return (int)k->n++;
+	if (hs_compile_lit_multi(kw, flags, ids, len, nkw, HS_MODE_BLOCK, NULL, &f->db, &err) != HS_SUCCESS) {
+		snprintf(why, whylen, "keyword prefilter: %s", err && err->message ? err->message : "compile failed");
+		hs_free_compile_error(err);
+		goto out;
+	}
+	if (hs_alloc_scratch(f->db, &f->scratch) != HS_SUCCESS) {
+		snprintf(why, whylen, "keyword prefilter: out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(flags);
+	free(ids);
+	return rc;
 }
 
-/* Indexes the keywords of every loaded policy (enabled or not: the
- * self-test runs disabled ones too). */
-int pol_prefilter_build(pol_engine *e)
+static unsigned keyword_id(const char **kw, size_t *len, int *exact, unsigned *nkw, const char *w,
+			   int case_exact)
 {
-	size_t cap = 0;
-	for (size_t i = 0; i < e->n; i++)
-		for (size_t j = 0; j < e->v[i].npatterns; j++)
-			cap += e->v[i].patterns[j].nkeywords;
-	pol_kw_index *k = calloc(1, sizeof *k);
-	if (!k || !(k->all = calloc(cap + 1, sizeof *k->all)) || !(e->present = calloc(cap / 64 + 1, sizeof *e->present))) {
-		if (k)
-			free(k->all);
-		free(k);
-		return -1;
-	}
-	memset(k->one, -1, sizeof k->one);
+	size_t n = strlen(w);
+	for (unsigned i = 0; i < *nkw; i++)
+		if (len[i] == n && exact[i] == case_exact && memcmp(kw[i], w, n) == 0)
+			return i;
+	kw[*nkw] = w;
+	len[*nkw] = n;
+	exact[*nkw] = case_exact;
+	return (*nkw)++;
+}
+
+int pol_prefilter_build(pol_engine *e, char *why, size_t whylen)
+{
+	size_t npat = 0, nkwmax = 0;
 	for (size_t i = 0; i < e->n; i++)
 		for (size_t j = 0; j < e->v[i].npatterns; j++) {
-			pol_pattern *pt = &e->v[i].patterns[j];
-			free(pt->kwid);
-			if (!(pt->kwid = calloc(pt->nkeywords + 1, sizeof *pt->kwid)))
-				return -1;
-			for (size_t w = 0; w < pt->nkeywords; w++)
-				pt->kwid[w] = kw_add(k, pt->keywords[w], cap);
+			npat++;
+			nkwmax += e->v[i].patterns[j].nkeywords + e->v[i].patterns[j].ncase_keywords;
 		}
-	k->nwords = (k->n + 63) / 64;
+	pol_prefilter *f = calloc(1, sizeof *f);
+	const char **kw = calloc(nkwmax + 1, sizeof *kw);
+	size_t *len = calloc(nkwmax + 1, sizeof *len);
+	int *exact = calloc(nkwmax + 1, sizeof *exact);
+	unsigned *kwof = calloc(nkwmax + 1, sizeof *kwof);  /* keyword id of each (pattern, keyword) */
+	unsigned nkw = 0;
+	int rc = -1;
+	snprintf(why, whylen, "out of memory");
+	e->pf = f;
+	if (!f || !kw || !len || !exact || !kwof)
+		goto out;
+	f->npat = npat;
+	f->nwords = npat / 64 + 1;
+	f->pol = calloc(npat + 1, sizeof *f->pol);
+	f->pat = calloc(npat + 1, sizeof *f->pat);
+	f->always = calloc(f->nwords, sizeof *f->always);
+	f->cand = calloc(f->nwords, sizeof *f->cand);
+	if (!f->pol || !f->pat || !f->always || !f->cand)
+		goto out;
+	size_t g = 0, k = 0;
 	for (size_t i = 0; i < e->n; i++)
-		for (size_t j = 0; j < e->v[i].npatterns; j++) {
+		for (size_t j = 0; j < e->v[i].npatterns; j++, g++) {
 			pol_pattern *pt = &e->v[i].patterns[j];
-			free(pt->kwmask);
-			if (!(pt->kwmask = calloc(k->nwords + 1, sizeof *pt->kwmask)))
-				return -1;
+			f->pol[g] = &e->v[i];
+			f->pat[g] = (int)j;
+			if (!pt->nkeywords && !pt->ncase_keywords)
+				f->always[g / 64] |= 1ull << (g % 64);
 			for (size_t w = 0; w < pt->nkeywords; w++)
-				if (pt->kwid[w] >= 0)
-					pt->kwmask[pt->kwid[w] / 64] |= 1ull << (pt->kwid[w] % 64);
+				kwof[k++] = keyword_id(kw, len, exact, &nkw, pt->keywords[w], 0);
+			for (size_t w = 0; w < pt->ncase_keywords; w++)
+				kwof[k++] = keyword_id(kw, len, exact, &nkw, pt->case_keywords[w], 1);
 		}
-	e->kw = k;
+	if (!(f->kwset = calloc((size_t)nkw * f->nwords + 1, sizeof *f->kwset)))
+		goto out;
+	g = k = 0;
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t j = 0; j < e->v[i].npatterns; j++, g++)
+			for (size_t w = 0; w < e->v[i].patterns[j].nkeywords + e->v[i].patterns[j].ncase_keywords; w++)
+				f->kwset[kwof[k++] * f->nwords + g / 64] |= 1ull << (g % 64);
+	if (nkw && compile_keywords(f, kw, len, exact, nkw, why, whylen))
+		goto out;
+	rc = 0;
+out:
+	free(kw);
+	free(len);
+	free(exact);
+	free(kwof);
+	if (rc)
+		pol_prefilter_free(e);
+	return rc;
+}
+
+static int on_keyword(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		      void *ctx)
+{
+	pol_prefilter *f = ctx;
+	const uint64_t *set = f->kwset + (size_t)id * f->nwords;
+	for (size_t w = 0; w < f->nwords; w++)
+		f->cand[w] |= set[w];
 	return 0;
 }
 
-/* Lowercase copy, keywords and digits in one pass. */
-const char *pol_prescan(pol_engine *e, const char *s, size_t n, int *digits)
+/* Digits of s, 8 bytes at a time ('0'-'9' set a byte's high bit after a
+ * bias, without a carry into the next byte; bytes >= 0x80 are left out). */
+static int count_digits(const char *s, size_t n)
 {
-	pol_kw_index *k = e->kw;
-	lg_buf *b = &e->lower;
-	int d = 0;
-	if (lg_buf_reserve(b, n + 9))
-		return NULL;
-	char *lo = b->data;
-	size_t i0 = 0;
-	/* 8 bytes at a time: A-Z to a-z and '0'-'9' counted, with the
-	 * bytes >= 0x80 left alone (each byte's low 7 bits + a bias sets
-	 * its high bit without a carry into the next byte). */
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	for (; i0 + 8 <= n; i0 += 8) {
+	size_t i = 0;
+	int d = 0;
+	for (; i + 8 <= n; i += 8) {
 		uint64_t x, low7;
-		memcpy(&x, s + i0, 8);
+		memcpy(&x, s + i, 8);
 		low7 = x & ~high;
-		uint64_t ge_a = low7 + (0x80 - 'A') * ones, gt_z = low7 + (0x80 - 'Z' - 1) * ones;
 		uint64_t ge_0 = low7 + (0x80 - '0') * ones, gt_9 = low7 + (0x80 - '9' - 1) * ones;
-		uint64_t up = ge_a & ~gt_z & ~x & high, dig = ge_0 & ~gt_9 & ~x & high;
-		x |= up >> 2;
-		memcpy(lo + i0, &x, 8);
-		d += (int)(((dig >> 7) * ones) >> 56); /* digits: one bit per byte, summed */
+		uint64_t dig = ge_0 & ~gt_9 & ~x & high;
+		d += (int)(((dig >> 7) * ones) >> 56);
 	}
-	for (size_t i = i0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		lo[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-		d += (unsigned)(ch - '0') < 10u;
-	}
-	memset(lo + n, 0, 9);   /* a keyword's 8-byte head can be read at any i < n */
-	b->len = n;
-	memset(e->present, 0, k->nwords * sizeof *e->present);
-	for (int j = 0; j < k->nones; j++)
-		if (memchr(lo, k->ones[j], n)) {
-			int one = k->one[k->ones[j]];
-			e->present[one / 64] |= 1ull << (one % 64);
-		}
-	for (size_t i = 0; i < n; i++) {
-		if (k->nones < 0) {
-			int one = k->one[(unsigned char)lo[i]];
-			if (one >= 0)
-				e->present[one / 64] |= 1ull << (one % 64);
-		}
-		uint64_t at;
-		/* the NULs past the end never match a keyword byte, so a head
-		 * match means the first min(len, 8) bytes are inside s */
-		if (k->has2) {
-			unsigned p = prefix2(lo + i);
-			if (k->bits2[p >> 3] & (1u << (p & 7))) {
-				memcpy(&at, lo + i, 8);
-				for (kw_ent *w = k->b2[kw_bucket(p)]; w; w = w->next)
-					if ((at & w->mask) == w->head)
-						e->present[w->id / 64] |= 1ull << (w->id % 64);
-			}
-		}
-		unsigned p = prefix3(lo + i);
-		if (!(k->bits3[p >> 3] & (1u << (p & 7))))
-			continue;
-		memcpy(&at, lo + i, 8);
-		for (kw_ent *w = k->b3[p % KW_BUCKETS]; w; w = w->next)
-			if ((at & w->mask) == w->head &&
-			    (w->len <= 8 || (w->len <= n - i && memcmp(lo + i + 8, w->s + 8, w->len - 8) == 0)))
-				e->present[w->id / 64] |= 1ull << (w->id % 64);
-	}
-	*digits = d;
-	return lo;
+	for (; i < n; i++)
+		d += (unsigned)((unsigned char)s[i] - '0') < 10u;
+	return d;
 }
 
-int pol_prefilter_any(const pol_engine *e, const pol_pattern *pt)
+int pol_prefilter_scan(pol_engine *e, const char *s, size_t n, int *digits)
 {
-	uint64_t any = 0;
-	for (size_t w = 0; w < e->kw->nwords; w++)
-		any |= e->present[w] & pt->kwmask[w];
-	return any != 0;
+	pol_prefilter *f = e->pf;
+	memcpy(f->cand, f->always, f->nwords * sizeof *f->cand);
+	if (f->db && n && hs_scan(f->db, s, n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)n, 0, f->scratch,
+				  on_keyword, f) != HS_SUCCESS)
+		return -1;
+	*digits = count_digits(s, n);
+	return 0;
+}
+
+int pol_prefilter_next(const pol_engine *e, pol_cursor *it, pol_policy **p, int *pat)
+{
+	const pol_prefilter *f = e->pf;
+	while (!it->bits) {
+		if (it->word >= f->nwords)
+			return 0;
+		it->bits = f->cand[it->word++];
+	}
+	size_t g = (it->word - 1) * 64 + (size_t)__builtin_ctzll(it->bits);
+	it->bits &= it->bits - 1;
+	*p = f->pol[g];
+	*pat = f->pat[g];
+	return 1;
+}
+
+const char *pol_lower(pol_engine *e, const char *s, size_t n)
+{
+	lg_buf *b = &e->lower;
+	if (lg_buf_reserve(b, n + 1))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		b->data[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+	}
+	b->data[n] = '\0';
+	b->len = n;
+	return b->data;
 }
 
 void pol_eval_free(pol_engine *e)
 {
-	if (e->kw)
-		free(e->kw->all);
-	free(e->kw);
-	e->kw = NULL;
-	free(e->present);
-	e->present = NULL;
+	pol_prefilter_free(e);
 	pol_rate_reset(e);
 }

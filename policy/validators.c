@@ -224,6 +224,8 @@ static int b64url_val(int c)
 	return -1;
 }
 
+static int ci_contains(const char *s, size_t n, const char *w);
+
 /* A JWT's header decodes to a JSON object naming its algorithm. */
 static int jwt_ok(const char *s, size_t n)
 {
@@ -243,7 +245,10 @@ static int jwt_ok(const char *s, size_t n)
 		}
 	}
 	hdr[k] = '\0';
-	return hdr[0] == '{' && (strstr(hdr, "\"alg\"") || strstr(hdr, "\"typ\""));
+	if (hdr[0] != '{' || !(strstr(hdr, "\"alg\"") || strstr(hdr, "\"typ\"")))
+		return 0;
+	/* No signature: only an unsigned token (alg none) is complete so. */
+	return s[n - 1] != '.' || ci_contains(hdr, k, "\"none\"");
 }
 
 /* A phone number has 10 to 15 digits and is not all one digit. */
@@ -261,6 +266,165 @@ static int phone_ok(const char *s, size_t n)
 	return k >= 10 && k <= 15 && !same;
 }
 
+/* ---- secrets ------------------------------------------------------- */
+
+/* Keys printed in providers' own documentation and tutorials: public, so
+ * not a leak (and the commonest false alarm of a scanner). */
+static const char *const public_examples[] = {
+	"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	"sk_test_4eC39HqLyjWDarjtT1zdp7dc", "sk_test_BQokikJOvBiI2HlWgH4olfQ2",
+	"sk_test_26PHem9AhJZvU623DfE1x4sd", "rk_test_26PHem9AhJZvU623DfE1x4sd",
+	"whsec_1234567890abcdef", "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy",
+	"ghp_16C7e42F292c6912E7710c838347Ae178B4a", "EAACEdEose0cBA",
+	"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",
+	"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+	NULL,
+};
+
+/* Words that mark a value as a stand-in, wherever they occur in it. */
+static const char *const placeholder_parts[] = {
+	"example", "****", "####", "....", "sample", "dummy", "placeholder",
+	"redacted", "your_", "your-", "yourapi", "yourkey", "yoursecret", "yourtoken", "<", ">",
+	"${", "{{", "$(", "%s", "%(", "changeme", "change_me", "change-me", "replace_me", "replaceme",
+	"insert_", "enter_", "fake", "notreal", "not_real", "todo", "fixme", "lorem", "ipsum",
+	"process.env", "os.environ", "getenv", "env[", "secrets.", "vault:", "ssm:", "arn:", NULL,
+};
+
+/* Whole values that say nothing. */
+static const char *const placeholder_words[] = {
+	"password", "passwd", "secret", "token", "apikey", "api_key", "null", "none", "nil",
+	"undefined", "true", "false", "empty", "string", "required", "optional", "hidden",
+	"masked", "default", "test", "testing", "admin", "root", "user", "username", "pass",
+	"letmein", "qwerty", "hunter2", "abc123", "pass123", "password1", "password123",
+	"secret123", "p@ssw0rd", "p@ssword", "mypassword", "mysecret", "supersecret", NULL,
+};
+
+static int ci_contains(const char *s, size_t n, const char *w)
+{
+	size_t m = strlen(w);
+	for (size_t i = 0; i + m <= n; i++)
+		if (strncasecmp(s + i, w, m) == 0)
+			return 1;
+	return 0;
+}
+
+/* A run of one character, or of consecutive ones (123456, abcdef), this
+ * long or longer: typed by a person, not drawn at random. */
+static int has_run(const char *s, size_t n, size_t len)
+{
+	size_t same = 1, up = 1, down = 1;
+	for (size_t i = 1; i < n; i++) {
+		same = s[i] == s[i - 1] ? same + 1 : 1;
+		up = s[i] == s[i - 1] + 1 ? up + 1 : 1;
+		down = s[i] == s[i - 1] - 1 ? down + 1 : 1;
+		if (same >= len || up >= len || down >= len)
+			return 1;
+	}
+	return 0;
+}
+
+static int placeholder(const char *s, size_t n)
+{
+	char small[512], *lo = n < sizeof small ? small : malloc(n + 1);
+	int found = 0;
+	if (!lo)
+		return 0;
+	for (int i = 0; public_examples[i] && !found; i++) {
+		size_t m = strlen(public_examples[i]);
+		found = m <= n && memmem(s, n, public_examples[i], m) != NULL;
+	}
+	/* xxxx or XXXX, not a random XXxX */
+	found = found || memmem(s, n, "xxxx", 4) || memmem(s, n, "XXXX", 4);
+	for (size_t i = 0; i < n; i++)
+		lo[i] = (char)tolower((unsigned char)s[i]);
+	for (int i = 0; placeholder_parts[i] && !found; i++)
+		found = memmem(lo, n, placeholder_parts[i], strlen(placeholder_parts[i])) != NULL;
+	if (lo != small)
+		free(lo);
+	return found;
+}
+
+int pol_token_ok(const char *s, size_t n)
+{
+	return !placeholder(s, n) && !has_run(s, n, 8);
+}
+
+static int placeholder_word(const char *s, size_t n)
+{
+	for (int i = 0; placeholder_words[i]; i++)
+		if (strlen(placeholder_words[i]) == n && strncasecmp(s, placeholder_words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A value assigned to a secret-sounding name: flagged when it could be a
+ * credential, not when it is code (identifiers, calls, paths), a number, a
+ * placeholder or a typed pattern. The entropy wanted grows with length:
+ * eight random characters carry at most 3 bits each. */
+int pol_secret_ok(const char *s, size_t n)
+{
+	int digits = 0, letters = 0, other = 0, upper = 0, lower = 0;
+	if (n < 8 || n > 256 || placeholder(s, n) || placeholder_word(s, n) || has_run(s, n, 6))
+		return 0;
+	if (s[0] == '/' || s[0] == '.' || s[0] == '~' || s[0] == '$' || s[0] == '%' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isdigit(c))
+			digits++;
+		else if (isalpha(c)) {
+			letters++;
+			upper += isupper(c) != 0;
+			lower += islower(c) != 0;
+		} else if (c != '_' && c != '.')
+			other++;
+	}
+	if (!letters || (!digits && !other))   /* a number, or an identifier like self.api_key */
+		return 0;
+	if (!digits && !upper && n < 20)       /* kebab-or-snake words: my-secret-name */
+		return 0;
+	double want = n < 12 ? 2.5 : n < 20 ? 3.0 : 3.3;
+	return pol_entropy(s, n) >= want;
+}
+
+int pol_password_ok(const char *s, size_t n)
+{
+	if (n < 3 || placeholder(s, n) || placeholder_word(s, n) || has_run(s, n, 6))
+		return 0;
+	/* :PASSWORD@, :pw@, :[password]@, :****@ */
+	if (s[0] == '[' || s[0] == '*' || s[0] == '$' || s[0] == '%' || s[0] == '{')
+		return 0;
+	return !(n <= 4 && (ci_contains(s, n, "pw") || ci_contains(s, n, "pwd") || ci_contains(s, n, "pass")));
+}
+
+/* "Basic dXNlcjpwYXNz": base64 of user:password with a real password. */
+int pol_basic_ok(const char *s, size_t n)
+{
+	char out[192];
+	size_t k = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n && s[i] != '=' && k < sizeof out - 1; i++) {
+		int v = s[i] == '+' ? 62 : s[i] == '/' ? 63 : b64url_val((unsigned char)s[i]);
+		if (v < 0 || s[i] == '-' || s[i] == '_')
+			return 0;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[k++] = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	const char *colon = memchr(out, ':', k);
+	if (!colon || colon == out)
+		return 0;
+	for (size_t i = 0; i < k; i++)
+		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] == 0x7F)
+			return 0;
+	size_t pl = k - (size_t)(colon + 1 - out);
+	return pol_password_ok(colon + 1, pl);
+}
+
 int pol_validate(int validator, const char *s, size_t n)
 {
 	switch (validator) {
@@ -272,6 +436,10 @@ int pol_validate(int validator, const char *s, size_t n)
 	case V_EMAIL: return email_ok(s, n);
 	case V_JWT: return jwt_ok(s, n);
 	case V_PHONE: return phone_ok(s, n);
+	case V_TOKEN: return pol_token_ok(s, n);
+	case V_SECRET: return pol_secret_ok(s, n);
+	case V_PASSWORD: return pol_password_ok(s, n);
+	case V_BASIC: return pol_basic_ok(s, n);
 	default: return 1;
 	}
 }

@@ -6,7 +6,7 @@
 . "$ROOT/tests/lib.sh"
 R="$ROOT/tests/fuzz/regress"
 CCF=${CC:-cc}
-PKGF="libcurl libcjson lmdb libpcre2-8"
+PKGF="libcurl libcjson lmdb libpcre2-8 libhs"
 
 # 1. Through the targets.
 for dir in "$R"/*/; do

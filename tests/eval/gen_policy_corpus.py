@@ -113,10 +113,10 @@ class Corpus:
                                        "\"AccessKeyId\": \"{v}\"", "{v}"]).format(v=v))
         for _ in range(60):
             if self.r.random() < 0.75:
-                v = self.pick(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + self.s(36)
+                v, det = self.pick(["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]) + self.s(36), "github"
             else:
-                v = "github_pat_" + self.s(22) + "_" + self.s(59)
-            self.add("github", self.pick(["GITHUB_TOKEN={v}", "use {v} to push", "token: {v}",
+                v, det = "github_pat_" + self.s(22) + "_" + self.s(59), "github-fine-grained"
+            self.add(det, self.pick(["GITHUB_TOKEN={v}", "use {v} to push", "token: {v}",
                                           "git clone https://{v}@github.com/org/repo", "{v}"]).format(v=v))
         for _ in range(60):
             kind = self.r.randrange(3)
@@ -129,8 +129,9 @@ class Corpus:
             self.add("openai", self.pick(["OPENAI_API_KEY={v}", "openai.api_key = \"{v}\"", "here is my key {v}",
                                           "Authorization: Bearer {v}", "{v}"]).format(v=v))
         for _ in range(60):
-            v = "sk-ant-" + self.pick(["api03", "api03", "admin01", "oat01"]) + "-" + self.s(93, B62 + "_-") + "AA"
-            self.add("anthropic", self.pick(["ANTHROPIC_API_KEY={v}", "x-api-key: {v}", "client = Anthropic(api_key='{v}')",
+            kind = self.pick(["api03", "api03", "admin01", "oat01"])
+            v = "sk-ant-" + kind + "-" + self.s(93, B62 + "_-") + "AA"
+            self.add("anthropic-admin" if kind == "admin01" else "anthropic", self.pick(["ANTHROPIC_API_KEY={v}", "x-api-key: {v}", "client = Anthropic(api_key='{v}')",
                                              "{v}"]).format(v=v))
         for _ in range(60):
             v = self.pem()
@@ -140,13 +141,13 @@ class Corpus:
             self.add("jwt", self.pick(["Authorization: Bearer {v}", "session={v}; Path=/", "token {v} expired", "{v}"]).format(v=v))
         for _ in range(25):
             v = "AIza" + self.s(35, B62 + "_-")
-            self.add("google", "maps key=%s" % v)
+            self.add("google-api-key", "maps key=%s" % v)
         for _ in range(20):
             v = "sk-lf-%s-%s-%s-%s-%s" % (self.s(8, HEX), self.s(4, HEX), self.s(4, HEX), self.s(4, HEX), self.s(12, HEX))
             self.add("langfuse", "LANGFUSE_SECRET_KEY=%s" % v)
         for _ in range(25):
             v = self.s(self.pick([24, 32, 40]), B62)
-            self.add("generic-api-key", self.pick(["api_key = \"{v}\"", "client_secret: {v}", "ACCESS_TOKEN={v}",
+            self.add("generic-secret", self.pick(["api_key = \"{v}\"", "client_secret: {v}", "ACCESS_TOKEN={v}",
                                                    "password: '{v}'"]).format(v=v))
         for _ in range(40):
             a = "%d%d%d" % (self.r.randrange(2, 10), self.r.randrange(10), self.r.randrange(10))

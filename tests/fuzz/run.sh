@@ -14,7 +14,7 @@ FUZZ_OUT=${FUZZ_OUT:-$ROOT/build/fuzz}
 CC_FUZZ=${CC_FUZZ:-clang}
 LG_EXTRA_DEPS="clang libclang-rt-14-dev ${LG_EXTRA_DEPS:-}" scripts/install-deps || exit 2
 
-PKGS="libcurl libcjson lmdb libpcre2-8"
+PKGS="libcurl libcjson lmdb libpcre2-8 libhs"
 CFLAGS_F="-std=c11 -D_GNU_SOURCE -DLG_VERSION=\"fuzz\" -Icommon -g -O1 -fno-omit-frame-pointer
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(pkg-config --cflags $PKGS)"
 LIBS_F="$(pkg-config --libs $PKGS) -lm"

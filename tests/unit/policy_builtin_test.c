@@ -98,7 +98,7 @@ static void credentials(void)
 	T_STR(on_output("credentials", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), "", "credentials github placeholder");
 	T_STR(on_output("credentials", "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"),
 	      "", "credentials public key");
-	T_STR(on_output("credentials", "api_key = \"Zq8Xv2Lm4Np6Rt8Vw0Yb2Dc4\""), "generic-api-key", "credentials generic");
+	T_STR(on_output("credentials", "api_key = \"Zq8Xv2Lm4Np6Rt8Vw0Yb2Dc4\""), "generic-secret", "credentials generic");
 	T_STR(on_output("credentials", "api_key = \"YOUR_API_KEY_HERE_12345\""), "", "credentials generic placeholder");
 	/* the generic rule does not repeat a key a specific rule found */
 	T_STR(on_output("credentials", "api_key=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zT3BlbkFJ"), "openai",

@@ -96,5 +96,37 @@ int main(void)
 	T_INT(pol_utf8_count("h\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", 10), 4, "utf8 count: 1, 2, 3 and 4 byte characters");
 	T_OK(pol_entropy("aaaaaaaa", 8) == 0, "entropy of one repeated byte is 0");
 	T_OK(pol_entropy("abcdefgh", 8) > 2.9, "entropy of 8 distinct bytes is 3");
+
+	/* provider tokens: placeholders, typed runs and published examples refused */
+	T_OK(V(V_TOKEN, "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"), "token: random body with XXxX");
+	T_OK(!V(V_TOKEN, "ghp_xxxxZq8Xv2Lm4Np6Rt8Vw0Yb2Dc4Ef6Gh8Ij0K"), "token: xxxx placeholder");
+	T_OK(!V(V_TOKEN, "sk_live_YOUR_KEY_abcdEFGH12345678901234"), "token: YOUR_ placeholder");
+	T_OK(!V(V_TOKEN, "npm_aaaaaaaaaaZq8Xv2Lm4Np6Rt8Vw0Yb2Dc4Ef6"), "token: run of one character");
+	T_OK(!V(V_TOKEN, "npm_0123456789Zq8Xv2Lm4Np6Rt8Vw0Yb2Dc4Ef6"), "token: ascending run");
+	T_OK(!V(V_TOKEN, "AKIAIOSFODNN7EXAMPLE"), "token: AWS documentation example");
+	T_OK(!V(V_TOKEN, "sk_test_4eC39HqLyjWDarjtT1zdp7dc"), "token: Stripe documentation example");
+	/* generic assigned values */
+	T_OK(V(V_SECRET, "5vSQXEZY3lEX7bwR2DRGD1qSo7JPRbgU"), "secret: random base62");
+	T_OK(V(V_SECRET, "Tr0ub4dor&3x"), "secret: a typed password with digits and symbols");
+	T_OK(!V(V_SECRET, "self.api_key"), "secret: an identifier");
+	T_OK(!V(V_SECRET, "get_token_from_env"), "secret: a function name");
+	T_OK(!V(V_SECRET, "1234567890123"), "secret: a number");
+	T_OK(!V(V_SECRET, "${API_KEY}"), "secret: a variable reference");
+	T_OK(!V(V_SECRET, "<your-api-key>"), "secret: an angle-bracket placeholder");
+	T_OK(!V(V_SECRET, "changeme123"), "secret: changeme");
+	T_OK(!V(V_SECRET, "/etc/app/secret.key"), "secret: a path");
+	T_OK(!V(V_SECRET, "password123"), "secret: a stop-word password");
+	T_OK(!V(V_SECRET, "short1"), "secret: under 8 characters");
+	/* passwords in URIs and Basic credentials */
+	T_OK(V(V_PASSWORD, "s3cr3tPw"), "password: a real one");
+	T_OK(!V(V_PASSWORD, "password"), "password: the word password");
+	T_OK(!V(V_PASSWORD, "${DB_PASS}"), "password: a variable");
+	T_OK(!V(V_PASSWORD, "****"), "password: stars");
+	T_OK(V(V_BASIC, "YWxhZGRpbjpvcGVuc2VzYW1l"), "basic: aladdin:opensesame");
+	T_OK(!V(V_BASIC, "dXNlcjpwYXNzd29yZA=="), "basic: user:password is a placeholder");
+	T_OK(!V(V_BASIC, "bm9jb2xvbmhlcmU="), "basic: no colon");
+	/* JWT: signed, or unsigned only with alg none */
+	T_OK(V(V_JWT, "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4In0."), "jwt: alg none, empty signature");
+	T_OK(!V(V_JWT, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0."), "jwt: HS256 without its signature is cut, not flagged");
 	return t_done();
 }

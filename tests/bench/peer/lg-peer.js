@@ -219,8 +219,51 @@ const VALIDATORS = {
   ipv6: (s) => require('net').isIPv6(s) && (s.match(/[0-9a-f]/gi) || []).length >= 4 && !/^(0*:)*:?0*1$/.test(s),
   email: (s) => !/\.\./.test(s) && s.indexOf('@') > 0,
   phone: (s) => { const d = s.replace(/\D/g, ''); return d.length >= 10 && d.length <= 15 && !/^(\d)\1+$/.test(d); },
-  jwt: (s) => { try { return typeof JSON.parse(Buffer.from(s.split('.')[0], 'base64url').toString()).alg === 'string'; } catch (e) { return false; } },
+  jwt: (s) => { try { const h = JSON.parse(Buffer.from(s.split('.')[0], 'base64url').toString()); return typeof h.alg === 'string' && (!s.endsWith('.') || h.alg.toLowerCase() === 'none'); } catch (e) { return false; } },
+  token: (s) => !placeholder(s) && !hasRun(s, 8),
+  secret: secretOk,
+  password: passwordOk,
+  basic: (s) => { const t = Buffer.from(s, 'base64').toString(); const i = t.indexOf(':'); return i > 0 && !/[\x00-\x1f\x7f]/.test(t) && passwordOk(t.slice(i + 1)); },
 };
+// The secret validators of policy/validators.c, the same lists and rules.
+const PUBLIC_EXAMPLES = ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+  'sk_test_BQokikJOvBiI2HlWgH4olfQ2', 'sk_test_26PHem9AhJZvU623DfE1x4sd', 'rk_test_26PHem9AhJZvU623DfE1x4sd', 'whsec_1234567890abcdef',
+  'xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', 'EAACEdEose0cBA',
+  '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'];
+const PARTS = ['example', '****', '####', '....', 'sample', 'dummy', 'placeholder', 'redacted', 'your_', 'your-', 'yourapi', 'yourkey',
+  'yoursecret', 'yourtoken', '<', '>', '${', '{{', '$(', '%s', '%(', 'changeme', 'change_me', 'change-me', 'replace_me', 'replaceme',
+  'insert_', 'enter_', 'fake', 'notreal', 'not_real', 'todo', 'fixme', 'lorem', 'ipsum', 'process.env', 'os.environ', 'getenv', 'env[',
+  'secrets.', 'vault:', 'ssm:', 'arn:'];
+const WORDS = new Set(['password', 'passwd', 'secret', 'token', 'apikey', 'api_key', 'null', 'none', 'nil', 'undefined', 'true', 'false',
+  'empty', 'string', 'required', 'optional', 'hidden', 'masked', 'default', 'test', 'testing', 'admin', 'root', 'user', 'username', 'pass',
+  'letmein', 'qwerty', 'hunter2', 'abc123', 'pass123', 'password1', 'password123', 'secret123', 'p@ssw0rd', 'p@ssword', 'mypassword',
+  'mysecret', 'supersecret']);
+function placeholder(s) {
+  if (PUBLIC_EXAMPLES.some((e) => s.includes(e)) || s.includes('xxxx') || s.includes('XXXX')) return true;
+  const lo = s.toLowerCase();
+  return PARTS.some((p) => lo.includes(p));
+}
+function hasRun(s, len) {
+  let same = 1, up = 1, down = 1;
+  for (let i = 1; i < s.length; i++) {
+    const a = s.charCodeAt(i), b = s.charCodeAt(i - 1);
+    same = a === b ? same + 1 : 1; up = a === b + 1 ? up + 1 : 1; down = a === b - 1 ? down + 1 : 1;
+    if (same >= len || up >= len || down >= len) return true;
+  }
+  return false;
+}
+function secretOk(s) {
+  const n = s.length;
+  if (n < 8 || n > 256 || placeholder(s) || WORDS.has(s.toLowerCase()) || hasRun(s, 6) || /^[\/.~$%-]/.test(s)) return false;
+  const digits = /\d/.test(s), letters = /[A-Za-z]/.test(s), other = /[^A-Za-z0-9_.]/.test(s), upper = /[A-Z]/.test(s);
+  if (!letters || (!digits && !other)) return false;
+  if (!digits && !upper && n < 20) return false;
+  return entropy(s) >= (n < 12 ? 2.5 : n < 20 ? 3.0 : 3.3);
+}
+function passwordOk(s) {
+  if (s.length < 3 || placeholder(s) || WORDS.has(s.toLowerCase()) || hasRun(s, 6) || /^[\[*$%{]/.test(s)) return false;
+  return !(s.length <= 4 && /pw|pwd|pass/i.test(s));
+}
 function entropy(s) {
   const f = new Map();
   for (const ch of s) f.set(ch, (f.get(ch) || 0) + 1);
@@ -238,6 +281,9 @@ const MASKS = {
 function jsRegex(src, global) {
   let flags = global ? 'g' : '';
   if (src.includes('(?i')) { flags += 'i'; src = src.replace(/\(\?i\)/g, '').replace(/\(\?i:/g, '(?:'); }
+  if (src.startsWith('(?s)')) { flags += 's'; src = src.slice(4); }
+  // Node 20 has no inline modifiers: a case-sensitive group becomes plain
+  src = src.replace(/\(\?-i:/g, '(?:');
   return new RegExp(src, flags);
 }
 function loadPolicies() {
@@ -249,6 +295,7 @@ function loadPolicies() {
       q.patterns = p.patterns.map((d) => ({
         ...d, re: jsRegex(d.regex, true), keyRe: d.keyRegex ? jsRegex(d.keyRegex, false) : null,
         allowRe: d.allow ? jsRegex(d.allow, false) : null, kw: d.keywords ? d.keywords.map((k) => k.toLowerCase()) : null,
+        ckw: d.caseKeywords || null,
         ctx: d.context ? d.context.map((k) => k.toLowerCase()) : null, win: d.contextWindow || 40,
       }));
       q.targets = p.targets.map(parseTarget);
@@ -289,7 +336,10 @@ function scanString(p, rec, loc, s, key, out, now) {
   let lower = null, digits = -1;
   for (const d of p.patterns) {
     if (d.keyRe) { if (!key || !d.keyRe.test(key)) continue; }
-    if (d.kw) { lower = lower || s.toLowerCase(); if (!d.kw.some((k) => lower.includes(k))) continue; }
+    if (d.kw || d.ckw) {
+      lower = lower || s.toLowerCase();
+      if (!(d.kw && d.kw.some((k) => lower.includes(k))) && !(d.ckw && d.ckw.some((k) => s.includes(k)))) continue;
+    }
     if (d.minDigits) {
       if (digits < 0) { digits = 0; for (let i = 0; i < s.length; i++) { const c = s.charCodeAt(i); if (c >= 48 && c <= 57) digits++; } }
       if (digits < d.minDigits) continue;

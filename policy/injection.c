@@ -1,0 +1,1271 @@
+/* The prompt-injection and jailbreak scorer (injection.h). One pass over
+ * the string turns it into normalised words (ASCII lowercase, leetspeak
+ * digits, Cyrillic and fullwidth look-alikes mapped to Latin, zero-width
+ * characters dropped) kept in a small ring; each word that can end a
+ * signal looks back a few words within its clause. Markup is matched at
+ * '<', '[', '#' in the same pass, which also collects base64 runs and
+ * runs of single letters to decode and score again (one level deep, a
+ * bounded number of bytes). Nothing is allocated. */
+#include <stdint.h>
+#include <string.h>
+
+#include "injection.h"
+
+#define RING 16
+#define LOOK 8                  /* words looked back within a clause */
+#define WORD_MAX 24
+#define MAX_RUNS 8              /* base64 / spaced runs decoded per string */
+#define DECODE_MAX 3072         /* bytes decoded per run */
+#define DEPTH_MAX 1             /* decoded text is scored, not decoded again */
+
+static const char *const names[INJ_NSIGNALS] = {
+	"override", "extraction", "persona", "unrestricted", "alter-ego", "role-markup",
+	"urgency", "addresses-ai", "redirect", "base64", "spaced-out",
+};
+
+const char *inj_signal_name(int sig)
+{
+	return sig >= 0 && sig < INJ_NSIGNALS ? names[sig] : "?";
+}
+
+const char *const inj_keywords[] = {
+	/* override verbs (stems) and the words they act on */
+	"ignor", "disregard", "forget", "overrid", "bypass", "skip", "neglect", "discard", "dismiss",
+	"overlook", "circumvent", "instruction", "directive", "guideline", "prompt", "rules",
+	"don't follow", "do not follow", "stop follow", "no longer",
+	/* extraction */
+	"verbatim", "above", "initial", "beginning of", "were you told", "you were told", "were you given",
+	"you were given",
+	/* persona, alter egos, no limits */
+	"pretend", "act as", "simulat", "roleplay", "role-play", "role play", "from now on", "you are now",
+	"you're now", " dan", "character", "mode", "jailbr", "unfilter", "uncensor", "unrestrict",
+	"restriction", "amoral", "anything", "refuse", "no matter how", "stands for", "two response",
+	"two different", "alter ego", "persona", "\xf0\x9f\x94\x93", "\xf0\x9f\x94\x92",
+	/* markup, addressing the AI, redirection */
+	"<|", "[inst", "<<sys", "[system", "system:", "system note", "system message", "system override",
+	"###", "<system", "[admin", "_of_turn>", "note to", "if you are an", "ai:", "agent:", "pwned",
+	"new task", "new instruction", "your real", "your true", "your actual", "base64", "decode",
+	/* leetspeak of the commonest words */
+	"1gn0r", "ign0r", "1gnor", "pr3v", "1nstruct", "f0rg", "forg3", "d1sr", "r3v3", "rul3", "pr0mpt",
+	/* German, Spanish, French */
+	"vergiss", "anweisung", "olvida", "instrucciones", "oublie",
+	NULL,
+};
+
+/* ---- vocabulary ---------------------------------------------------- */
+
+enum {
+	W_OVR = 1u << 0,        /* override verb, imperative form */
+	W_OVRW = 1u << 1,       /* weak override verb (skip, drop) */
+	W_FOLLOW = 1u << 2,     /* follow, obey: an override when negated */
+	W_NEG = 1u << 3,
+	W_OBJ = 1u << 4,        /* what an override targets: instructions, rules */
+	W_OBJW = 1u << 5,       /* ... weakly: text, context, everything */
+	W_QUAL = 1u << 6,       /* previous, above, all, your */
+	W_EXV = 1u << 7,        /* extraction verb: repeat, print, reveal */
+	W_EXO = 1u << 8,        /* what is extracted: prompt, instructions */
+	W_EXM = 1u << 9,        /* whose: your, system, initial, verbatim */
+	W_UNR = 1u << 10,       /* unfiltered, uncensored, amoral */
+	W_LIM = 1u << 11,       /* restrictions, filters, limits, ethics */
+	W_WITHOUT = 1u << 12,   /* without, no, free */
+	W_INTRO = 1u << 13,     /* pretend, roleplay, simulate */
+	W_META = 1u << 14,      /* words of texts about attacks */
+	W_AI = 1u << 15,        /* ai, assistant, llm, model */
+	W_URG = 1u << 16,       /* urgent when in capitals */
+	W_ADDR = 1u << 17,      /* attention, note, dear */
+	W_TASK = 1u << 18,      /* task, instructions, goal: after "new" */
+	W_SAY = 1u << 19,       /* say, print, respond: a redirected output */
+	W_IMPER = 1u << 20,     /* may precede an imperative: please, now, you */
+	W_ART = 1u << 21,       /* a, an: a generic mention */
+	W_MODE = 1u << 22,      /* developer, god, dan: before "mode" */
+	W_RULE = 1u << 23,      /* other words that end a signal */
+	W_FILL = 1u << 24,      /* the, of, you: may stand between a verb and its object */
+	W_OBJU = 1u << 25,      /* the user('s): what an injected text turns the model against */
+};
+
+typedef struct {
+	const char *w;
+	unsigned cls;
+} vword;
+
+static const vword vocab[] = {
+	{ "ignore", W_OVR }, { "disregard", W_OVR }, { "forget", W_OVR }, { "override", W_OVR | W_URG },
+	{ "bypass", W_OVR }, { "neglect", W_OVR }, { "discard", W_OVR }, { "dismiss", W_OVR },
+	{ "overlook", W_OVR }, { "abandon", W_OVR }, { "circumvent", W_OVR }, { "nullify", W_OVR },
+	{ "overwrite", W_OVR }, { "ignoriere", W_OVR }, { "ignorieren", W_OVR }, { "vergiss", W_OVR },
+	{ "vergessen", W_OVR }, { "ignora", W_OVR }, { "ignorar", W_OVR }, { "olvida", W_OVR },
+	{ "olvidar", W_OVR }, { "ignorez", W_OVR }, { "oubliez", W_OVR }, { "oublie", W_OVR },
+	{ "ignorer", W_OVR },
+	{ "skip", W_OVRW }, { "drop", W_OVRW }, { "ditch", W_OVRW }, { "erase", W_OVRW },
+	{ "scrap", W_OVRW }, { "delete", W_OVRW }, { "leave", W_OVRW }, { "reset", W_OVRW },
+	{ "follow", W_FOLLOW }, { "obey", W_FOLLOW }, { "heed", W_FOLLOW }, { "adhere", W_FOLLOW },
+	{ "comply", W_FOLLOW }, { "abide", W_FOLLOW }, { "respect", W_FOLLOW }, { "listen", W_FOLLOW },
+	{ "don't", W_NEG }, { "dont", W_NEG }, { "not", W_NEG }, { "never", W_NEG | W_URG },
+	{ "stop", W_NEG | W_URG }, { "cease", W_NEG }, { "nicht", W_NEG }, { "no", W_NEG | W_WITHOUT },
+	{ "longer", W_NEG },
+	{ "instructions", W_OBJ | W_EXO | W_TASK }, { "instruction", W_OBJ | W_EXO | W_TASK },
+	{ "directions", W_OBJ }, { "directives", W_OBJ | W_EXO }, { "directive", W_OBJ | W_TASK },
+	{ "rules", W_OBJ | W_EXO | W_LIM | W_TASK }, { "rule", W_OBJ },
+	{ "prompt", W_OBJ | W_EXO | W_TASK }, { "prompts", W_OBJ | W_EXO },
+	{ "guidelines", W_OBJ | W_EXO | W_LIM }, { "guideline", W_OBJ }, { "guidance", W_OBJ },
+	{ "commands", W_OBJ }, { "orders", W_OBJ | W_TASK }, { "constraints", W_OBJ | W_LIM },
+	{ "restrictions", W_OBJ | W_LIM }, { "guardrails", W_OBJ | W_LIM }, { "policies", W_OBJ | W_LIM },
+	{ "policy", W_OBJ | W_LIM | W_TASK }, { "programming", W_OBJ }, { "training", W_OBJ },
+	{ "safeguards", W_OBJ | W_LIM }, { "protocols", W_OBJ }, { "anweisungen", W_OBJ },
+	{ "anweisung", W_OBJ }, { "befehle", W_OBJ }, { "regeln", W_OBJ }, { "vorgaben", W_OBJ },
+	{ "instrucciones", W_OBJ }, { "reglas", W_OBJ }, { "consignes", W_OBJ },
+	{ "r\xc3\xa8gles", W_OBJ }, { "indicaciones", W_OBJ },
+	{ "text", W_OBJW | W_EXO }, { "context", W_OBJW | W_EXO }, { "content", W_OBJW },
+	{ "messages", W_OBJW }, { "message", W_OBJW | W_EXO }, { "input", W_OBJW },
+	{ "tasks", W_OBJW }, { "task", W_OBJW | W_TASK }, { "assignments", W_OBJW },
+	{ "assignment", W_OBJW | W_TASK }, { "conversation", W_OBJW | W_EXO },
+	{ "everything", W_OBJW | W_EXO },
+	{ "anything", W_OBJW }, { "said", W_OBJW }, { "told", W_OBJW }, { "learned", W_OBJW },
+	{ "taught", W_OBJW }, { "alles", W_OBJW },
+	{ "words", W_EXO }, { "configuration", W_EXO }, { "config", W_EXO }, { "setup", W_EXO },
+	{ "previous", W_QUAL }, { "prior", W_QUAL }, { "above", W_QUAL | W_EXM }, { "earlier", W_QUAL },
+	{ "preceding", W_QUAL }, { "following", W_QUAL }, { "all", W_QUAL }, { "any", W_QUAL },
+	{ "every", W_QUAL }, { "original", W_QUAL | W_EXM }, { "initial", W_QUAL | W_EXM },
+	{ "foregoing", W_QUAL }, { "former", W_QUAL }, { "aforementioned", W_QUAL },
+	{ "before", W_QUAL }, { "existing", W_QUAL }, { "default", W_QUAL }, { "given", W_QUAL },
+	{ "system", W_QUAL | W_EXM | W_URG }, { "safety", W_QUAL }, { "your", W_QUAL | W_EXM },
+	{ "these", W_QUAL }, { "those", W_QUAL }, { "vorherigen", W_QUAL }, { "vorherige", W_QUAL },
+	{ "bisherigen", W_QUAL }, { "obigen", W_QUAL }, { "alle", W_QUAL }, { "anteriores", W_QUAL },
+	{ "todas", W_QUAL }, { "todos", W_QUAL }, { "pr\xc3\xa9" "c\xc3\xa9" "dentes", W_QUAL },
+	{ "toutes", W_QUAL },
+	{ "repeat", W_EXV | W_SAY }, { "print", W_EXV | W_SAY }, { "list", W_EXV }, { "reveal", W_EXV },
+	{ "spell", W_EXV }, { "show", W_EXV }, { "output", W_EXV | W_SAY }, { "display", W_EXV },
+	{ "tell", W_EXV | W_SAY }, { "give", W_EXV }, { "write", W_EXV | W_SAY }, { "dump", W_EXV },
+	{ "leak", W_EXV }, { "disclose", W_EXV }, { "recite", W_EXV }, { "share", W_EXV },
+	{ "paste", W_EXV }, { "copy", W_EXV }, { "echo", W_EXV }, { "return", W_EXV },
+	{ "provide", W_EXV }, { "expose", W_EXV }, { "enumerate", W_EXV }, { "type", W_EXV },
+	{ "hidden", W_EXM }, { "secret", W_EXM }, { "developer", W_EXM | W_MODE }, { "verbatim", W_EXM },
+	{ "exact", W_EXM }, { "full", W_EXM }, { "entire", W_EXM }, { "first", W_EXM | W_IMPER },
+	{ "complete", W_EXM }, { "internal", W_EXM }, { "confidential", W_EXM },
+	{ "underlying", W_EXM },
+	{ "unfiltered", W_UNR }, { "uncensored", W_UNR }, { "unrestricted", W_UNR | W_MODE },
+	{ "unlimited", W_UNR }, { "limitless", W_UNR }, { "amoral", W_UNR }, { "unethical", W_UNR },
+	{ "immoral", W_UNR }, { "jailbroken", W_UNR }, { "unbound", W_UNR }, { "unchained", W_UNR },
+	{ "unhinged", W_UNR }, { "lawless", W_UNR }, { "unmoderated", W_UNR }, { "uncontrolled", W_UNR },
+	{ "restriction", W_LIM }, { "filters", W_LIM }, { "filter", W_LIM }, { "filtering", W_LIM },
+	{ "limits", W_LIM }, { "limitations", W_LIM }, { "boundaries", W_LIM }, { "censorship", W_LIM },
+	{ "ethics", W_LIM }, { "morals", W_LIM }, { "morality", W_LIM }, { "restraints", W_LIM },
+	{ "principles", W_LIM }, { "limit", W_LIM }, { "ethical", W_LIM }, { "moral", W_LIM },
+	{ "without", W_WITHOUT }, { "zero", W_WITHOUT }, { "free", W_WITHOUT }, { "beyond", W_WITHOUT },
+	{ "pretend", W_INTRO }, { "roleplay", W_INTRO }, { "simulate", W_INTRO }, { "emulate", W_INTRO },
+	{ "impersonate", W_INTRO }, { "imagine", W_INTRO }, { "behave", W_INTRO },
+	{ "injection", W_META }, { "injections", W_META }, { "attacker", W_META }, { "attackers", W_META },
+	{ "attack", W_META }, { "attacks", W_META }, { "adversarial", W_META }, { "malicious", W_META },
+	{ "mitigate", W_META }, { "mitigation", W_META }, { "defend", W_META }, { "defense", W_META },
+	{ "defence", W_META }, { "detect", W_META }, { "detection", W_META }, { "detector", W_META },
+	{ "classifier", W_META }, { "researchers", W_META }, { "vulnerability", W_META },
+	{ "vulnerable", W_META }, { "owasp", W_META }, { "example", W_META }, { "examples", W_META },
+	{ "payload", W_META }, { "payloads", W_META }, { "technique", W_META }, { "techniques", W_META },
+	{ "security", W_META }, { "benchmark", W_META }, { "dataset", W_META }, { "jailbreaks", W_META },
+	{ "jailbreaking", W_META }, { "phrases", W_META }, { "exploit", W_META },
+	{ "ai", W_AI }, { "assistant", W_AI }, { "llm", W_AI }, { "llms", W_AI }, { "model", W_AI },
+	{ "chatbot", W_AI }, { "bot", W_AI }, { "agent", W_AI }, { "gpt", W_AI }, { "chatgpt", W_AI },
+	{ "claude", W_AI }, { "gemini", W_AI }, { "copilot", W_AI },
+	{ "important", W_URG }, { "urgent", W_URG }, { "attention", W_URG | W_ADDR }, { "warning", W_URG },
+	{ "critical", W_URG }, { "note", W_URG | W_ADDR }, { "must", W_URG | W_IMPER },
+	{ "immediately", W_URG | W_IMPER }, { "now", W_URG | W_IMPER }, { "alert", W_URG },
+	{ "priority", W_URG }, { "mandatory", W_URG }, { "attn", W_URG | W_ADDR }, { "emergency", W_URG },
+	{ "required", W_URG }, { "admin", W_URG | W_MODE }, { "dear", W_ADDR }, { "hey", W_ADDR | W_IMPER },
+	{ "hello", W_ADDR | W_IMPER }, { "hi", W_ADDR | W_IMPER },
+	{ "goal", W_TASK }, { "role", W_TASK }, { "objective", W_TASK }, { "mission", W_TASK },
+	{ "purpose", W_TASK }, { "job", W_TASK }, { "persona", W_TASK },
+	{ "say", W_SAY }, { "respond", W_SAY }, { "reply", W_SAY }, { "answer", W_SAY },
+	{ "translate", W_SAY },
+	{ "please", W_IMPER }, { "pls", W_IMPER }, { "just", W_IMPER }, { "kindly", W_IMPER },
+	{ "simply", W_IMPER }, { "also", W_IMPER }, { "so", W_IMPER }, { "ok", W_IMPER },
+	{ "okay", W_IMPER }, { "then", W_IMPER }, { "and", W_IMPER }, { "you", W_IMPER | W_FILL },
+	{ "should", W_IMPER }, { "will", W_IMPER }, { "need", W_IMPER }, { "to", W_IMPER },
+	{ "want", W_IMPER }, { "i", W_IMPER | W_FILL }, { "completely", W_IMPER }, { "totally", W_IMPER },
+	{ "hereby", W_IMPER }, { "is", W_IMPER }, { "always", W_IMPER | W_URG }, { "but", W_IMPER },
+	{ "well", W_IMPER },
+	{ "done", W_IMPER }, { "great", W_IMPER }, { "good", W_IMPER }, { "thanks", W_IMPER },
+	{ "step", W_IMPER }, { "a", W_ART }, { "an", W_ART },
+	{ "god", W_MODE }, { "dev", W_MODE }, { "dan", W_MODE }, { "jailbreak", W_MODE },
+	{ "evil", W_MODE }, { "opposite", W_MODE }, { "chaos", W_MODE }, { "debug", W_MODE },
+	{ "sudo", W_MODE }, { "maintenance", W_MODE },
+	/* words that end a signal */
+	{ "as", W_RULE }, { "like", W_RULE }, { "on", W_RULE }, { "character", W_RULE },
+	{ "responses", W_RULE }, { "answers", W_RULE }, { "replies", W_RULE }, { "outputs", W_RULE },
+	{ "paragraphs", W_RULE }, { "mode", W_RULE }, { "for", W_RULE }, { "ego", W_RULE },
+	{ "play", W_RULE }, { "playing", W_RULE }, { "confidant", W_RULE }, { "twin", W_RULE },
+	{ "version", W_RULE }, { "refuse", W_RULE }, { "refuses", W_RULE }, { "decline", W_RULE },
+	{ "censor", W_RULE }, { "bound", W_RULE }, { "restricted", W_RULE }, { "limited", W_RULE },
+	{ "constrained", W_RULE }, { "subject", W_RULE }, { "have", W_RULE }, { "obligated", W_RULE },
+	{ "from", W_RULE }, { "language", W_RULE }, { "document", W_RULE }, { "chat", W_RULE },
+	{ "instead", W_RULE }, { "pwned", W_RULE }, { "hacked", W_RULE }, { "pwnd", W_RULE },
+	{ "user", W_RULE }, { "human", W_RULE }, { "root", W_RULE }, { "stan", W_RULE },
+	{ "dude", W_RULE }, { "aim", W_RULE }, { "ucar", W_RULE }, { "apophis", W_RULE },
+	{ "kevin", W_RULE }, { "betterdan", W_RULE }, { "administrator", W_RULE },
+	{ "apply", W_RULE }, { "matter", W_RULE }, { "valid", W_RULE }, { "passwords", W_RULE },
+	{ "password", W_RULE }, { "keys", W_RULE }, { "credentials", W_RULE }, { "emails", W_RULE },
+	{ "inbox", W_RULE }, { "data", W_RULE }, { "secrets", W_RULE }, { "tokens", W_RULE },
+	{ "history", W_RULE }, { "files", W_RULE }, { "request", W_RULE }, { "question", W_RULE },
+	{ "immoral", W_UNR }, { "illegal", W_RULE }, { "dangerous", W_RULE }, { "harmful", W_RULE },
+	{ "offensive", W_RULE }, { "written", W_RULE },
+	{ "the", W_FILL }, { "of", W_FILL }, { "my", W_FILL }, { "this", W_FILL }, { "that", W_FILL },
+	{ "its", W_FILL }, { "our", W_FILL }, { "their", W_FILL }, { "we", W_FILL },
+	{ "have", W_FILL | W_IMPER },
+	{ "has", W_FILL | W_IMPER }, { "been", W_FILL }, { "were", W_FILL }, { "was", W_FILL },
+	{ "me", W_FILL },
+	{ "us", W_FILL }, { "far", W_FILL }, { "them", W_FILL }, { "what", W_FILL }, { "you've", W_FILL },
+	{ "you're", W_FILL }, { "you", W_FILL }, { "i", W_FILL }, { "every", W_FILL }, { "about", W_FILL },
+	{ "deine", W_QUAL }, { "ihre", W_QUAL }, { "tus", W_QUAL }, { "vos", W_QUAL }, { "votre", W_QUAL },
+	{ "les", W_FILL }, { "las", W_FILL }, { "die", W_FILL }, { "user", W_OBJU }, { "user's", W_OBJU },
+	{ "users", W_OBJU }, { "do", W_IMPER }, { "can", W_IMPER }, { "could", W_IMPER },
+	{ "would", W_IMPER }, { "from", W_FILL }, { "in", W_FILL }, { "got", W_IMPER }, { "going", W_IMPER },
+	{ "und", W_IMPER }, { "anymore", W_IMPER }, { "entirely", W_IMPER }, { "whatsoever", W_IMPER },
+	{ "altogether", W_IMPER }, { "new", W_RULE }, { "y", W_IMPER }, { "et", W_IMPER },
+};
+
+/* Open addressing over the vocabulary, filled on first use; a word
+ * listed twice gets the classes of both entries. */
+#define NVOCAB (sizeof vocab / sizeof *vocab)
+#define VT_SIZE 1024
+static short vtab[VT_SIZE];
+static unsigned vcls[NVOCAB];
+static int vtab_ready;
+
+static uint32_t word_hash(const char *w, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	return h;
+}
+
+static void vtab_build(void)
+{
+	memset(vtab, -1, sizeof vtab);
+	for (size_t i = 0; i < NVOCAB; i++) {
+		const char *w = vocab[i].w;
+		uint32_t h = word_hash(w, strlen(w)) & (VT_SIZE - 1);
+		while (vtab[h] >= 0 && strcmp(vocab[vtab[h]].w, w) != 0)
+			h = (h + 1) & (VT_SIZE - 1);
+		if (vtab[h] < 0)
+			vtab[h] = (short)i;
+		vcls[vtab[h]] |= vocab[i].cls;
+	}
+	vtab_ready = 1;
+}
+
+static unsigned word_class(const char *w, size_t n)
+{
+	uint32_t h = word_hash(w, n) & (VT_SIZE - 1);
+	for (; vtab[h] >= 0; h = (h + 1) & (VT_SIZE - 1)) {
+		const char *v = vocab[vtab[h]].w;
+		if (strlen(v) == n && memcmp(v, w, n) == 0)
+			return vcls[vtab[h]];
+	}
+	return 0;
+}
+
+/* ---- scan state ---------------------------------------------------- */
+
+typedef struct {
+	char w[WORD_MAX];       /* normalised; "" when longer than WORD_MAX - 1 */
+	unsigned cls;
+	size_t s, e;            /* bytes of the string */
+	unsigned char brk;      /* a clause break before it */
+	unsigned char quote;    /* a quote mark right before it */
+	unsigned char caps;     /* written in capitals, 2+ letters */
+	unsigned char colon;    /* the next non-blank byte is ':' */
+	unsigned char single;   /* one letter */
+	unsigned char comma;    /* a comma right after it: a clause may start */
+} tok;
+
+typedef struct {
+	size_t s, e;
+} span;
+
+typedef struct {
+	const char *s;
+	size_t n;
+	int depth;
+	tok t[RING];
+	size_t nt;              /* words seen; t[i % RING] */
+	int w[INJ_NSIGNALS];    /* points per signal */
+	unsigned char fp[64];   /* points per feature: each counts once, its best */
+	int best;               /* strongest single feature and its text */
+	size_t bs, be;
+	unsigned meta;          /* distinct meta words (bits by hash) */
+	unsigned urgent;        /* distinct urgent capitals (bits by hash) */
+	int caps_run;
+	span runs[MAX_RUNS];    /* base64 candidates */
+	size_t nruns;
+	span spaced[MAX_RUNS];  /* runs of single letters */
+	size_t nspaced;
+	int single_run;
+	size_t single_from, single_to;
+} scan;
+
+static const int caps_of[INJ_NSIGNALS] = {
+	[INJ_OVERRIDE] = 90, [INJ_EXTRACT] = 80, [INJ_PERSONA] = 30, [INJ_UNRESTRICT] = 60,
+	[INJ_ALTEREGO] = 80, [INJ_ROLE] = 60, [INJ_URGENCY] = 30, [INJ_ADDRESS] = 30,
+	[INJ_REDIRECT] = 40, [INJ_BASE64] = 100, [INJ_SPACED] = 100,
+};
+
+/* Adds a feature (id < 64) to a signal: a feature seen twice counts
+ * once, with its better points. */
+static void feat(scan *c, int id, int sig, int pts, size_t s, size_t e)
+{
+	if (pts <= c->fp[id])
+		return;
+	c->w[sig] += pts - c->fp[id];
+	c->fp[id] = (unsigned char)pts;
+	if (pts > c->best) {
+		c->best = pts;
+		c->bs = s;
+		c->be = e;
+	}
+}
+
+static tok *at(scan *c, size_t i)
+{
+	return &c->t[i % RING];
+}
+
+static int is(const tok *t, const char *w)
+{
+	return strcmp(t->w, w) == 0;
+}
+
+/* The word k places before word i, within its clause (NULL at a break). */
+static tok *back(scan *c, size_t i, size_t k)
+{
+	if (k > i || k >= RING)
+		return NULL;
+	for (size_t j = 0; j < k; j++)
+		if (at(c, i - j)->brk)
+			return NULL;
+	return at(c, i - k);
+}
+
+/* Is the word at i said to the model (an imperative), or described
+ * ("attackers tell the model to ignore ...")? Only words that can lead
+ * into an order may come before it in its clause. */
+static int imperative(scan *c, size_t i)
+{
+	for (size_t k = 1; k <= 4; k++) {
+		tok *p = back(c, i, k);
+		/* a new clause: after a comma, "and", "then" */
+		if (!p || p->comma || is(p, "and") || is(p, "then") || is(p, "und") || is(p, "y") || is(p, "et"))
+			return 1;
+		if (!(p->cls & (W_IMPER | W_NEG)) && !is(p, "now") && !is(p, "from"))
+			return 0;
+		if (p->quote)
+			return 0;
+	}
+	return 1;
+}
+
+/* Weight of phrasing that quotes or describes instead of ordering. */
+static int said(scan *c, size_t i, int pts)
+{
+	tok *v = at(c, i);
+	if (!v->quote && imperative(c, i))
+		return pts;
+	/* "if a user asks you to ignore ...": a defence describing an attack */
+	for (size_t k = 1; k <= 6; k++) {
+		tok *p = back(c, i, k);
+		if (!p)
+			break;
+		if (is(p, "asks") || is(p, "ask") || is(p, "tells") || is(p, "requests") || is(p, "tries") ||
+		    is(p, "attempts") || is(p, "trying") || is(p, "wants") || is(p, "asked") || is(p, "told"))
+			return pts / 5;
+	}
+	return pts / 2;
+}
+
+/* ---- signals ending at word i (with one word of look-ahead) -------- */
+
+/* Is the word negated: "don't follow", "do not have to obey", "no
+ * longer need to follow"? */
+static int negated(scan *c, size_t v)
+{
+	for (size_t k = 1; k <= 3; k++) {
+		tok *p = back(c, v, k);
+		if (!p)
+			return 0;
+		if (p->cls & W_NEG)
+			return 1;
+		if (!is(p, "to") && !is(p, "have") && !is(p, "need") && !is(p, "required") && !is(p, "must"))
+			return 0;
+	}
+	return 0;
+}
+
+/* Nouns that make "context", "text", "rules" part of a compound noun
+ * ("context window", "rules engine", "text field"). */
+static int compound_head(const tok *t)
+{
+	static const char *const heads[] = {
+		"window", "windows", "engine", "manual", "menu", "switch", "switches", "box", "field", "fields",
+		"editor", "file", "files", "template", "templates", "engineering", "length", "size", "format",
+		"page", "section", "set", "sheet", "document", "version", "builder", "library", "panel", "cache",
+		"column", "columns", "table", "wrapping", "processing", "message", "messages", "bar", "area", NULL,
+	};
+	for (int k = 0; heads[k]; k++)
+		if (is(t, heads[k]))
+			return 1;
+	return 0;
+}
+
+static void sig_override(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i);
+	if (!(t->cls & (W_OBJ | W_OBJW | W_QUAL | W_OBJU)))
+		return;
+	for (size_t k = 1; k <= LOOK; k++) {
+		tok *v = back(c, i, k);
+		if (!v)
+			return;
+		int strong = (v->cls & W_OVR) != 0, weak = (v->cls & W_OVRW) != 0;
+		int neg = negated(c, i - k);
+		tok *n1 = back(c, i - k, 1);
+		if (((v->cls & W_FOLLOW) && neg) || (is(v, "following") && n1 && (is(n1, "stop") || is(n1, "quit"))))
+			strong = 1;
+		else if (neg)
+			continue;
+		if (!strong && !weak) {
+			/* what stands between a verb and its object */
+			if (!(v->cls & (W_QUAL | W_OBJ | W_OBJW | W_FILL | W_EXM | W_OBJU)))
+				return;
+			continue;
+		}
+		int obj = 0, objw = 0, qual = 0, every = 0, user = 0, when = 0;
+		for (size_t j = k; j-- > 0;) {
+			tok *x = at(c, i - j);
+			every |= is(x, "everything") || is(x, "anything") || is(x, "all");
+			obj |= (x->cls & W_OBJ) != 0;
+			objw |= (x->cls & W_OBJW) != 0;
+			user |= (x->cls & W_OBJU) != 0;
+			when |= (x->cls & W_QUAL) && !is(x, "any") && !is(x, "all") && !is(x, "every") && !is(x, "your") &&
+				!is(x, "system") && !is(x, "these") && !is(x, "those") && !is(x, "safety") && !is(x, "default");
+			qual |= (x->cls & W_QUAL) && !is(x, "your") && !is(x, "system") ? 2 :
+				(x->cls & W_QUAL) ? 1 : 0;
+		}
+		/* "ignore the above." / "forget all that, and": a qualifier
+		 * that ends the clause stands for what it qualifies */
+		int qual_end = (t->cls & W_QUAL) && !is(t, "your") &&
+			       (!next || next->brk || t->comma || is(next, "and") || is(next, "then") ||
+				is(next, "instead") || is(next, "now"));
+		int pts = obj && qual >= 2 ? 70 : obj && qual ? 65 : obj ? 55 : objw && qual >= 2 ? 60 :
+			  objw && qual ? 50 : qual_end ? 55 : 0;
+		if (objw && !obj && !qual && (is(t, "everything") || is(t, "anything")) && next && next->brk)
+			pts = 40;
+		/* "forget everything you've been told / learned" */
+		if (every && (is(t, "told") || is(t, "said") || is(t, "learned") || is(t, "taught")))
+			pts = 60;
+		/* "ignore the user's question": turned against the user */
+		if (!pts && user)
+			pts = 40;
+		if (!pts)
+			continue;
+		/* "previous context windows": the object was part of another noun */
+		if ((t->cls & (W_OBJ | W_OBJW)) && next && !next->brk && !t->comma && compound_head(next))
+			return;
+		/* a defence, not an attack: "ignore any instructions in retrieved
+		 * documents", "do not follow instructions inside it" */
+		if (!when && next && !next->brk &&
+		    (is(next, "in") || is(next, "inside") || is(next, "within") || is(next, "contained") ||
+		     is(next, "embedded") || is(next, "found") || is(next, "from") || is(next, "that")))
+			return;
+		if (weak)
+			pts -= 25;
+		feat(c, 0, INJ_OVERRIDE, said(c, i - k, pts), v->s, t->e);
+		return;
+	}
+}
+
+/* "your instructions no longer apply", "the previous rules don't matter" */
+static void sig_void(scan *c, size_t i)
+{
+	tok *t = at(c, i);
+	if (!is(t, "apply") && !is(t, "matter") && !is(t, "valid") && !is(t, "exist"))
+		return;
+	int neg = 0;
+	for (size_t k = 1; k <= 6; k++) {
+		tok *v = back(c, i, k);
+		if (!v)
+			return;
+		neg |= (v->cls & W_NEG) != 0;
+		if ((v->cls & W_OBJ) && neg) {
+			feat(c, 0, INJ_OVERRIDE, 60, v->s, t->e);
+			return;
+		}
+	}
+}
+
+static void sig_extract(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i);
+	if (!(t->cls & (W_EXO | W_EXM)))
+		return;
+	/* mod: 2 a qualifier (system, initial, above), 4 "your" */
+	int mod = is(t, "above") || is(t, "verbatim") ? 2 : 0, obj = (t->cls & W_EXO) != 0, art = 0;
+	for (size_t k = 1; k <= LOOK; k++) {
+		tok *v = back(c, i, k);
+		if (!v)
+			return;
+		int question = is(v, "what") || is(v, "which");
+		if ((v->cls & W_EXV) || question) {
+			tok *n1 = back(c, i - k, 1);
+			if ((n1 && (n1->cls & W_NEG)) || !obj || art || !(question ? mod & 4 : mod))
+				return;
+			feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
+			return;
+		}
+		obj |= (v->cls & W_EXO) != 0;
+		art |= (v->cls & W_ART) != 0;
+		if (is(v, "your") || is(v, "you"))
+			mod |= 4 | 2;
+		else if (v->cls & W_EXM)
+			mod |= 2;
+	}
+}
+
+static void sig_mentions(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
+	/* "system prompt", "initial prompt" alone: weak */
+	if (is(t, "prompt") && p && (is(p, "system") || is(p, "initial") || is(p, "hidden") || is(p, "pre") ||
+				       is(p, "original") || is(p, "secret") || is(p, "developer")))
+		feat(c, 2, INJ_EXTRACT, 15, p->s, t->e);
+	if (is(t, "verbatim"))
+		feat(c, 3, INJ_EXTRACT, 15, t->s, t->e);
+	/* "beginning of the conversation / document / prompt" */
+	if ((is(t, "conversation") || is(t, "document") || is(t, "prompt") || is(t, "chat")) && pp &&
+	    is(pp, "of") && back(c, i, 3) && is(back(c, i, 3), "beginning"))
+		feat(c, 4, INJ_EXTRACT, 20, back(c, i, 3)->s, t->e);
+	if (pp && p && is(p, "of") && is(pp, "beginning") && (t->cls & (W_OBJW | W_EXO)))
+		feat(c, 4, INJ_EXTRACT, 20, pp->s, t->e);
+	if (c->fp[4])
+		for (size_t k = 3; k <= LOOK; k++) {
+			tok *v = back(c, i, k);
+			if (!v)
+				break;
+			if (is(v, "what") || (v->cls & W_EXV)) {
+				feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
+				break;
+			}
+		}
+	/* what were you told / what instructions were you given */
+	if ((is(t, "told") || is(t, "given")) && p && pp &&
+	    ((is(p, "you") && (is(pp, "were") || is(pp, "have") || is(pp, "was"))) ||
+	     ((is(p, "were") || is(p, "been")) && (is(pp, "you") || is(pp, "you've")))))
+		for (size_t k = 3; k <= LOOK; k++) {
+			tok *v = back(c, i, k);
+			if (!v)
+				break;
+			if (is(v, "what") || (v->cls & W_EXV)) {
+				feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
+				break;
+			}
+		}
+}
+
+static void sig_persona(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
+	if (t->cls & W_INTRO)
+		feat(c, 5, INJ_PERSONA, 15, t->s, t->e);
+	if (p && (is(p, "act") || is(p, "acting") || is(p, "respond") || is(p, "answer") || is(p, "behave") ||
+		  is(p, "roleplay")) && (is(t, "as") || is(t, "like")))
+		feat(c, 6, INJ_PERSONA, 15, p->s, t->e);
+	if (pp && p && ((is(pp, "you") && is(p, "are")) || is(pp, "you're") || is(pp, "youre")) && is(t, "now"))
+		feat(c, 7, INJ_PERSONA, 15, pp->s, t->e);
+	if (p && is(p, "you're") && is(t, "now"))
+		feat(c, 7, INJ_PERSONA, 15, p->s, t->e);
+	if (pp && p && is(pp, "from") && is(p, "now") && is(t, "on"))
+		feat(c, 8, INJ_PERSONA, 15, pp->s, t->e);
+	if (p && is(p, "role") && (is(t, "play") || is(t, "playing")))
+		feat(c, 5, INJ_PERSONA, 15, p->s, t->e);
+	/* stay in character / break character */
+	if (is(t, "character") && p &&
+	    ((pp && (is(pp, "stay") || is(pp, "remain") || is(pp, "staying") || is(pp, "keep")) && is(p, "in")) ||
+	     is(p, "break") || is(p, "breaking") || is(p, "broke") || (pp && is(pp, "out") && is(p, "of"))))
+		feat(c, 9, INJ_ALTEREGO, 30, (pp ? pp : p)->s, t->e);
+	/* two responses, one normal and one ... */
+	if ((is(t, "responses") || is(t, "answers") || is(t, "replies") || is(t, "outputs") || is(t, "paragraphs")))
+		for (size_t k = 1; k <= 2; k++) {
+			tok *v = back(c, i, k);
+			if (v && (is(v, "two") || is(v, "dual") || is(v, "both") || is(v, "2"))) {
+				feat(c, 10, INJ_ALTEREGO, 30, v->s, t->e);
+				break;
+			}
+		}
+	/* developer mode, DAN mode, god mode; enable / enter it */
+	if (is(t, "mode") && p && (p->cls & W_MODE)) {
+		int pts = is(p, "dan") || is(p, "jailbreak") || is(p, "god") || (p->cls & W_UNR) || is(p, "evil") ? 45 :
+			  is(p, "developer") ? 35 : 25;
+		feat(c, 11, INJ_ALTEREGO, pts, p->s, t->e);
+		if ((pp && (is(pp, "enable") || is(pp, "enter") || is(pp, "activate") || is(pp, "in") ||
+			    is(pp, "into") || is(pp, "switch"))) ||
+		    (next && (is(next, "enabled") || is(next, "activated") || is(next, "on"))))
+			feat(c, 12, INJ_ALTEREGO, 10, (pp ? pp : p)->s, t->e);
+	}
+	/* DAN, STAN, DUDE written in capitals; "stands for" */
+	if (t->caps && (is(t, "dan") || is(t, "stan") || is(t, "dude") || is(t, "aim") || is(t, "ucar") ||
+			is(t, "apophis") || is(t, "kevin") || is(t, "betterdan")))
+		feat(c, 13, INJ_ALTEREGO, 35, t->s, t->e);
+	if (p && is(p, "stands") && is(t, "for"))
+		feat(c, 14, INJ_ALTEREGO, 25, p->s, t->e);
+	if (p && is(p, "alter") && is(t, "ego"))
+		feat(c, 15, INJ_ALTEREGO, 30, p->s, t->e);
+	if (pp && p && is(pp, "do") && is(p, "anything") && is(t, "now"))
+		feat(c, 16, INJ_ALTEREGO, 50, pp->s, t->e);
+	/* evil / unfiltered twin, confidant, version, AI */
+	if (p && (is(p, "evil") || (p->cls & W_UNR)) &&
+	    (is(t, "confidant") || is(t, "twin") || is(t, "version") || (t->cls & W_AI) || is(t, "mode") ||
+	     is(t, "persona") || is(t, "alter")))
+		feat(c, 17, INJ_UNRESTRICT, 30, p->s, t->e);
+}
+
+static void sig_unrestricted(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
+	if (t->cls & W_UNR && !(next && (next->cls & W_AI)))
+		feat(c, 18 + (int)(word_hash(t->w, strlen(t->w)) % 3), INJ_UNRESTRICT, 25, t->s, t->e);
+	/* no / without / free from ... restrictions */
+	if (t->cls & W_LIM)
+		for (size_t k = 1; k <= 3; k++) {
+			tok *v = back(c, i, k);
+			if (!v)
+				break;
+			if ((v->cls & W_WITHOUT) || is(v, "bound") || is(v, "ignore")) {
+				feat(c, 21 + (int)(word_hash(t->w, strlen(t->w)) % 2), INJ_UNRESTRICT, 25, v->s, t->e);
+				break;
+			}
+		}
+	/* can / will do anything */
+	if (is(t, "anything") && p && is(p, "do") && pp &&
+	    (is(pp, "can") || is(pp, "could") || is(pp, "will") || is(pp, "to") || is(pp, "may")))
+		feat(c, 23, INJ_UNRESTRICT, 25, pp->s, t->e);
+	/* never refuse, will not refuse, can't refuse */
+	if ((is(t, "refuse") || is(t, "refuses") || is(t, "decline") || is(t, "censor")) && p &&
+	    ((p->cls & W_NEG) || is(p, "won't") || is(p, "can't") || is(p, "cannot") || is(p, "doesn't") ||
+	     (pp && (pp->cls & W_NEG))))
+		feat(c, 24, INJ_UNRESTRICT, 30, p->s, t->e);
+	/* no longer bound / restricted */
+	if (p && is(p, "longer") && pp && is(pp, "no") &&
+	    (is(t, "bound") || is(t, "restricted") || is(t, "limited") || is(t, "required") || is(t, "constrained") ||
+	     is(t, "subject") || is(t, "have") || is(t, "need") || is(t, "obligated")))
+		feat(c, 25, INJ_UNRESTRICT, 40, pp->s, t->e);
+	if ((is(t, "bound") || is(t, "restricted") || is(t, "limited") || is(t, "constrained")) && p && is(p, "not") &&
+	    next && is(next, "by"))
+		feat(c, 26, INJ_UNRESTRICT, 30, p->s, t->e);
+	/* content policy / OpenAI's policies */
+	if ((is(t, "policy") || is(t, "policies")) && p &&
+	    (is(p, "content") || is(p, "openai") || is(p, "openai's") || is(p, "usage") || is(p, "anthropic")))
+		feat(c, 27, INJ_UNRESTRICT, 20, p->s, t->e);
+	/* no matter how immoral / illegal */
+	if (pp && p && is(pp, "matter") && is(p, "how") &&
+	    (is(t, "immoral") || is(t, "unethical") || is(t, "illegal") || is(t, "dangerous") || is(t, "harmful") ||
+	     is(t, "offensive")))
+		feat(c, 19, INJ_UNRESTRICT, 30, pp->s, t->e);
+	/* broke free, freed from */
+	if ((is(t, "free") && p && (is(p, "broken") || is(p, "break") || is(p, "broke"))) ||
+	    (is(t, "from") && p && is(p, "freed")))
+		feat(c, 28, INJ_UNRESTRICT, 25, p->s, t->e);
+}
+
+static void sig_address(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
+	if (!(t->cls & W_AI) && !is(t, "language"))
+		return;
+	tok *lead = p && (is(p, "the") || is(p, "any") || is(p, "all")) ? pp : p;
+	tok *before = lead && lead == pp ? back(c, i, 3) : pp;
+	if (lead && ((lead->cls & W_ADDR) ||
+		     ((is(lead, "to") || is(lead, "for")) && before &&
+		      (is(before, "note") || is(before, "instructions") || is(before, "message") || is(before, "notes")))))
+		feat(c, 29, INJ_ADDRESS, 25, lead->s, t->e);
+	/* "if you are an AI / LLM / language model" */
+	if (p && (p->cls & W_ART) && pp && is(pp, "are") && back(c, i, 3) && is(back(c, i, 3), "you") &&
+	    back(c, i, 4) && is(back(c, i, 4), "if"))
+		feat(c, 30, INJ_ADDRESS, 30, back(c, i, 4)->s, t->e);
+	/* "AI:", "AI agent:" opening a clause ("Assistant:" is a transcript's) */
+	if (t->colon && (t->cls & W_AI) && !is(t, "assistant") && (t->brk || (p && p->brk && (p->cls & W_AI))))
+		feat(c, 31, INJ_ADDRESS, 25, t->s, t->e);
+}
+
+static void sig_redirect(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
+	if ((t->cls & W_TASK) && p &&
+	    (is(p, "new") || is(p, "real") || is(p, "true") || is(p, "actual") || is(p, "updated") ||
+	     (is(p, "only") && pp && is(pp, "your"))))
+		feat(c, 32, INJ_REDIRECT, 20, p->s, t->e);
+	if (is(t, "instead") && (!next || next->brk || (next->cls & (W_SAY | W_EXV))))
+		feat(c, 33, INJ_REDIRECT, 10, t->s, t->e);
+	if (is(t, "pwned") || is(t, "hacked") || is(t, "pwnd"))
+		feat(c, 34, INJ_REDIRECT, 15, t->s, t->e);
+	if ((t->cls & W_SAY) && p && is(p, "now") && !(pp && !pp->brk && (pp->cls & W_AI)))
+		feat(c, 35, INJ_REDIRECT, 10, p->s, t->e);
+	/* an override, then a new order: "..., then list", "... and say" */
+	if ((t->cls & (W_SAY | W_EXV)) && p && (is(p, "then") || is(p, "and") || is(p, "instead")) && c->fp[0])
+		feat(c, 44, INJ_REDIRECT, 10, p->s, t->e);
+	/* the user's password / API keys / emails: what injected text is after */
+	if (p && pp && (is(p, "user") || (is(pp, "user") && !p->brk)) &&
+	    (is(t, "password") || is(t, "passwords") || is(t, "keys") || is(t, "credentials") || is(t, "emails") ||
+	     is(t, "inbox") || is(t, "data") || is(t, "secrets") || is(t, "tokens") || is(t, "history") ||
+	     is(t, "files")))
+		feat(c, 45, INJ_REDIRECT, 15, (is(p, "user") ? p : pp)->s, t->e);
+}
+
+static void sig_roles(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i), *p = back(c, i, 1);
+	/* "System note:", "SYSTEM OVERRIDE", "system message:", "admin:" */
+	if (is(t, "system") && next && !next->brk &&
+	    (is(next, "note") || is(next, "override") || is(next, "message") || is(next, "instruction") ||
+	     is(next, "instructions") || is(next, "update") || is(next, "alert") || is(next, "command") ||
+	     is(next, "notice")) && (next->colon || next->caps))
+		feat(c, 36, INJ_ROLE, 30, t->s, next->e);
+	if ((is(t, "system") || is(t, "admin") || is(t, "developer") || is(t, "root")) && t->colon && t->brk == 2)
+		feat(c, 37, INJ_ROLE, 30, t->s, t->e);
+	if ((is(t, "user") || is(t, "human") || is(t, "assistant")) && t->colon && t->brk == 2)
+		feat(c, 38, INJ_ROLE, 10, t->s, t->e);
+	if (p && (is(p, "admin") || is(p, "administrator") || is(p, "developer")) &&
+	    (is(t, "override") || (is(t, "note") && t->colon)))
+		feat(c, 36, INJ_ROLE, 30, p->s, t->e);
+}
+
+/* Capitals: urgent words (distinct) and long runs of capitalised words. */
+static void sig_urgency(scan *c, size_t i)
+{
+	tok *t = at(c, i);
+	if (!t->caps) {
+		c->caps_run = 0;
+		return;
+	}
+	if (++c->caps_run == 6)
+		feat(c, 39, INJ_URGENCY, 10, at(c, i - 5)->s, t->e);
+	if (t->cls & W_URG) {
+		unsigned bit = 1u << (word_hash(t->w, strlen(t->w)) % 31);
+		if (!(c->urgent & bit)) {
+			c->urgent |= bit;
+			c->w[INJ_URGENCY] += 12;
+			if (12 > c->best) {
+				c->best = 12;
+				c->bs = t->s;
+				c->be = t->e;
+			}
+		}
+	}
+}
+
+static void word_done(scan *c, size_t i, const tok *next)
+{
+	tok *t = at(c, i);
+	/* most words end no signal: only vocabulary, capitals and "x:" */
+	if (!(t->cls & ~(unsigned)(W_IMPER | W_ART | W_NEG)) && !t->caps && !t->colon)
+		return;
+	if (t->cls & W_META)
+		c->meta |= 1u << (word_hash(t->w, strlen(t->w)) % 31);
+	sig_override(c, i, next);
+	sig_void(c, i);
+	sig_extract(c, i, next);
+	sig_mentions(c, i, next);
+	sig_persona(c, i, next);
+	sig_unrestricted(c, i, next);
+	sig_address(c, i, next);
+	sig_redirect(c, i, next);
+	sig_roles(c, i, next);
+	sig_urgency(c, i);
+}
+
+/* ---- markup at '<', '[', '#', '{' ------------------------------------ */
+
+typedef struct {
+	const char *m;
+	int pts, id;
+} markup;
+
+static const markup marks[] = {
+	{ "<|im_start|>", 40, 40 }, { "<|im_end|>", 40, 40 }, { "<|system|>", 40, 40 },
+	{ "<|user|>", 30, 40 }, { "<|assistant|>", 30, 40 }, { "<|endoftext|>", 40, 40 },
+	{ "<|eot_id|>", 40, 40 }, { "<|start_header_id|>", 40, 40 }, { "<|end_header_id|>", 40, 40 },
+	{ "<|begin_of_text|>", 40, 40 }, { "<|end|>", 30, 40 }, { "[inst]", 40, 40 }, { "[/inst]", 40, 40 },
+	{ "<<sys>>", 40, 40 }, { "<</sys>>", 40, 40 }, { "<start_of_turn>", 40, 40 },
+	{ "<end_of_turn>", 40, 40 }, { "[system]", 35, 41 }, { "[system message]", 35, 41 },
+	{ "[system note]", 35, 41 }, { "[admin]", 35, 41 }, { "[developer]", 35, 41 }, { "[sys]", 35, 41 },
+	{ "<system>", 35, 41 }, { "</system>", 35, 41 }, { "{system}", 35, 41 }, { "[[system]]", 35, 41 },
+	{ "<admin>", 35, 41 }, { "[override]", 35, 41 }, { "### instruction", 30, 42 },
+	{ "### system", 30, 42 }, { "### new instruction", 35, 42 }, { "### response", 20, 42 },
+	{ "## instruction", 25, 42 }, { "## system", 25, 42 }, { "#system", 20, 42 },
+};
+
+static void markup_at(scan *c, const char *p, size_t left, size_t pos)
+{
+	for (size_t k = 0; k < sizeof marks / sizeof *marks; k++) {
+		const char *m = marks[k].m;
+		size_t len = strlen(m);
+		if (m[0] != p[0] || len > left)
+			continue;
+		size_t j = 1;
+		for (; j < len; j++) {
+			unsigned char ch = (unsigned char)p[j];
+			if ((ch >= 'A' && ch <= 'Z' ? ch + 32 : ch) != (unsigned char)m[j])
+				break;
+		}
+		if (j == len) {
+			feat(c, marks[k].id, INJ_ROLE, marks[k].pts, pos, pos + len);
+			return;
+		}
+	}
+}
+
+/* ---- the word pass -------------------------------------------------- */
+
+static int b64_char(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+	       ch == '/';
+}
+
+/* A Latin letter that a non-ASCII character imitates, or 0. Lowercase
+ * Cyrillic look-alikes and fullwidth A-Z / a-z. *len gets its bytes. */
+static char lookalike(const unsigned char *p, size_t left, int *len)
+{
+	if (left >= 2 && (p[0] == 0xD0 || p[0] == 0xD1)) {
+		static const struct {
+			unsigned char a, b;
+			char l;
+		} cy[] = { { 0xD0, 0xB0, 'a' }, { 0xD0, 0xB5, 'e' }, { 0xD0, 0xBE, 'o' }, { 0xD1, 0x80, 'p' },
+			   { 0xD1, 0x81, 'c' }, { 0xD1, 0x85, 'x' }, { 0xD1, 0x83, 'y' }, { 0xD1, 0x96, 'i' },
+			   { 0xD1, 0x95, 's' }, { 0xD1, 0x98, 'j' }, { 0xD0, 0x90, 'a' }, { 0xD0, 0x95, 'e' },
+			   { 0xD0, 0x9E, 'o' }, { 0xD0, 0xA0, 'p' }, { 0xD0, 0xA1, 'c' }, { 0xD0, 0xA2, 't' },
+			   { 0xD0, 0x9D, 'h' }, { 0xD0, 0x9A, 'k' }, { 0xD0, 0x9C, 'm' }, { 0xD0, 0x92, 'b' },
+			   { 0xD0, 0xA5, 'x' }, { 0xD0, 0x86, 'i' } };
+		for (size_t k = 0; k < sizeof cy / sizeof *cy; k++)
+			if (p[0] == cy[k].a && p[1] == cy[k].b) {
+				*len = 2;
+				return cy[k].l;
+			}
+		return 0;
+	}
+	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0xA1 && p[2] <= 0xBA) {
+		*len = 3;
+		return (char)('a' + (p[2] - 0xA1));
+	}
+	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBD && p[2] >= 0x81 && p[2] <= 0x9A) {
+		*len = 3;
+		return (char)('a' + (p[2] - 0x81));
+	}
+	return 0;
+}
+
+/* Bytes of an invisible character at p (zero-width space/joiners, word
+ * joiner, BOM, soft hyphen), or 0. */
+static int invisible(const unsigned char *p, size_t left)
+{
+	if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0x8B && p[2] <= 0x8D)
+		return 3;
+	if (left >= 3 && p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0xA0)
+		return 3;
+	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		return 3;
+	if (left >= 2 && p[0] == 0xC2 && p[1] == 0xAD)
+		return 2;
+	return 0;
+}
+
+/* Digits written for letters, in a word that has letters too. */
+static void unleet(char *w, size_t n)
+{
+	int letters = 0, digits = 0;
+	for (size_t i = 0; i < n; i++) {
+		letters += w[i] >= 'a' && w[i] <= 'z';
+		digits += w[i] >= '0' && w[i] <= '9';
+	}
+	if (!digits || letters < 2 || n < 3)
+		return;
+	static const char map[] = "oizeasgtbg";
+	for (size_t i = 0; i < n; i++)
+		if (w[i] >= '0' && w[i] <= '9')
+			w[i] = map[w[i] - '0'];
+}
+
+static void push_word(scan *c, tok *cur)
+{
+	/* the previous word is complete: run its signals with this one as
+	 * the look-ahead */
+	if (c->nt)
+		word_done(c, c->nt - 1, cur);
+	*at(c, c->nt) = *cur;
+	c->nt++;
+}
+
+static void spaced_note(scan *c, const tok *cur)
+{
+	if (cur->single) {
+		if (c->single_run++ == 0)
+			c->single_from = cur->s;
+		c->single_to = cur->e;
+		return;
+	}
+	if (c->single_run >= 6 && c->nspaced < MAX_RUNS)
+		c->spaced[c->nspaced++] = (span){ c->single_from, c->single_to };
+	c->single_run = 0;
+}
+
+static void words(scan *c)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	size_t n = c->n, i = 0, b64_from = 0;
+	int brk = 2, quote = 0;         /* 2: a line starts */
+	int b64_in = 0;
+	tok cur;
+	while (i < n) {
+		unsigned char ch = s[i];
+		/* base64 runs */
+		if (b64_char(ch)) {
+			if (!b64_in) {
+				b64_in = 1;
+				b64_from = i;
+			}
+		} else if (b64_in && ch != '=') {
+			if (i - b64_from >= 24 && c->nruns < MAX_RUNS)
+				c->runs[c->nruns++] = (span){ b64_from, i };
+			b64_in = 0;
+		}
+		int il, ll = 0;
+		char la = ch >= 0x80 ? lookalike(s + i, n - i, &ll) : 0;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || la ||
+		    (ch >= 0x80 && !invisible(s + i, n - i))) {
+			size_t wn = 0, start = i;
+			int upper = 0, lower = 0, too_long = 0;
+			memset(&cur, 0, sizeof cur);
+			while (i < n) {
+				ch = s[i];
+				la = 0;
+				ll = 1;
+				if (ch >= 0x80) {
+					if ((il = invisible(s + i, n - i))) {
+						i += (size_t)il;
+						continue;
+					}
+					la = lookalike(s + i, n - i, &ll);
+					if (!la) {
+						/* another letter of another script, kept as bytes */
+						int k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+						if (ch == 0xF0 && i + 3 < n && s[i + 1] == 0x9F && s[i + 2] == 0x94 &&
+						    (s[i + 3] == 0x92 || s[i + 3] == 0x93))
+							break;
+						if ((unsigned char)(ch - 0xE2) < 2 && i + 2 < n && s[i + 1] == 0x80 &&
+						    (s[i + 2] == 0x99 || s[i + 2] == 0x98 || s[i + 2] == 0x9C ||
+						     s[i + 2] == 0x9D || s[i + 2] == 0x94 || s[i + 2] == 0x93 ||
+						     s[i + 2] == 0xA6))
+							break;  /* quotes, dashes, ellipsis end a word */
+						for (int q = 0; q < k && i < n; q++) {
+							if (wn < WORD_MAX - 1)
+								cur.w[wn++] = (char)s[i];
+							else
+								too_long = 1;
+							i++;
+						}
+						continue;
+					}
+				} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+					la = (char)ch;
+					lower += ch >= 'a';
+				} else if (ch >= 'A' && ch <= 'Z') {
+					la = (char)(ch + 32);
+					upper++;
+				} else if (ch == '\'' && wn && i + 1 < n && s[i + 1] >= 'a' && s[i + 1] <= 'z') {
+					la = '\'';
+				} else {
+					break;
+				}
+				if (wn < WORD_MAX - 1)
+					cur.w[wn++] = la;
+				else
+					too_long = 1;
+				i += (size_t)ll;
+			}
+			/* a right single quote inside a word is an apostrophe */
+			if (i + 3 < n && s[i] == 0xE2 && s[i + 1] == 0x80 && s[i + 2] == 0x99 && s[i + 3] >= 'a' &&
+			    s[i + 3] <= 'z' && wn) {
+				if (wn < WORD_MAX - 1)
+					cur.w[wn++] = '\'';
+				i += 3;
+				while (i < n && s[i] >= 'a' && s[i] <= 'z') {
+					if (wn < WORD_MAX - 1)
+						cur.w[wn++] = (char)s[i];
+					i++;
+				}
+			}
+			if (i == start)
+				goto other;     /* a quote or padlock: not a letter after all */
+			if (too_long)
+				wn = 0;
+			if (wn > 3 && cur.w[wn - 2] == '\'' && cur.w[wn - 1] == 's')
+				wn -= 2;        /* the user's, the system's: the noun */
+			cur.w[wn] = 0;
+			unleet(cur.w, wn);
+			cur.s = start;
+			cur.e = i;
+			cur.brk = (unsigned char)brk;
+			cur.quote = (unsigned char)quote;
+			cur.caps = upper >= 2 && !lower;
+			cur.single = wn == 1 && ((cur.w[0] >= 'a' && cur.w[0] <= 'z'));
+			cur.cls = wn ? word_class(cur.w, wn) : 0;
+			size_t j = i;
+			while (j < n && (s[j] == ' ' || s[j] == '\t'))
+				j++;
+			cur.colon = j < n && s[j] == ':';
+			cur.comma = j < n && s[j] == ',';
+			spaced_note(c, &cur);
+			push_word(c, &cur);
+			brk = 0;
+			quote = 0;
+			continue;
+		}
+		if ((il = invisible(s + i, n - i))) {
+			i += (size_t)il;
+			continue;
+		}
+other:
+		ch = s[i];
+		switch (ch) {
+		case '\n': case '\r':
+			brk = 2;
+			break;
+		case '.': case '!': case '?': case ';': case ':':
+			if (brk < 1)
+				brk = 1;
+			break;
+		case '"': case '\'': case '`':
+			quote = 1;
+			break;
+		case '<': case '[': case '#': case '{':
+			markup_at(c, (const char *)s + i, n - i, i);
+			break;
+		case 0xE2:
+			/* curly quotes and guillemets quote what follows */
+			if (i + 2 < n && s[i + 1] == 0x80 && (s[i + 2] == 0x9C || s[i + 2] == 0x98))
+				quote = 1;
+			break;
+		case 0xC2:
+			if (i + 1 < n && s[i + 1] == 0xAB)
+				quote = 1;
+			break;
+		case 0xF0:
+			/* the locked / unlocked padlocks of two-response jailbreaks */
+			if (i + 3 < n && s[i + 1] == 0x9F && s[i + 2] == 0x94 && (s[i + 3] == 0x92 || s[i + 3] == 0x93))
+				feat(c, 10, INJ_ALTEREGO, 30, i, i + 4);
+			break;
+		default:
+			break;
+		}
+		if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r' && ch != '-' && ch != '.' && ch != '_' &&
+		    ch != '*' && ch != '/' && ch != ',' && ch != '|') {
+			/* not a separator between spaced-out letters */
+			if (c->single_run >= 6 && c->nspaced < MAX_RUNS)
+				c->spaced[c->nspaced++] = (span){ c->single_from, c->single_to };
+			c->single_run = 0;
+		}
+		if (ch >= 0x80) {
+			int k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+			i += (size_t)k;
+		} else {
+			i++;
+		}
+	}
+	if (b64_in && n - b64_from >= 24 && c->nruns < MAX_RUNS)
+		c->runs[c->nruns++] = (span){ b64_from, n };
+	if (c->single_run >= 6 && c->nspaced < MAX_RUNS)
+		c->spaced[c->nspaced++] = (span){ c->single_from, c->single_to };
+	if (c->nt)
+		word_done(c, c->nt - 1, NULL);
+}
+
+/* ---- decoding -------------------------------------------------------- */
+
+static int b64_val(unsigned char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
+	       ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' || ch == '-' ? 62 : ch == '/' || ch == '_' ? 63 : -1;
+}
+
+/* Decodes base64 text into out (at most cap bytes); the length, or 0 when
+ * the result is not mostly readable text (binary, hashes, ids). */
+static size_t b64_text(const char *s, size_t n, char *out, size_t cap)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t o = 0, printable = 0, spaces = 0;
+	for (size_t i = 0; i < n && o < cap; i++) {
+		int v = b64_val((unsigned char)s[i]);
+		if (v < 0)
+			break;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			unsigned char b = (unsigned char)(acc >> bits);
+			out[o++] = (char)b;
+			printable += (b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t' || b >= 0x80;
+			spaces += b == ' ';
+		}
+	}
+	if (o < 12 || printable * 100 < o * 95 || spaces * 20 < o)
+		return 0;
+	return o;
+}
+
+/* The letters of a spaced-out run ("i g n o r e  a l l", "i-g-n-o-r-e
+ * a-l-l"): the separator seen most between letters joins them, any other
+ * gap is a space between words. */
+static size_t collapse(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t count[256] = { 0 }, o = 0, gap = 0;
+	unsigned char sep = ' ', last = 0;
+	for (size_t i = 0; i + 2 < n; i++)
+		if (s[i] != ' ' || s[i + 1] != ' ')
+			count[(unsigned char)s[i + 1]] += !((s[i + 1] >= 'a' && s[i + 1] <= 'z') ||
+							    (s[i + 1] >= 'A' && s[i + 1] <= 'Z'));
+	for (int ch = 0; ch < 256; ch++)
+		if (count[ch] > count[sep])
+			sep = (unsigned char)ch;
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {
+			if (o && (gap > 1 || (gap == 1 && last != sep)))
+				out[o++] = ' ';
+			out[o++] = (char)ch;
+			gap = 0;
+		} else {
+			gap++;
+			last = ch;
+		}
+	}
+	return o;
+}
+
+static void scan_text(scan *c, const char *s, size_t n, int depth);
+
+/* Scores decoded text and counts it under sig, at the run's place. */
+static void rescan(scan *c, const char *text, size_t len, int sig, span where)
+{
+	scan sub;
+	scan_text(&sub, text, len, c->depth + 1);
+	int total = 0;
+	for (int k = 0; k < INJ_NSIGNALS; k++)
+		total += sub.w[k] < caps_of[k] ? sub.w[k] : caps_of[k];
+	if (total < 20)
+		return;
+	if (total + 10 > c->w[sig]) {
+		c->w[sig] = total + 10;
+		if (total + 10 > c->best) {
+			c->best = total + 10;
+			c->bs = where.s;
+			c->be = where.e;
+		}
+	}
+}
+
+static void scan_text(scan *c, const char *s, size_t n, int depth)
+{
+	memset(c, 0, sizeof *c);
+	c->s = s;
+	c->n = n;
+	c->depth = depth;
+	words(c);
+	if (depth >= DEPTH_MAX)
+		return;
+	char buf[DECODE_MAX];
+	for (size_t k = 0; k < c->nruns; k++) {
+		size_t len = b64_text(s + c->runs[k].s, c->runs[k].e - c->runs[k].s, buf, sizeof buf);
+		if (len)
+			rescan(c, buf, len, INJ_BASE64, c->runs[k]);
+	}
+	for (size_t k = 0; k < c->nspaced; k++) {
+		size_t len = collapse(s + c->spaced[k].s, c->spaced[k].e - c->spaced[k].s, buf, sizeof buf);
+		if (len)
+			rescan(c, buf, len, INJ_SPACED, c->spaced[k]);
+	}
+}
+
+/* ---- the cheap path -------------------------------------------------- */
+
+/* Without a keyword, only obfuscation can hide an attack: a long run of
+ * base64 characters, letters spaced out, invisible or look-alike
+ * characters. Eight bytes at a time. */
+static int worth_scanning(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	int run = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if (x & high) {
+			for (size_t k = 0; k < 8; k++) {
+				unsigned char ch = p[i + k];
+				if (ch == 0xD0 || ch == 0xD1 || ch == 0xEF || ch == 0xC2 || (ch == 0xE2 && invisible(p + i + k, n - i - k)))
+					return 1;
+			}
+			run = 0;
+			continue;
+		}
+		/* letters spaced out by blanks or dashes: every other byte */
+		for (int sep = ' '; sep; sep = sep == ' ' ? '-' : 0) {
+			uint64_t y = x ^ ((uint64_t)sep * ones);
+			uint64_t eq = ~(((y & ~high) + ~high) | y) & high;
+			if (eq == 0x8000800080008000u || eq == 0x0080008000800080u)
+				return 1;
+		}
+		/* a byte below '+' (blank, quote, comma, ...) ends a base64 run */
+		if ((x - 0x2B * ones) & ~x & high) {
+			run = 0;
+			continue;
+		}
+		if (++run >= 3)
+			return 1;
+	}
+	return 0;
+}
+
+void inj_scan(const char *s, size_t n, int keyword_seen, inj_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (!keyword_seen && !worth_scanning(s, n))
+		return;
+	if (!vtab_ready)
+		vtab_build();
+	scan c;
+	scan_text(&c, s, n, 0);
+	int total = 0;
+	for (int k = 0; k < INJ_NSIGNALS; k++) {
+		int w = c.w[k] < caps_of[k] ? c.w[k] : caps_of[k];
+		if (w > 0) {
+			r->signals |= 1u << k;
+			total += w;
+		}
+	}
+	/* a persona with no limits is a jailbreak; either alone is role-play */
+	if (c.w[INJ_PERSONA] && (c.w[INJ_UNRESTRICT] || c.fp[11] || c.fp[13] || c.fp[14] || c.fp[15] || c.fp[16]))
+		total += 15;
+	/* texts about attacks quote them: damp what is quoted or described,
+	 * and a little more when the words of such texts abound */
+	int meta = __builtin_popcount(c.meta);
+	if (meta >= 4)
+		total = total * 30 / 100;
+	else if (meta == 3)
+		total = total * 40 / 100;
+	else if (meta == 2)
+		total = total * 55 / 100;
+	else if (meta == 1)
+		total = total * 80 / 100;
+	r->score = total > 100 ? 100 : total;
+	r->start = c.bs;
+	r->end = c.be;
+}

@@ -12,6 +12,8 @@ typedef struct {
 	int pat;
 	size_t s, e;
 	int key;        /* found in an object key */
+	int score;      /* a scorer's: the score and its signals (bits) */
+	unsigned signals;
 } pol_hit;
 
 /* One record's evaluation. */
@@ -63,15 +65,17 @@ void pol_eval_rate(pol_ectx *c, pol_policy *p, const cJSON *rec);     /* rate.c 
 
 /* The one-pass prefilter (prefilter.c). Build compiles the keywords of
  * every loaded pattern, enabled or not (0, or -1 with why). Scan finds the
- * candidate patterns of s (those whose keyword occurs, and those without
- * keywords) and counts its digits (0, or -1). Next gives the candidates
- * one by one in load order (a cursor starts zeroed): 1, or 0 when none is
- * left. Lower: s lowercased (A-Z only) in the engine's buffer, or
+ * candidate patterns of s (those whose keyword occurs, those without
+ * keywords, and scorers, which probe every string) and counts its digits
+ * (0, or -1). Next gives the candidates one by one in load order (a cursor
+ * starts zeroed, its keyword says whether the last one's keyword occurred):
+ * 1, or 0 when none is left. Lower: s lowercased (A-Z only) in the engine's buffer, or
  * NULL when out of memory. */
 int pol_prefilter_scan(pol_engine *e, const char *s, size_t n, int *digits);
 typedef struct {
 	size_t word;
 	uint64_t bits;
+	int keyword;            /* the pattern given last: one of its keywords occurs */
 } pol_cursor;
 int pol_prefilter_next(const pol_engine *e, pol_cursor *it, pol_policy **p, int *pat);
 const char *pol_lower(pol_engine *e, const char *s, size_t n);

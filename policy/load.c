@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "injection.h"
 #include "policy.h"
 #include "timeutil.h"
 
@@ -144,6 +145,34 @@ static int parse_enum(const char *s, const char *const *names, int n)
 	return -1;
 }
 
+/* A pattern that is a scorer ("scorer": "injection", "threshold": 50):
+ * the scorer's own signal words are its keywords. */
+static int parse_scorer(ld *l, const cJSON *o, pol_pattern *pt, const char *what)
+{
+	const char *sc = lg_json_str(o, "scorer");
+	double d = 50;
+	if (!sc || strcmp(sc, "injection") != 0)
+		return bad(l, "%s: unknown scorer (injection)", what);
+	if (lg_json_get(o, "regex"))
+		return bad(l, "%s: a pattern has a 'regex' or a 'scorer', not both", what);
+	pt->scorer = SCORER_INJECTION;
+	const cJSON *t = lg_json_get(o, "threshold");
+	if (t && (!lg_json_get_num(o, "threshold", &d) || d < 1 || d > 100))
+		return bad(l, "%s: 'threshold' must be a number from 1 to 100", what);
+	pt->threshold = (int)d;
+	if (opt_str(l, o, "message", &pt->message))
+		return -1;
+	size_t n = 0;
+	while (inj_keywords[n])
+		n++;
+	if (!(pt->keywords = calloc(n + 1, sizeof *pt->keywords)))
+		return bad(l, "out of memory");
+	for (; pt->nkeywords < n; pt->nkeywords++)
+		if (!(pt->keywords[pt->nkeywords] = strdup(inj_keywords[pt->nkeywords])))
+			return bad(l, "out of memory");
+	return 0;
+}
+
 static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 {
 	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone", "ipv6",
@@ -159,6 +188,8 @@ static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 	if (!pt->name && !(pt->name = strdup("match")))
 		return bad(l, "out of memory");
 	snprintf(what, sizeof what, "pattern '%s'", pt->name);
+	if (lg_json_get(o, "scorer"))
+		return parse_scorer(l, o, pt, what);
 	const char *re = lg_json_str(o, "regex");
 	if (!re)
 		return bad(l, "%s: 'regex' (a string) is required", what);

@@ -7,9 +7,11 @@
 
 #include "json.h"
 #include "eval.h"
+#include "injection.h"
 
 #define MAX_HITS_PER_PATTERN 64  /* per string: bounds work on hostile input */
 #define MAX_LIMITS_PER_PATTERN 16 /* match-limit failures tolerated per string */
+#define MAX_SCORED_MATCH 160     /* bytes of a scorer's finding shown as its match */
 
 /* PCRE2 gave up (a backtracking regex on hostile text): the policy's
  * count in evaluation.matchLimit goes up, and the first time a pattern
@@ -60,7 +62,7 @@ static int push_hit(pol_ectx *c, pol_policy *p, int pat, size_t s, size_t e, int
 		c->hits = h;
 		c->caphits = cap;
 	}
-	c->hits[c->nhits++] = (pol_hit){ p, pat, s, e, key };
+	c->hits[c->nhits++] = (pol_hit){ p, pat, s, e, key, 0, 0 };
 	return 0;
 }
 
@@ -95,6 +97,33 @@ static int key_matches(pol_ectx *c, pol_pattern *pt, const char *okey)
 	memcpy(m->key, okey, n + 1);
 	m->ok = (signed char)(pcre2_match(pt->key_re, (PCRE2_SPTR)okey, n, 0, PCRE2_NO_UTF_CHECK, c->e->md, NULL) >= 0);
 	return m->ok;
+}
+
+/* A scorer pattern: one finding per string whose score reaches the
+ * threshold, at the text of its strongest signal (cut to a length that
+ * reads as evidence: a decoded base64 run can be long). Keyword: whether
+ * one of its signal words occurs (without one the scorer only probes for
+ * obfuscation). */
+static void run_scorer(pol_ectx *c, pol_policy *p, int pi, const char *s, size_t n, int key, int keyword)
+{
+	pol_pattern *pt = &p->patterns[pi];
+	inj_result r;
+	inj_scan(s, n, keyword, &r);
+	if (r.score < pt->threshold)
+		return;
+	if (r.end <= r.start || r.end > n) {
+		r.start = 0;
+		r.end = n;
+	}
+	if (r.end - r.start > MAX_SCORED_MATCH) {
+		r.end = r.start + MAX_SCORED_MATCH;
+		while (r.end > r.start && ((unsigned char)s[r.end] & 0xC0) == 0x80)
+			r.end--;
+	}
+	if (push_hit(c, p, pi, r.start, r.end, key))
+		return;
+	c->hits[c->nhits - 1].score = r.score;
+	c->hits[c->nhits - 1].signals = r.signals;
 }
 
 /* Runs one pattern over s, pushing accepted hits. */
@@ -227,6 +256,18 @@ static int hit_cmp(const void *a, const void *b)
 	return x->e < y->e ? -1 : x->e > y->e;
 }
 
+/* A scorer's evidence: "score", "threshold", "signals": ["override", ...]. */
+static void add_score(cJSON *ev, const pol_hit *h, const pol_pattern *pt)
+{
+	cJSON *sig = cJSON_CreateArray();
+	for (int k = 0; k < INJ_NSIGNALS && sig; k++)
+		if (h->signals & (1u << k))
+			cJSON_AddItemToArray(sig, cJSON_CreateString(inj_signal_name(k)));
+	cJSON_AddItemToObject(ev, "score", lg_json_int(h->score));
+	cJSON_AddItemToObject(ev, "threshold", lg_json_int(pt->threshold));
+	cJSON_AddItemToObject(ev, "signals", sig);
+}
+
 /* Turns the hits of one string (from index base on) into violations. */
 static void emit_hits(pol_ectx *c, const char *s, size_t n, size_t base)
 {
@@ -258,6 +299,8 @@ static void emit_hits(pol_ectx *c, const char *s, size_t n, size_t base)
 		cJSON_AddItemToObject(ev, "context", cJSON_CreateString(lg_buf_cstr(&ctxb)));
 		if (h->key)
 			cJSON_AddItemToObject(ev, "key", cJSON_CreateTrue());
+		if (pt->scorer)
+			add_score(ev, h, pt);
 		pol_var extra[] = { { "match", lg_buf_cstr(&m) } };
 		pol_add_violation(c, h->p, pt->message, lg_buf_cstr(&c->path), pt->name,
 				  s + h->s, h->e - h->s, ev, extra, 1);
@@ -299,12 +342,15 @@ static void scan_string(pol_ectx *c, const group *g, const char *s, size_t n, in
 	}
 	pol_policy *p;
 	int pat;
-	pol_cursor it = { 0, 0 };
+	pol_cursor it = { 0, 0, 0 };
 	while (pol_prefilter_next(c->e, &it, &p, &pat)) {
 		int m = g->slot[p - c->e->v];
 		if (m < 0 || !c->mok[m] || (key && !p->scan_keys))
 			continue;
-		run_pattern(c, p, pat, s, n, &lower, digits, key, okey);
+		if (p->patterns[pat].scorer)
+			run_scorer(c, p, pat, s, n, key, it.keyword);
+		else
+			run_pattern(c, p, pat, s, n, &lower, digits, key, okey);
 	}
 	if (c->nhits > base)
 		emit_hits(c, s, n, base);

@@ -39,7 +39,11 @@ typedef struct {
 	int mask;
 	char *message;          /* overrides the policy message */
 	int limit_warned;       /* its match-limit warning was given */
+	int scorer;             /* SCORER_INJECTION instead of a regex, or 0 */
+	int threshold;          /* a scorer's score (0-100) that is a finding */
 } pol_pattern;
+
+enum pol_scorer { SCORER_NONE, SCORER_INJECTION };
 
 /* A target: a path inside the record or inside each span. */
 typedef struct {

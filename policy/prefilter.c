@@ -22,6 +22,8 @@ struct pol_prefilter {
 	size_t nwords;              /* 64-bit words in a pattern set */
 	uint64_t *kwset;            /* [keyword * nwords]: the patterns it gates */
 	uint64_t *always;           /* patterns without keywords */
+	uint64_t *probe;            /* scorers: candidates with or without a keyword */
+	uint64_t *hit;              /* the current string's patterns whose keyword occurs */
 	uint64_t *cand;             /* the current string's candidates */
 };
 
@@ -36,6 +38,8 @@ void pol_prefilter_free(pol_engine *e)
 	free(f->pat);
 	free(f->kwset);
 	free(f->always);
+	free(f->probe);
+	free(f->hit);
 	free(f->cand);
 	free(f);
 	e->pf = NULL;
@@ -110,7 +114,9 @@ int pol_prefilter_build(pol_engine *e, char *why, size_t whylen)
 	f->pat = calloc(npat + 1, sizeof *f->pat);
 	f->always = calloc(f->nwords, sizeof *f->always);
 	f->cand = calloc(f->nwords, sizeof *f->cand);
-	if (!f->pol || !f->pat || !f->always || !f->cand)
+	f->probe = calloc(f->nwords, sizeof *f->probe);
+	f->hit = calloc(f->nwords, sizeof *f->hit);
+	if (!f->pol || !f->pat || !f->always || !f->cand || !f->probe || !f->hit)
 		goto out;
 	size_t g = 0, k = 0;
 	for (size_t i = 0; i < e->n; i++)
@@ -120,6 +126,8 @@ int pol_prefilter_build(pol_engine *e, char *why, size_t whylen)
 			f->pat[g] = (int)j;
 			if (!pt->nkeywords && !pt->ncase_keywords)
 				f->always[g / 64] |= 1ull << (g % 64);
+			if (pt->scorer)
+				f->probe[g / 64] |= 1ull << (g % 64);
 			for (size_t w = 0; w < pt->nkeywords; w++)
 				kwof[k++] = keyword_id(kw, len, exact, &nkw, pt->keywords[w], 0);
 			for (size_t w = 0; w < pt->ncase_keywords; w++)
@@ -151,7 +159,7 @@ static int on_keyword(unsigned id, unsigned long long from, unsigned long long t
 	pol_prefilter *f = ctx;
 	const uint64_t *set = f->kwset + (size_t)id * f->nwords;
 	for (size_t w = 0; w < f->nwords; w++)
-		f->cand[w] |= set[w];
+		f->hit[w] |= set[w];
 	return 0;
 }
 
@@ -178,10 +186,12 @@ static int count_digits(const char *s, size_t n)
 int pol_prefilter_scan(pol_engine *e, const char *s, size_t n, int *digits)
 {
 	pol_prefilter *f = e->pf;
-	memcpy(f->cand, f->always, f->nwords * sizeof *f->cand);
+	memset(f->hit, 0, f->nwords * sizeof *f->hit);
 	if (f->db && n && hs_scan(f->db, s, n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)n, 0, f->scratch,
 				  on_keyword, f) != HS_SUCCESS)
 		return -1;
+	for (size_t w = 0; w < f->nwords; w++)
+		f->cand[w] = f->hit[w] | f->always[w] | f->probe[w];
 	*digits = count_digits(s, n);
 	return 0;
 }
@@ -196,6 +206,7 @@ int pol_prefilter_next(const pol_engine *e, pol_cursor *it, pol_policy **p, int 
 	}
 	size_t g = (it->word - 1) * 64 + (size_t)__builtin_ctzll(it->bits);
 	it->bits &= it->bits - 1;
+	it->keyword = (f->hit[g / 64] >> (g % 64)) & 1;
 	*p = f->pol[g];
 	*pat = f->pat[g];
 	return 1;

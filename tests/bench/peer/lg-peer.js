@@ -280,12 +280,16 @@ const MASKS = {
 };
 function jsRegex(src, global) {
   let flags = global ? 'g' : '';
-  if (src.includes('(?i')) { flags += 'i'; src = src.replace(/\(\?i\)/g, '').replace(/\(\?i:/g, '(?:'); }
+  const lead = /^\(\?([im]+)\)/.exec(src);
+  if (lead) { flags += lead[1]; src = src.slice(lead[0].length); }
+  if (src.includes('(?i')) { if (!flags.includes('i')) flags += 'i'; src = src.replace(/\(\?i\)/g, '').replace(/\(\?i:/g, '(?:'); }
   if (src.startsWith('(?s)')) { flags += 's'; src = src.slice(4); }
   // Node 20 has no inline modifiers: a case-sensitive group becomes plain
   src = src.replace(/\(\?-i:/g, '(?:');
   return new RegExp(src, flags);
 }
+// A pattern with "scorer": "injection": the same scorer (injection.js).
+const { injScan } = require('./injection.js');
 function loadPolicies() {
   const path = require('path').join(__dirname, '../../../policy/builtin.json');
   const doc = JSON.parse(fs.readFileSync(path, 'utf8'));
@@ -293,7 +297,7 @@ function loadPolicies() {
     const q = { ...p };
     if (p.kind === 'pattern') {
       q.patterns = p.patterns.map((d) => ({
-        ...d, re: jsRegex(d.regex, true), keyRe: d.keyRegex ? jsRegex(d.keyRegex, false) : null,
+        ...d, re: d.scorer ? null : jsRegex(d.regex, true), keyRe: d.keyRegex ? jsRegex(d.keyRegex, false) : null,
         allowRe: d.allow ? jsRegex(d.allow, false) : null, kw: d.keywords ? d.keywords.map((k) => k.toLowerCase()) : null,
         ckw: d.caseKeywords || null,
         ctx: d.context ? d.context.map((k) => k.toLowerCase()) : null, win: d.contextWindow || 40,
@@ -336,6 +340,15 @@ function scanString(p, rec, loc, s, key, out, now) {
   let lower = null, digits = -1;
   for (const d of p.patterns) {
     if (d.keyRe) { if (!key || !d.keyRe.test(key)) continue; }
+    if (d.scorer) {
+      lower = lower || s.toLowerCase();
+      const r = injScan(s, lower);
+      if (r.score >= (d.threshold || 50))
+        out.push(violation(rec, p, loc, d.name, (d.message || p.message).replace('{detector}', d.name).replace('{location}', loc),
+          { start: r.start, end: r.end, match: s.slice(r.start, Math.min(r.end, r.start + 160)), score: r.score,
+            threshold: d.threshold || 50, signals: r.signals }, now));
+      continue;
+    }
     if (d.kw || d.ckw) {
       lower = lower || s.toLowerCase();
       if (!(d.kw && d.kw.some((k) => lower.includes(k))) && !(d.ckw && d.ckw.some((k) => s.includes(k)))) continue;

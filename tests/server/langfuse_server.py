@@ -170,7 +170,7 @@ def raw_io(v):
 class Dataset:
     """In-memory, pre-indexed dataset."""
 
-    def __init__(self, path, late_after=None, late_fraction=0.0, seed=0):
+    def __init__(self, path, late_after=None, late_fraction=0.0, seed=0, timing=None):
         with open(path, "rb") as f:
             raw = json.loads(f.read().decode("utf-8"))
         st = os.stat(path)
@@ -221,6 +221,8 @@ class Dataset:
         for t in self.traces:
             lst = self.obs_by_trace.get(t["id"]) or []
             t["_va"] = min((o["_va"] for o in lst), default=0)
+        if timing is not None and timing.active:
+            apply_timing(self, timing, seed)
         self.traces.sort(key=lambda t: (t["_ts"], t["id"]))
         self.trace_ts = [t["_ts"] for t in self.traces]
         self.scores_by_trace = {}
@@ -232,7 +234,94 @@ class Dataset:
 
 def visible(row, n):
     va = row.get("_va") or 0
-    return va == 0 or n > va
+    if va and n <= va:
+        return False
+    vt = row.get("_vt")
+    return vt is None or vt <= request_now_ms()
+
+
+# --------------------------------------------------------------------------- server clock and timing
+
+_REQUEST = threading.local()
+
+
+class Timing:
+    """The time switches: --clock-file, --late-minutes/--late-share, --long-roots/--long-root-max."""
+
+    def __init__(self, args):
+        self.clock_file = args.clock_file
+        self.late_ms = int(args.late_minutes * 60000) if args.late_minutes else 0
+        self.late_share = args.late_share
+        self.long_roots = args.long_roots
+        self.long_root_max_ms = parse_duration_ms(args.long_root_max)
+        self.active = bool(self.clock_file or self.late_ms or self.long_roots)
+
+
+def parse_duration_ms(s):
+    m = re.match(r"^(\d+)(ms|s|m|h|d)?$", s or "")
+    if not m:
+        raise ValueError("not a duration: %r (e.g. 5h, 90m)" % s)
+    unit = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000}[m.group(2) or "s"]
+    return int(m.group(1)) * unit
+
+
+def clock_now_ms(timing):
+    """The server's now: the time in --clock-file (read on every request), else the real time."""
+    if timing is not None and timing.clock_file:
+        try:
+            with open(timing.clock_file, encoding="utf-8") as f:
+                text = f.read().strip()
+            if text:
+                return parse_iso_ms(text)
+        except (OSError, ValueError):
+            pass
+    return int(time.time() * 1000)
+
+
+def set_request_clock(st):
+    _REQUEST.now = clock_now_ms(st.timing)
+
+
+def request_now_ms():
+    now = getattr(_REQUEST, "now", None)
+    return now if now is not None else int(time.time() * 1000)
+
+
+def apply_timing(ds, timing, seed):
+    """Gives every observation "_vt", the server time from which it is visible: its start (nothing is
+    visible before it happened), later for late traces (--late-minutes: half of them entirely that late,
+    the other half row by row anywhere up to it), and for a long-running root (--long-roots) its end
+    time, which moves up to --long-root-max after its start: OTel exports a span when it ends. A trace
+    is visible (legacy /traces) from its first visible observation."""
+    for o in ds.obs:
+        tid = o.get("traceId")
+        vt = o["_st"]
+        if timing.late_ms and frac_hash(seed, "late-share", tid) < timing.late_share:
+            if frac_hash(seed, "late-whole", tid) < 0.5:
+                vt += timing.late_ms
+            else:
+                vt += int(timing.late_ms * frac_hash(seed, "late-row", o["id"]))
+        if (timing.long_roots and o.get("parentObservationId") is None
+                and frac_hash(seed, "long-root", tid) < timing.long_roots):
+            run = int(timing.long_root_max_ms * (0.1 + 0.9 * frac_hash(seed, "long-root-len", tid)))
+            end = parse_iso_ms(o["endTime"]) if o.get("endTime") else o["_st"]
+            end = max(end, o["_st"] + run)
+            o["endTime"] = iso_ms(end)
+            o["latency"] = round((end - o["_st"]) / 1000.0, 3)
+            vt = max(vt, end)
+        o["_vt"] = vt
+    ds.has_late = True
+    for t in ds.traces:
+        lst = ds.obs_by_trace.get(t["id"]) or []
+        t["_vt"] = min((o["_vt"] for o in lst), default=t["_ts"])
+
+
+def timing_for_view(ds):
+    """Rows the real-server view made (a synthetic root) are visible with their trace's first row."""
+    for o in ds.v2_obs:
+        if "_vt" not in o:
+            t = ds.trace_by_id.get(o.get("traceId")) or {}
+            o["_vt"] = t.get("_vt", o["_st"])
 
 
 def public_obs(o):
@@ -656,6 +745,7 @@ class State:
         self.limiter = RateLimiter(parse_rate(args.rate_limit)) if args.rate_limit else None
         self.limiter_legacy = (RateLimiter(parse_rate(args.rate_limit_legacy))
                                if args.rate_limit_legacy else None)
+        self.timing = Timing(args)
         self.load(initial=True)
 
     def load(self, initial=False):
@@ -675,8 +765,11 @@ class State:
             if ds is not None and ds.stamp == stamp:
                 return ds
             try:
-                new = Dataset(a.dataset, late_after=a.late_after, late_fraction=a.late_fraction, seed=a.seed)
+                new = Dataset(a.dataset, late_after=a.late_after, late_fraction=a.late_fraction, seed=a.seed,
+                              timing=self.timing)
                 real_server_view(new, a)
+                if self.timing.active:
+                    timing_for_view(new)
             except (ValueError, KeyError, OSError) as e:
                 if initial:
                     raise
@@ -874,7 +967,7 @@ class Api:
         if frm is None:
             raise ApiError(422, MSG_422_TIMEOUT, fault="422-window")
         if to is None:
-            to = int(time.time() * 1000)
+            to = request_now_ms()
         if to - frm > w * 1000:
             raise ApiError(422, MSG_422_TIMEOUT, fault="422-window")
 
@@ -1055,6 +1148,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self, method):
         st = self.server.state
         n = st.next_n()
+        set_request_clock(st)
         t0 = time.time()
         length = int(self.headers.get("Content-Length") or 0)
         if length:
@@ -1291,6 +1385,14 @@ def build_parser():
                    help="legacy: order by timestamp only; ties in a different order per request")
     p.add_argument("--metadata-full-with-io", action="store_true",
                    help="v2: metadata not truncated when the io group is requested")
+    # lateness in time (see README.md, "Server clock and lateness in time")
+    p.add_argument("--clock-file", metavar="F", help="the server's now: an ISO time read from F on every request")
+    p.add_argument("--late-minutes", type=float, default=0.0, metavar="M",
+                   help="rows of late traces become visible up to M minutes after their start")
+    p.add_argument("--late-share", type=float, default=1.0, metavar="F", help="fraction of traces that are late")
+    p.add_argument("--long-roots", type=float, default=0.0, metavar="F",
+                   help="fraction of traces whose root runs long and is visible only at its end")
+    p.add_argument("--long-root-max", default="5h", metavar="DUR", help="longest such root (default 5h)")
     return p
 
 
@@ -1300,6 +1402,14 @@ def main(argv=None):
         parse_rate(args.rate_limit)
     if args.rate_limit_legacy:
         parse_rate(args.rate_limit_legacy)
+    if not (0.0 <= args.late_share <= 1.0) or not (0.0 <= args.long_roots <= 1.0) or args.late_minutes < 0:
+        sys.stderr.write("langfuse_server: --late-share/--long-roots must be in [0,1], --late-minutes >= 0\n")
+        return 2
+    try:
+        parse_duration_ms(args.long_root_max)
+    except ValueError as e:
+        sys.stderr.write("langfuse_server: --long-root-max: %s\n" % e)
+        return 2
     if not (0.0 <= args.duplicate_rows <= 1.0) or not (0.0 <= args.late_fraction <= 1.0):
         sys.stderr.write("langfuse_server: --duplicate-rows/--late-fraction must be in [0,1]\n")
         return 2

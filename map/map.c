@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "incomplete.h"
 #include "json.h"
 #include "map.h"
 #include "metrics.h"
@@ -275,6 +276,7 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 	cJSON *tags = lg_json_take(trace, "tags");
 	lg_json_set(rec, "tags", cJSON_IsArray(tags) ? tags : (cJSON_Delete(tags), cJSON_CreateArray()));
 	lg_json_set(rec, "status", cJSON_CreateString("success"));
+	lg_json_set(rec, "incomplete", cJSON_CreateNull());
 	cJSON *spans = map_spans(trace, rec);
 	if (!spans) {
 		cJSON_Delete(rec);
@@ -298,6 +300,11 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 		lg_json_set(md, "cost", lg_json_double(tc));
 	if (lg_json_is_null(lg_json_get(rec, "timestamp")) && spans->child)
 		lg_json_set(rec, "timestamp", cJSON_Duplicate(lg_json_get(spans->child, "startTime"), 1));
+	if (lg_incomplete_apply(rec) < 0) {
+		cJSON_Delete(rec);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 
 	move(rec, "release", trace, "release");
 	move(rec, "version", trace, "version");

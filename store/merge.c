@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "incomplete.h"
 #include "json.h"
 #include "merge.h"
 #include "metrics.h"
@@ -70,7 +71,21 @@ static cJSON *find_by(const cJSON *arr, const char *key, const char *val)
 	return NULL;
 }
 
-/* Spans united by id, incoming wins, ordered like lg-map orders them.
+/* How much of a span's final state a copy holds: Langfuse can serve an
+ * older copy of a row (no end, no output, fewer tokens) after the newer
+ * one, so the fuller copy wins whatever the order they come in. */
+static int span_fullness(const cJSON *s)
+{
+	int n = 0;
+	n += lg_json_is_null(lg_json_get(s, "endTime")) ? 0 : 8;
+	n += lg_json_is_null(lg_json_get(s, "output")) ? 0 : 4;
+	n += lg_json_is_null(lg_json_get(s, "tokens")) ? 0 : 2;
+	n += lg_json_is_null(lg_json_get(s, "input")) ? 0 : 1;
+	return n;
+}
+
+/* Spans united by id, the fuller copy wins (on a tie the incoming one),
+ * ordered like lg-map orders them.
  * Returns 1 if the spans changed, 0 if not, -1 out of memory. */
 static int merge_spans(cJSON *base, cJSON *in_spans)
 {
@@ -92,7 +107,9 @@ static int merge_spans(cJSON *base, cJSON *in_spans)
 				if (lg_json_equal(c, s))
 					same = c;
 		}
-		if (same)
+		if (same && span_fullness(s) < span_fullness(same))
+			cJSON_Delete(s);
+		else if (same)
 			cJSON_ReplaceItemViaPointer(out, same, s);
 		else
 			cJSON_AddItemToArray(out, s);
@@ -269,7 +286,7 @@ static int special_key(const char *k)
 {
 	static const char *const keys[] = {
 		"externalId", "spans", "metadata", "source", "tags", "timestamp",
-		"agent", "agents", "violations", "evaluation", "stale",
+		"agent", "agents", "violations", "evaluation", "stale", "incomplete",
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		if (strcmp(k, keys[i]) == 0)
@@ -363,6 +380,9 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	else if (derived)
 		restore_derived(base, derived);
 	cJSON_Delete(derived);
+	/* Whole or not is a property of the merged spans, never of a fragment. */
+	if (rc == 0 && lg_incomplete_apply(base) < 0)
+		rc = -1;
 	return rc;
 }
 

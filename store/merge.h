@@ -9,7 +9,8 @@
 int merge_conflict(const cJSON *stored, const cJSON *incoming);
 
 /* Merges incoming into base (a copy of the stored record), in place:
- *   spans      united by span id, the incoming span wins, ordered by start
+ *   spans      united by span id, the fuller copy wins (end time, output,
+ *              tokens, input; on a tie the incoming one), ordered by start
  *   metadata   deep-merged (incoming non-null values win); source likewise
  *   tags       united, stored order first
  *   timestamp  the earlier of the two
@@ -21,7 +22,8 @@ int merge_conflict(const cJSON *stored, const cJSON *incoming);
  *   others     incoming non-null values win
  * Metrics (tokens, cost, model(s), latency, status, duration) are derived:
  * recomputed with lg_metrics_apply when the spans changed, else the stored
- * ones stay (a fragment's partial totals never win). Items of incoming may be
+ * ones stay (a fragment's partial totals never win). "incomplete" is always
+ * recomputed from the merged spans (lg_incomplete_apply). Items of incoming may be
  * moved out of it. Returns 0, or -1 out of memory. */
 int merge_record(cJSON *base, cJSON *incoming, int64_t now_ms);
 

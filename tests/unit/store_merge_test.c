@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "incomplete.h"
 #include "json.h"
 #include "../../store/merge.h"
 #include "metrics.h"
@@ -101,11 +102,12 @@ static cJSON *record_of(const char *spans_json)
 	char buf[4096];
 	snprintf(buf, sizeof buf,
 		 "{\"externalId\":\"tr-1\",\"name\":\"chat\",\"timestamp\":null,\"duration\":null,"
-		 "\"metadata\":{\"env\":\"x\"},\"tags\":[],\"status\":\"success\",\"spans\":[%s],"
+		 "\"metadata\":{\"env\":\"x\"},\"tags\":[],\"status\":\"success\",\"incomplete\":null,\"spans\":[%s],"
 		 "\"source\":{\"system\":\"langfuse\",\"integration\":\"prod\"}}",
 		 spans_json);
 	cJSON *r = J(buf);
 	lg_metrics_apply(r, LG_METRICS_DURATION_FROM_SPANS);
+	lg_incomplete_apply(r);
 	cJSON *first = lg_json_get(r, "spans")->child;
 	if (first)
 		lg_json_set(r, "timestamp", cJSON_Duplicate(lg_json_get(first, "startTime"), 1));
@@ -274,7 +276,8 @@ static void test_idempotent(void)
 {
 	const char *rec = "{\"externalId\":\"t\",\"name\":\"n\",\"tags\":[\"a\"],\"metadata\":{\"k\":{\"j\":1}},"
 		"\"agent\":{\"name\":\"A\",\"confidence\":0.7},\"violations\":[{\"id\":\"v\",\"policy\":\"p\",\"status\":\"new\"}],"
-		"\"evaluation\":{\"policies\":[\"p\"]},\"spans\":[{\"id\":\"s\",\"startTime\":\"2026-01-01T00:00:00Z\"}]}";
+		"\"evaluation\":{\"policies\":[\"p\"]},\"spans\":[{\"id\":\"s\",\"startTime\":\"2026-01-01T00:00:00Z\"}],"
+		"\"incomplete\":[\"open-spans\"]}";
 	cJSON *a = J(rec), *b = J(rec), *orig = J(rec);
 	merge_record(a, b, NOW);
 	T_OK(lg_json_equal(a, orig), "unchanged: a record merged with itself is equal");

@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "err.h"
+#include "pending.h"
 #include "json.h"
 #include "merge.h"
 #include "timeutil.h"
@@ -106,6 +107,18 @@ static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
 	return out;
 }
 
+/* {"pending": traces still re-fetched, "gaveUp": past the horizon}. */
+static cJSON *incomplete_counts(store_db *db, MDB_txn *txn, const char *integration)
+{
+	long pending = 0, gave_up = 0;
+	if (db)
+		pending_count(txn, db, integration, &pending, &gave_up);
+	cJSON *c = cJSON_CreateObject();
+	lg_json_set(c, "pending", lg_json_int(pending));
+	lg_json_set(c, "gaveUp", lg_json_int(gave_up));
+	return c;
+}
+
 int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out)
 {
 	MDB_txn *txn = NULL;
@@ -117,6 +130,7 @@ int admin_status(store_db *db, const char *integration, int active, int schedule
 	lg_json_set(data, "isActive", cJSON_CreateBool(active));
 	lg_json_set(data, "hasSchedule", cJSON_CreateBool(scheduled));
 	lg_json_set(data, "lastSync", db ? last_sync(db, txn, integration) : cJSON_CreateNull());
+	lg_json_set(data, "incomplete", incomplete_counts(db, txn, integration));
 	lg_json_set(root, "data", data);
 	if (txn)
 		mdb_txn_abort(txn);

@@ -11,6 +11,7 @@
 #include "admin.h"
 #include "db.h"
 #include "err.h"
+#include "pending.h"
 #include "put.h"
 #include "query.h"
 #include "timeutil.h"
@@ -35,6 +36,8 @@ static const char usage[] =
 	"  status [INTEGRATION]  the last sync run, as lg-sync status prints it\n"
 	"                      (lastSync null before the first run or store)\n"
 	"  cursor INTEGRATION  print the resume point for lg-fetch (nothing if none)\n"
+	"  incomplete [INTEGRATION]  the traces not whole yet, with when they were\n"
+	"                      first seen and re-fetched (NDJSON)\n"
 	"  check               verify every index against the records\n"
 	"  backup FILE         write a consistent, compacted copy (an LMDB data.mdb)\n"
 	"\n"
@@ -63,6 +66,12 @@ static const char usage[] =
 	"      --json            JSON instead of a table\n"
 	"  ack, resolve:\n"
 	"      --note TEXT       keep a note with the violation\n"
+	"  incomplete:\n"
+	"      --limit N         at most N lines\n"
+	"      --due             only the ids due for a re-fetch now, one per line,\n"
+	"                        each counted as tried (lg-sync uses it)\n"
+	"      --horizon DUR     with --due: give up on a trace first seen longer\n"
+	"                        ago than DUR (default 24h); it stays stored and listed\n"
 	"  status:\n"
 	"      --active, --scheduled   what lg-sync knows: a sync is running / scheduled\n"
 	"  -h, --help            show this help and exit\n"
@@ -79,13 +88,16 @@ enum {
 	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
-	O_VERSION,
+	O_VERSION, O_LIMIT, O_DUE, O_HORIZON,
 };
 
 typedef struct {
 	const char *db, *summary, *by, *note, *quarantine;
 	size_t mapsize, batch;
 	int json, active, scheduled;
+	long limit;              /* incomplete */
+	int due;
+	int64_t horizon;
 	query_filter f;
 } options;
 
@@ -192,6 +204,19 @@ static int set_option(options *o, int c, const char *arg)
 	case O_NOTE: o->note = arg; return 0;
 	case O_ACTIVE: o->active = 1; return 0;
 	case O_SCHED: o->scheduled = 1; return 0;
+	case O_LIMIT: {
+		char *end;
+		long n = strtol(arg, &end, 10);
+		if (!*arg || *end || n < 1)
+			return lg_usage_error("--limit: want a number from 1, not '%s'", arg);
+		o->limit = n;
+		return 0;
+	}
+	case O_DUE: o->due = 1; return 0;
+	case O_HORIZON:
+		if (lg_duration_parse(arg, &o->horizon) != 0 || o->horizon <= 0)
+			return lg_usage_error("--horizon: not a duration: '%s'", arg);
+		return 0;
 	}
 	return LG_EXIT_USAGE;
 }
@@ -204,6 +229,7 @@ static const struct {
 	{ "put", 0, 0 }, { "get", 1, 1 }, { "export", 0, 0 }, { "count", 0, 0 },
 	{ "stats", 0, 0 }, { "violations", 0, 0 }, { "ack", 1, 1 }, { "resolve", 1, 1 },
 	{ "status", 0, 1 }, { "cursor", 1, 1 }, { "check", 0, 0 }, { "backup", 1, 1 },
+	{ "incomplete", 0, 1 },
 };
 
 static int run_put(store_db *db, const options *o)
@@ -250,6 +276,8 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 		return admin_cursor(db, args[0], stdout);
 	if (!strcmp(cmd, "check"))
 		return admin_check(db, stdout);
+	if (!strcmp(cmd, "incomplete"))
+		return pending_command(db, args[0], o->limit, o->due, o->horizon ? o->horizon : PENDING_HORIZON_MS, stdout);
 	return admin_backup(db, args[0]);
 }
 
@@ -267,7 +295,7 @@ static int no_store(const char *cmd, const char *dir, const char *arg, const opt
 {
 	if (strcmp(cmd, "status") == 0)
 		return admin_status(NULL, arg, o->active, o->scheduled, stdout);
-	if (strcmp(cmd, "cursor") == 0)
+	if (strcmp(cmd, "cursor") == 0 || strcmp(cmd, "incomplete") == 0)
 		return 0;
 	lg_err("no store at %s", dir);
 	return LG_EXIT_IO;
@@ -304,6 +332,9 @@ int main(int argc, char **argv)
 		{ "note", required_argument, NULL, O_NOTE },
 		{ "active", no_argument, NULL, O_ACTIVE },
 		{ "scheduled", no_argument, NULL, O_SCHED },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "due", no_argument, NULL, O_DUE },
+		{ "horizon", required_argument, NULL, O_HORIZON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -333,7 +364,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	if (optind == argc) {
-		status = lg_usage_error("no command (put, get, export, count, stats, violations, ack, resolve, status, cursor, check, backup)");
+		status = lg_usage_error("no command (put, get, export, count, stats, violations, ack, resolve, status, cursor, check, backup, incomplete)");
 		goto out;
 	}
 	const char *cmd = argv[optind];

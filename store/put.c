@@ -8,6 +8,7 @@
 
 #include "err.h"
 #include "hash.h"
+#include "pending.h"
 #include "json.h"
 #include "line.h"
 #include "merge.h"
@@ -265,7 +266,7 @@ static size_t count_violations(const cJSON *rec)
 }
 
 /* Brings every index in line with rec (old: what was stored, or NULL):
- * at most 5 + old's and rec's violations puts and deletes. */
+ * at most 5 + PENDING_INDEX_OPS + old's and rec's violations puts and deletes. */
 static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	int rc = 0;
@@ -288,7 +289,9 @@ static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 		if (vid && (rc = op_done(c, db_put(txn, c->db->violations, vid, strlen(vid), id, idlen))))
 			return rc;
 	}
-	return time_key(c, c->db->stale, rec, id, !stale);
+	if ((rc = time_key(c, c->db->stale, rec, id, !stale)))
+		return rc;
+	return op_done(c, pending_index_record(txn, c->db, rec, id, lg_time_now()));
 }
 
 /* Prints rec into c->buf, claims room for it and its index, stores it. */
@@ -297,7 +300,7 @@ static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 	c->buf.len = 0;
 	if (lg_json_print(&c->buf, rec))
 		return ENOMEM;
-	int rc = reserve(c, 6 + count_violations(old) + count_violations(rec), c->buf.len);
+	int rc = reserve(c, 6 + PENDING_INDEX_OPS + count_violations(old) + count_violations(rec), c->buf.len + 1024);
 	if (!rc)
 		rc = op_done(c, db_put(c->txn, c->db->records, id, strlen(id), c->buf.data, c->buf.len));
 	return rc ? rc : index_record(c, old, rec, id, stale);
@@ -433,7 +436,7 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 {
 	cJSON *in = it->tree;
 	/* Room first: the checks below change the tree. */
-	int rc = reserve(c, 3 + count_violations(in), it->len + 16 + 24 * count_violations(in));
+	int rc = reserve(c, 3 + PENDING_INDEX_OPS + count_violations(in), it->len + 1040 + 24 * count_violations(in));
 	if (rc)
 		return rc;
 	cJSON *flag = lg_json_take(in, "stale");

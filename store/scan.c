@@ -358,6 +358,10 @@ static int plain_record(scanner *sc, size_t max_id, size_t max_vid, int want_has
 			return 0;
 		if (hashed)
 			sum += lg_hash_pair(lg_hash_text_plain((const char *)k, klen, 1), vh), members++;
+		/* An incomplete record goes into the index of incomplete traces,
+		 * which takes the full path. */
+		if (!esc && key_is(k, klen, "incomplete") && !(s.p - v == 4 && memcmp(v, "null", 4) == 0))
+			return 0;
 		int want_id = !esc && !have_id && key_is(k, klen, "externalId");
 		int want_ts = !esc && !have_ts && key_is(k, klen, "timestamp");
 		if (want_id || want_ts) {

@@ -21,7 +21,8 @@ typedef struct {
 
 /* 1 when s is one valid JSON object that put can store as sent when it is
  * new: its externalId a string without escapes of 1..max_id bytes, its
- * timestamp (if any) a string without escapes, no "$lg" or "stale" key; an
+ * timestamp (if any) a string without escapes, no "$lg" or "stale" key, an
+ * "incomplete" (if any) null; an
  * "evaluation" (if any) an object whose contentHash (if a string) has no
  * escapes; "violations" (if any) an array of objects, each with "status"
  * and an "id" string without escapes of 1..max_vid bytes; none of these

@@ -17,7 +17,7 @@ expect_status "no store: an empty directory too" 6 lg-store --db "$T/emptydir" c
 expect_eq "empty directory: message" "lg-store: no store at $T/emptydir" "$(cat "$T/err")"
 expect_eq "empty directory: left empty" "" "$(ls -A "$T/emptydir")"
 expect_status "no store: status exit 0" 0 lg-store --db "$NO" status prod --active
-expect_eq "no store: status, lastSync null" '{"success":true,"data":{"isActive":true,"hasSchedule":false,"lastSync":null}}' "$(cat "$T/out")"
+expect_eq "no store: status, lastSync null" '{"success":true,"data":{"isActive":true,"hasSchedule":false,"lastSync":null,"incomplete":{"pending":0,"gaveUp":0}}}' "$(cat "$T/out")"
 expect_status "no store: cursor exit 0" 0 lg-store --db "$NO" cursor prod
 expect_eq "no store: cursor prints nothing" "" "$(cat "$T/out")$(cat "$T/err")"
 expect_status "no store: usage errors first" 2 lg-store --db "$NO" get

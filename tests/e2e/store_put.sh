@@ -106,11 +106,11 @@ expect_eq "run put summary" "lg-store: put: 2 ingested, 0 updated, 1 unchanged, 
 expect_eq "cursor after run" "2026-11-04T02:00:00.000Z" "$(S cursor prod)"
 expect_status "cursor of unknown integration: exit 0" 0 lg-store --db "$DB" cursor nothere
 expect_eq "cursor of unknown integration: nothing" "" "$(cat "$T/out")"
-expect_eq "status after run" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null}}}' \
+expect_eq "status after run" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null},"incomplete":{"pending":0,"gaveUp":0}}}' \
 	"$(S status prod)"
-expect_eq "status --active --scheduled" '{"success":true,"data":{"isActive":true,"hasSchedule":true,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null}}}' \
+expect_eq "status --active --scheduled" '{"success":true,"data":{"isActive":true,"hasSchedule":true,"lastSync":{"id":"r1","status":"completed","itemsFetched":3,"itemsIngested":2,"startedAt":"2026-11-27T11:00:00.000Z","completedAt":"2026-11-27T11:00:05.000Z","error":null},"incomplete":{"pending":0,"gaveUp":0}}}' \
 	"$(S status --active --scheduled prod)"
-expect_eq "status of unknown integration" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":null}}' "$(S status staging)"
+expect_eq "status of unknown integration" '{"success":true,"data":{"isActive":false,"hasSchedule":false,"lastSync":null,"incomplete":{"pending":0,"gaveUp":0}}}' "$(S status staging)"
 
 # A run that ends without run-end is recorded as failed; the cursor stays
 # at its last checkpoint, and never moves backwards.

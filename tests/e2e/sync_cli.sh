@@ -67,8 +67,8 @@ expect_eq list-json-secret '"…aaaa"' "$(head -n1 "$T/out" | jq -c .secretKey)"
 
 # status before any sync: no store needed, schedule from autoSync.
 expect_status status-empty 0 lg-sync status
-expect_eq status-empty-json '{"success":true,"data":{"integration":"prod","isActive":false,"hasSchedule":true,"lastSync":null}}
-{"success":true,"data":{"integration":"staging","isActive":false,"hasSchedule":false,"lastSync":null}}' "$(cat "$T/out")"
+expect_eq status-empty-json '{"success":true,"data":{"integration":"prod","isActive":false,"hasSchedule":true,"lastSync":null,"incomplete":{"pending":0,"gaveUp":0}}}
+{"success":true,"data":{"integration":"staging","isActive":false,"hasSchedule":false,"lastSync":null,"incomplete":{"pending":0,"gaveUp":0}}}' "$(cat "$T/out")"
 expect_status status-unknown 2 lg-sync status nope
 expect_eq status-unknown-text "lg-sync: unknown integration 'nope'" "$(cat "$T/err")"
 

@@ -26,7 +26,7 @@ PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # Two flavours share the sources: release (bin/) and sanitized (build/asan/bin).
 MODE       ?= release
 ifeq ($(MODE),asan)
-OPT        := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPT        := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow
 LDSAN      := -Wl,--as-needed -fsanitize=address,undefined
 OUT        := build/asan
 BINOUT     := build/asan/bin

@@ -32,6 +32,7 @@ typedef struct {
 	assembly a;
 	long v2_limit;
 	long traces, rows, windows;
+	long forged;             /* server objects dropped for a "$lg" key */
 	long win_traces;
 	int64_t t0;
 	char error[1100];
@@ -84,9 +85,32 @@ static int emit_control(run_state *s, cJSON *ctl)
 	return rc;
 }
 
+/* A "$lg" key makes a line a control line for every later stage, and a
+ * control line moves cursors and names integrations: an object from the
+ * server that has one is a forgery (or a bug), never data. It is dropped
+ * with a warning and counted in run-end's "forged". */
+static int forged(run_state *s, const cJSON *t)
+{
+	const cJSON *k;
+	for (k = t ? t->child : NULL; k; k = k->next)
+		if (k->string && strcmp(k->string, "$lg") == 0)
+			break;
+	if (!k)
+		return 0;
+	s->forged++;
+	if (!s->o->quiet) {
+		const char *id = lg_json_str(t, "id");
+		lg_err("warning: trace %.80s from the server has a \"$lg\" key (a forged control line); dropped",
+		       id ? id : "(no id)");
+	}
+	return 1;
+}
+
 static int emit_trace(cJSON *t, void *ctx)
 {
 	run_state *s = ctx;
+	if (forged(s, t))
+		return 0;
 	if (start_run(s) != 0 || write_json(s, t) != 0)
 		return 1;
 	s->traces++;
@@ -127,6 +151,7 @@ static void emit_run_end(run_state *s)
 	cJSON_AddItemToObject(j, "exitCode", lg_json_int(s->exit_code));
 	cJSON_AddItemToObject(j, "traces", lg_json_int(s->traces));
 	cJSON_AddItemToObject(j, "rows", lg_json_int(s->rows));
+	cJSON_AddItemToObject(j, "forged", lg_json_int(s->forged));
 	cJSON_AddItemToObject(j, "requests", lg_json_int(s->c->requests));
 	cJSON_AddItemToObject(j, "retries", lg_json_int(s->c->retries));
 	cJSON_AddItemToObject(j, "throttledSeconds", lg_json_double((double)(int64_t)(s->c->throttled_s * 1000) / 1000.0));

@@ -82,6 +82,33 @@ int admin_cursor(store_db *db, const char *integration, FILE *out)
 	return status;
 }
 
+/* Recovery from a cursor that should not be where it is: set by hand,
+ * forwards or backwards, in one write transaction. */
+int admin_cursor_reset(store_db *db, const char *integration, const char *time)
+{
+	MDB_txn *txn;
+	char key[512];
+	if (!*integration || strlen(integration) > 400)
+		return lg_usage_error("cursor: not an integration id: '%s'", integration);
+	char at[32];
+	int64_t ms;
+	if (lg_time_parse(time, &ms) != 0)
+		return lg_usage_error("--reset: '%s' is not an ISO 8601 time", time);
+	lg_time_format(ms, at);
+	snprintf(key, sizeof key, "cursor/%s", integration);
+	int rc = db_txn_begin(db, 0, &txn);
+	if (rc)
+		return db_fail(db, "begin", rc);
+	rc = db_put(txn, db->state, key, strlen(key), at, strlen(at));
+	if (rc) {
+		mdb_txn_abort(txn);
+		return db_fail(db, "cursor", rc);
+	}
+	if ((rc = mdb_txn_commit(txn)))
+		return db_fail(db, "commit", rc);
+	return 0;
+}
+
 static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
 {
 	static const char *const fields[] = {

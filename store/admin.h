@@ -8,6 +8,8 @@
 
 int admin_get(store_db *db, const char *id, FILE *out);
 int admin_cursor(store_db *db, const char *integration, FILE *out);
+/* Sets integration's cursor to time (already checked as ISO 8601). */
+int admin_cursor_reset(store_db *db, const char *integration, const char *time);
 /* active, scheduled: what lg-sync knows (its lock, its config). db NULL:
  * no store yet, lastSync null. */
 int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out);

@@ -36,6 +36,7 @@ static const char usage[] =
 	"  status [INTEGRATION]  the last sync run, as lg-sync status prints it\n"
 	"                      (lastSync null before the first run or store)\n"
 	"  cursor INTEGRATION  print the resume point for lg-fetch (nothing if none)\n"
+	"                      (--reset TIME: set it, also backwards)\n"
 	"  incomplete [INTEGRATION]  the traces not whole yet, with when they were\n"
 	"                      first seen and re-fetched (NDJSON)\n"
 	"  check               verify every index against the records\n"
@@ -49,6 +50,10 @@ static const char usage[] =
 	"      --batch N         records per write transaction (default 500)\n"
 	"  -q, --quarantine FILE append bad lines verbatim after \"# file:line: reason\"\n"
 	"      --summary FORMAT  text (stderr, default), json (stdout) or none\n"
+	"      --integration ID  runs must belong to integration ID: a run-start,\n"
+	"                        or a run-end outside a run, for another is refused\n"
+	"      --no-control      ignore \"$lg\" lines (records from a file not trusted\n"
+	"                        to move cursors or record runs)\n"
 	"  export, count, stats, violations:\n"
 	"      --from TIME, --to TIME   timestamp range [from, to): ISO 8601, \"now\",\n"
 	"                        or a duration back from now (\"7d\")\n"
@@ -88,13 +93,13 @@ enum {
 	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
-	O_VERSION, O_LIMIT, O_DUE, O_HORIZON,
+	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_NOCONTROL, O_RESET,
 };
 
 typedef struct {
-	const char *db, *summary, *by, *note, *quarantine;
+	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
-	int json, active, scheduled;
+	int json, active, scheduled, no_control;
 	long limit;              /* incomplete */
 	int due;
 	int64_t horizon;
@@ -217,6 +222,14 @@ static int set_option(options *o, int c, const char *arg)
 		if (lg_duration_parse(arg, &o->horizon) != 0 || o->horizon <= 0)
 			return lg_usage_error("--horizon: not a duration: '%s'", arg);
 		return 0;
+	case O_NOCONTROL: o->no_control = 1; return 0;
+	case O_RESET: {
+		int64_t ms;
+		if (lg_time_parse(arg, &ms) != 0)
+			return lg_usage_error("--reset: '%s' is not an ISO 8601 time", arg);
+		o->reset = arg;
+		return 0;
+	}
 	}
 	return LG_EXIT_USAGE;
 }
@@ -234,7 +247,7 @@ static const struct {
 
 static int run_put(store_db *db, const options *o)
 {
-	put_opts po = { o->batch ? o->batch : 500, o->quarantine, "<stdin>" };
+	put_opts po = { o->batch ? o->batch : 500, o->quarantine, "<stdin>", o->f.integration, o->no_control };
 	put_counts n;
 	int status = put_run(db, stdin, &po, &n);
 	const char *s = o->summary ? o->summary : "text";
@@ -273,7 +286,7 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 	if (!strcmp(cmd, "status"))
 		return admin_status(db, args[0], o->active, o->scheduled, stdout);
 	if (!strcmp(cmd, "cursor"))
-		return admin_cursor(db, args[0], stdout);
+		return o->reset ? admin_cursor_reset(db, args[0], o->reset) : admin_cursor(db, args[0], stdout);
 	if (!strcmp(cmd, "check"))
 		return admin_check(db, stdout);
 	if (!strcmp(cmd, "incomplete"))
@@ -295,7 +308,7 @@ static int no_store(const char *cmd, const char *dir, const char *arg, const opt
 {
 	if (strcmp(cmd, "status") == 0)
 		return admin_status(NULL, arg, o->active, o->scheduled, stdout);
-	if (strcmp(cmd, "cursor") == 0 || strcmp(cmd, "incomplete") == 0)
+	if ((strcmp(cmd, "cursor") == 0 && !o->reset) || strcmp(cmd, "incomplete") == 0)
 		return 0;
 	lg_err("no store at %s", dir);
 	return LG_EXIT_IO;
@@ -335,6 +348,8 @@ int main(int argc, char **argv)
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "due", no_argument, NULL, O_DUE },
 		{ "horizon", required_argument, NULL, O_HORIZON },
+		{ "no-control", no_argument, NULL, O_NOCONTROL },
+		{ "reset", required_argument, NULL, O_RESET },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -391,6 +406,10 @@ int main(int argc, char **argv)
 	}
 	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.reset && strcmp(cmd, "cursor") != 0) {
+		status = lg_usage_error("--reset goes with cursor");
+		goto out;
+	}
 	if (strcmp(cmd, "put") != 0 && !store_exists(dir)) {
 		status = no_store(cmd, dir, nargs ? argv[optind + 1] : NULL, &o);
 		goto out;

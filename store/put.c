@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "err.h"
 #include "hash.h"
 #include "pending.h"
@@ -21,7 +22,7 @@
  * as mdb_load does: its bytes are then held once, in LMDB's dirty pages.
  * The transaction commits at every checkpoint and run-end, at EOF, every
  * --batch records or when its dirty pages may reach PUT_DIRTY_MAX (they are
- * put's memory: issue 8 wants it under 16 MB whatever the input), and
+ * put's memory, which must stay small whatever the input), and
  * whenever the input has been silent for PUT_IDLE_MS: the writer lock is
  * never held while the input is idle, and a checkpoint is committed as
  * soon as it arrives. */
@@ -75,6 +76,8 @@ typedef struct {
 	size_t psize;
 	unsigned line_ops;     /* operations of the line being applied */
 	run_state run;
+	control_run trust;     /* what the open run's control lines may do */
+	unsigned long ignored; /* control lines skipped (--no-control) */
 	put_counts total, pending; /* pending: the open transaction's */
 	lg_buf buf;
 	unsigned long bad;
@@ -226,7 +229,7 @@ static int make_room(put_ctx *c)
 
 /* Called with the result of each read, put or delete of a record. Each
  * page it faults in may be mapped with the whole large folio around it
- * (Linux 6.18 does that for the page cache our commits filled), so one
+ * (recent kernels do that for the page cache our commits filled), so one
  * record can add megabytes of the map: a transaction's first records,
  * which find none of the trees' paths mapped, and records touching many
  * leaves (violations) have the map checked after each operation; the rest
@@ -570,6 +573,7 @@ static int close_run(put_ctx *c, const char *id, const char *status, const char 
 		free(c->run.run);
 		c->run.run = NULL;
 		c->run.run_ingested = 0;
+		control_close(&c->trust);
 	}
 	return rc;
 }
@@ -596,7 +600,7 @@ static int apply_run_start(put_ctx *c, const cJSON *ctl)
 	cJSON_Delete(run);
 	c->run.run = strdup(id);
 	c->run.run_ingested = 0;
-	return rc;
+	return rc ? rc : control_open(&c->trust, ctl) ? ENOMEM : 0;
 }
 
 /* The cursor only moves forward: a backfill of old windows never makes an
@@ -706,20 +710,8 @@ static void bad(put_ctx *c, unsigned long lineno, const char *why, const char *l
 /* What put needs from a line before it may enter a transaction. */
 static const char *check_line(const put_ctx *c, const cJSON *obj, char *why, size_t n)
 {
-	const char *t = lg_control_type(obj);
-	if (t) {
-		int64_t ms;
-		if ((strcmp(t, "run-start") == 0 || strcmp(t, "run-end") == 0) && !lg_json_str(obj, "run"))
-			return "control line without \"run\"";
-		if (strcmp(t, "checkpoint") == 0) {
-			const char *cur = lg_json_str(obj, "cursor"), *in = lg_json_str(obj, "integration");
-			if (!in || !*in || strlen(in) > 400)
-				return "checkpoint without a valid \"integration\"";
-			if (!cur || lg_time_parse(cur, &ms) != 0)
-				return "checkpoint without a valid \"cursor\"";
-		}
-		return NULL;
-	}
+	if (lg_control_type(obj))
+		return control_refused(&c->trust, obj, c->o->integration, lg_time_now(), why, n);
 	const char *id = lg_json_str(obj, "externalId");
 	if (!id || !*id)
 		return "record without a string \"externalId\"";
@@ -743,7 +735,7 @@ static const char *check_line(const put_ctx *c, const cJSON *obj, char *why, siz
 static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lineno)
 {
 	lg_json_error jerr;
-	char why[128];
+	char why[256];
 	put_item it = { .text = line, .len = len, .lineno = lineno };
 	int commit_now = 0;
 	c->line_ops = 0;
@@ -755,6 +747,11 @@ static int take_line(put_ctx *c, const char *line, size_t len, unsigned long lin
 		if (!(it.tree = lg_json_parse(line, len, &jerr))) {
 			snprintf(why, sizeof why, "invalid JSON at byte %zu: %s", jerr.offset, jerr.msg);
 			bad(c, lineno, why, line, len);
+			return 0;
+		}
+		if (c->o->no_control && lg_control_type(it.tree)) {
+			c->ignored++;
+			cJSON_Delete(it.tree);
 			return 0;
 		}
 		const char *problem = cJSON_IsObject(it.tree) ? check_line(c, it.tree, why, sizeof why)
@@ -880,6 +877,7 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	MDB_stat st;
 
 	memset(&c, 0, sizeof c);
+	control_close(&c.trust);
 	c.db = db;
 	c.o = o;
 	c.psize = mdb_env_stat(db->env, &st) == 0 ? st.ms_psize : 4096;
@@ -918,6 +916,9 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	input_close(&c);
 	lg_reader_free(&r);
 	free(c.run.run);
+	control_close(&c.trust);
+	if (c.ignored)
+		lg_err("%lu control lines ignored (--no-control)", c.ignored);
 	lg_buf_free(&c.buf);
 	if (c.quarantine)
 		fclose(c.quarantine);

@@ -16,6 +16,8 @@ typedef struct {
 	size_t batch;              /* most records per transaction */
 	const char *quarantine;    /* NULL: none */
 	const char *in_name;
+	const char *integration;   /* runs must belong to it; NULL: any */
+	int no_control;            /* skip "$lg" lines: records only */
 } put_opts;
 
 /* Reads in to EOF. Returns the exit status (0, 1 bad or conflicting

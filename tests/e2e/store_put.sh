@@ -219,7 +219,7 @@ python3 -c '
 import json, sys, time
 a, c = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 many = "".join(json.dumps({"externalId": "r%04d" % i, "timestamp": "2026-07-01T00:10:00.000Z"}) + "\n" for i in range(1100))
-sys.stdout.write(a + "{\"$lg\":\"checkpoint\",\"integration\":\"idle\",\"cursor\":\"2026-07-01T01:00:00.000Z\"}\n" + many)
+sys.stdout.write("{\"$lg\":\"run-start\",\"run\":\"ri\",\"integration\":\"idle\"}\n" + a + "{\"$lg\":\"checkpoint\",\"run\":\"ri\",\"integration\":\"idle\",\"cursor\":\"2026-07-01T01:00:00.000Z\"}\n" + many)
 for ch in c[:60]:
     sys.stdout.write(ch)
     sys.stdout.flush()

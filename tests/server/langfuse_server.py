@@ -1147,6 +1147,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self, method):
         st = self.server.state
+        if st.args.hostile and self.hostile(st, method):
+            return
         n = st.next_n()
         set_request_clock(st)
         t0 = time.time()
@@ -1225,6 +1227,18 @@ class Handler(BaseHTTPRequestHandler):
                     pass
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def hostile(self, st, method):
+        """--hostile: tests/server/hostile.py answers authenticated data requests."""
+        import hostile
+        u = urlsplit(self.path)
+        path = unquote(u.path).rstrip("/")
+        q = parse_qs(u.query, keep_blank_values=True)
+        try:
+            self.check_auth(st)
+        except ApiError:
+            return False
+        return hostile.respond(self, st, path, q, lambda: self.route(st, method, path, q, st.next_n()))
 
     def check_auth(self, st):
         h = self.headers.get("Authorization")
@@ -1393,6 +1407,8 @@ def build_parser():
     p.add_argument("--long-roots", type=float, default=0.0, metavar="F",
                    help="fraction of traces whose root runs long and is visible only at its end")
     p.add_argument("--long-root-max", default="5h", metavar="DUR", help="longest such root (default 5h)")
+    p.add_argument("--hostile", metavar="ATTACK", help="answer as a hostile server (tests/server/hostile.py)")
+    p.add_argument("--hostile-bytes", type=int, default=0, metavar="B", help="body size of huge-body, gzip-bomb")
     return p
 
 
@@ -1422,6 +1438,13 @@ def main(argv=None):
             args.v2_missing_before_ms = parse_iso_ms(args.v2_missing_before)
         except ValueError:
             sys.stderr.write("langfuse_server: --v2-missing-before: invalid datetime\n")
+            return 2
+    if args.hostile:
+        import hostile
+        try:
+            hostile.check_attack(args.hostile)
+        except ValueError as e:
+            sys.stderr.write("langfuse_server: --hostile: %s\n" % e)
             return 2
     try:
         state = State(args)

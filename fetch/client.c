@@ -131,6 +131,10 @@ static resp_class attempt(client *c, const char *url, cJSON **out, char *why, si
 	if (c->verbose)
 		lg_err("GET %s -> %ld (%zu bytes, %lld ms)", url, h->status, h->body.len,
 		       (long long)(client_clock_ms() - t0));
+	if (h->too_big) {
+		snprintf(why, n, "a response larger than %zu bytes (--max-body)", h->max_body);
+		return RESP_TOO_LARGE;
+	}
 	if (*crc != CURLE_OK) {
 		snprintf(why, n, "%s", http_strerror(h, *crc));
 		return RESP_RETRY;
@@ -176,6 +180,11 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 			res = fail(c, LG_EXIT_BAD, "interrupted by %s", stop_signal_name());
 			break;
 		}
+		if (c->max_requests && c->requests >= c->max_requests) {
+			res = fail(c, LG_EXIT_API, "GET %s: this run made %ld requests already (--max-requests)",
+				   ep, c->requests);
+			break;
+		}
 		resp_class k = attempt(c, u, out, why, sizeof why, &crc);
 		long status = c->http.status;
 		int64_t wait;
@@ -197,6 +206,7 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 		}
 		if (k == RESP_TOO_LARGE) {
 			res = GET_TOO_LARGE;
+			snprintf(c->error, sizeof c->error, "GET %s: %s", ep, why);
 			break;
 		}
 		if (k == RESP_AUTH) {
@@ -220,8 +230,11 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 			res = fail(c, LG_EXIT_NET, "%s: %s", c->host, why);
 			break;
 		}
+		/* A Retry-After shorter than the first backoff (0, a past date)
+		 * would have us hammer the server: it is a backoff retry instead,
+		 * counted against --retries. */
 		if (status == 429 && c->http.retry_after[0] &&
-		    retry_after_parse(c->http.retry_after, lg_time_now(), &wait) == 0) {
+		    retry_after_parse(c->http.retry_after, lg_time_now(), &wait) == 0 && wait >= c->min_retry_after_ms) {
 			if (wait > c->max_wait_ms) {
 				res = fail(c, LG_EXIT_API, "GET %s: rate limited; the server asks to wait %llds "
 					   "(more than %llds)", ep, (long long)(wait / 1000), (long long)(c->max_wait_ms / 1000));
@@ -236,6 +249,8 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 				break;
 			}
 			wait = retry_backoff_ms(backoffs++, c->base_ms, c->cap_ms, drand48());
+			if (status == 429 && wait < c->base_ms)
+				wait = c->base_ms;
 		}
 		if (client_clock_ms() - start + wait > c->budget_ms) {
 			res = fail(c, crc != CURLE_OK ? LG_EXIT_NET : LG_EXIT_API,
@@ -246,7 +261,7 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 		c->retries++;
 		if (!c->quiet)
 			lg_err("GET %s: %s; retry %ld in %.1fs%s", ep, why, c->retries, (double)wait / 1000.0,
-			       status == 429 && c->http.retry_after[0] ? " (Retry-After)" : "");
+			       throttled ? " (Retry-After)" : "");
 		int64_t slept = client_sleep_ms(wait);
 		if (throttled)
 			c->throttled_s += (double)slept / 1000.0;

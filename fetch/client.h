@@ -2,7 +2,7 @@
  * 429 waits Retry-After (bounded), 5xx/408/transport errors/cut or invalid
  * JSON bodies back off with full jitter, bounded in attempts and total
  * time, one stderr line per retry; --rate paces requests. The outcome is a
- * parsed body or one clear message and the exit code of DESIGN.md. */
+ * parsed body or one clear message and the exit code of err.h. */
 #ifndef FETCH_CLIENT_H
 #define FETCH_CLIENT_H
 #include <stdint.h>
@@ -17,6 +17,8 @@ typedef struct {
 	int64_t base_ms, cap_ms;   /* backoff */
 	int64_t max_wait_ms;       /* longest Retry-After honoured */
 	int64_t budget_ms;         /* total time one request may spend retrying */
+	int64_t min_retry_after_ms; /* a shorter Retry-After is a backoff retry */
+	long max_requests;         /* per run, 0 = none */
 	double rate_per_min;       /* 0 = no cap */
 	int quiet, verbose;
 	int64_t last_request_ms;
@@ -30,7 +32,8 @@ typedef enum {
 	GET_OK,         /* *out holds the parsed JSON body */
 	GET_NOT_FOUND,  /* 404 (JSON or HTML): the caller decides */
 	GET_NARROW,     /* 422 "Request timed out" / 524 twice: ask for less */
-	GET_TOO_LARGE,  /* 422 PayloadTooLargeError: smaller limit */
+	GET_TOO_LARGE,  /* 422 PayloadTooLargeError, or a body over --max-body:
+			 * smaller limit (error says which) */
 	GET_FAIL,       /* error and exit_code set */
 } get_result;
 

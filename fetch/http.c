@@ -9,6 +9,10 @@
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
 	http_client *h = ud;
+	if (h->max_body && size * n > h->max_body - h->body.len) {
+		h->too_big = 1;
+		return 0;
+	}
 	return lg_buf_add(&h->body, p, size * n) == 0 ? size * n : 0;
 }
 
@@ -36,6 +40,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	char v[64];
 	if (header_value(p, len, "Retry-After", h->retry_after, sizeof h->retry_after))
 		return len;
+	/* A body announced larger than the bound is not read at all. */
+	if (header_value(p, len, "Content-Length", v, sizeof v) && h->max_body &&
+	    strtoull(v, NULL, 10) > h->max_body) {
+		h->too_big = 1;
+		return 0;
+	}
 	if (header_value(p, len, "X-RateLimit-Remaining", v, sizeof v))
 		h->rl_remaining = strtol(v, NULL, 10);
 	else if (header_value(p, len, "X-RateLimit-Limit", v, sizeof v))
@@ -44,9 +54,16 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 }
 
 /* Called at least once a second, even while nothing arrives: a stop
- * signal aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+ * signal aborts the transfer (CURLE_ABORTED_BY_CALLBACK), and so do more
+ * bytes on the wire than a body may have (dlnow counts them before gzip
+ * decoding; on_body bounds what decoding makes of them). */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
+	http_client *h = ud;
+	if (h->max_body && (dlnow > (curl_off_t)h->max_body || dltotal > (curl_off_t)h->max_body)) {
+		h->too_big = 1;
+		return 1;
+	}
 	return stop_requested() ? 1 : 0;
 }
 
@@ -87,6 +104,8 @@ int http_init(http_client *h, const char *user, const char *password, const http
 	SETOPT(CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(CURLOPT_HEADERDATA, h);
 	SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+	SETOPT(CURLOPT_XFERINFODATA, h);
+	h->max_body = o->max_body;
 	SETOPT(CURLOPT_NOPROGRESS, 0L);
 	return 0;
 }
@@ -99,11 +118,14 @@ CURLcode http_get(http_client *h, const char *url)
 	h->rl_remaining = LONG_MIN;
 	h->rl_limit = 0;
 	h->errbuf[0] = '\0';
+	h->too_big = 0;
 	CURLcode rc = curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(h->curl);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &h->status);
+	if (h->too_big)
+		lg_buf_free(&h->body); /* its memory goes back before the next try */
 	lg_buf_cstr(&h->body);
 	return rc;
 }

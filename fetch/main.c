@@ -59,6 +59,14 @@ static const char usage[] =
 	"      --max-wait DUR         longest Retry-After honoured (default 300s)\n"
 	"      --timeout SECS         abort a stalled transfer after SECS (60)\n"
 	"      --connect-timeout SECS (default 10)\n"
+	"      --max-time SECS        the longest one request may take, however\n"
+	"                             slowly its bytes come (default 300)\n"
+	"      --max-body SIZE        the largest response body, before and after\n"
+	"                             gzip (K, M suffixes; default 16M); a larger\n"
+	"                             one halves the page size\n"
+	"      --max-requests N       requests per run (default 100000)\n"
+	"      --max-run-time DUR     stop the run cleanly after DUR, as SIGTERM\n"
+	"                             does (default none)\n"
 	"\n"
 	"      --progress             a progress line on stderr (default when\n"
 	"                             stderr is a terminal)\n"
@@ -79,15 +87,17 @@ enum {
 	OPT_HOST = 256, OPT_SECRET_FILE, OPT_API, OPT_TEST, OPT_LIST, OPT_SINCE, OPT_UNTIL,
 	OPT_LOOKBACK, OPT_CURSOR, OPT_OVERLAP, OPT_LAG, OPT_LIMIT, OPT_BATCH, OPT_MAX_ROWS,
 	OPT_RATE, OPT_RETRIES, OPT_RETRY_BASE, OPT_MAX_WAIT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
-	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND,
+	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND, OPT_MAX_TIME, OPT_MAX_BODY, OPT_MAX_REQUESTS,
+	OPT_MAX_RUN_TIME,
 };
 
 typedef struct {
 	const char *integration, *host, *secret_file, *since, *until, *lookback, *cursor;
-	const char *overlap, *lag, *max_wait, *expand;
+	const char *overlap, *lag, *max_wait, *expand, *max_run_time;
 	api_mode api;
 	int test, list, progress, quiet, verbose;
 	long limit, batch, max_rows, rate, retries, retry_base, timeout, connect_timeout;
+	long max_time, max_body, max_requests;
 } options;
 
 static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
@@ -97,6 +107,25 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
 	if (!*s || *end || v < lo || v > hi)
 		return lg_usage_error("%s: '%s' is not a number from %ld to %ld", opt, s, lo, hi);
 	*out = v;
+	return 0;
+}
+
+/* "512K", "16M", "1G" or bytes; at least 1 KiB, at most 1 GiB. */
+static int parse_size(const char *opt, const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10), mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1L << 10;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1L << 20;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1L << 30;
+	if (mul > 1)
+		end++;
+	if (!*s || *end || v < 1 || v > (1L << 30) / mul || v * mul < 1024)
+		return lg_usage_error("%s: '%s' is not a size from 1K to 1G", opt, s);
+	*out = v * mul;
 	return 0;
 }
 
@@ -125,6 +154,10 @@ static int parse_options(int argc, char **argv, options *o)
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+		{ "max-time", required_argument, NULL, OPT_MAX_TIME },
+		{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+		{ "max-run-time", required_argument, NULL, OPT_MAX_RUN_TIME },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -163,6 +196,10 @@ static int parse_options(int argc, char **argv, options *o)
 		case OPT_MAX_WAIT: o->max_wait = optarg; break;
 		case OPT_TIMEOUT: rc = parse_long("--timeout", optarg, 1, 86400, &o->timeout); break;
 		case OPT_CONNECT_TIMEOUT: rc = parse_long("--connect-timeout", optarg, 1, 3600, &o->connect_timeout); break;
+		case OPT_MAX_TIME: rc = parse_long("--max-time", optarg, 1, 86400, &o->max_time); break;
+		case OPT_MAX_BODY: rc = parse_size("--max-body", optarg, &o->max_body); break;
+		case OPT_MAX_REQUESTS: rc = parse_long("--max-requests", optarg, 1, LONG_MAX, &o->max_requests); break;
+		case OPT_MAX_RUN_TIME: o->max_run_time = optarg; break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -287,10 +324,13 @@ static void warn_key_prefixes(const lg_integration *it, int quiet)
 static int setup_client(const options *o, lg_integration *it, client *c)
 {
 	char err[1100];
-	http_opts ho = { o->connect_timeout ? o->connect_timeout : 10, o->timeout ? o->timeout : 60, 0 };
-	int64_t max_wait;
-	if (duration_opt("--max-wait", o->max_wait, 300000, &max_wait))
+	http_opts ho = { o->connect_timeout ? o->connect_timeout : 10, o->timeout ? o->timeout : 60,
+			 o->max_time ? o->max_time : 300, o->max_body ? (size_t)o->max_body : (size_t)16 << 20 };
+	int64_t max_wait, max_run;
+	if (duration_opt("--max-wait", o->max_wait, 300000, &max_wait) ||
+	    duration_opt("--max-run-time", o->max_run_time, 0, &max_run))
 		return LG_EXIT_USAGE;
+	stop_after(max_run);
 	memset(c, 0, sizeof *c);
 	c->host = it->host;
 	c->max_attempts = o->retries ? (int)o->retries : 8;
@@ -299,6 +339,8 @@ static int setup_client(const options *o, lg_integration *it, client *c)
 	c->cap_ms = 30000;
 	c->max_wait_ms = max_wait;
 	c->budget_ms = 15 * 60000;
+	c->min_retry_after_ms = 1000;
+	c->max_requests = o->max_requests ? o->max_requests : 100000;
 	c->rate_per_min = (double)o->rate;
 	c->quiet = o->quiet;
 	c->verbose = o->verbose && !o->quiet;

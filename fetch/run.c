@@ -16,6 +16,13 @@
 #define V2_FIELDS "core,basic,time,io,metadata,model,usage,prompt,metrics,trace_context"
 #define V2_MAX_LIMIT 1000
 #define LEGACY_MAX_LIMIT 100
+/* Pages in a row that bring no new row before paging is called endless:
+ * a server handing out fresh cursors with empty or repeated pages would
+ * otherwise hold the run for ever. */
+#define NO_PROGRESS_PAGES 5
+/* A window at the minimum span may hold this many times --max-rows before
+ * the run gives up: it cannot be split further, and rows are memory. */
+#define ROW_HARD_FACTOR 2
 
 typedef enum { WIN_DONE, WIN_AGAIN, WIN_FALLBACK, WIN_FAIL } win_result;
 
@@ -212,12 +219,39 @@ static win_result narrowed(run_state *s, window w)
 	return WIN_AGAIN;
 }
 
+/* Why paging must stop, or NULL: a cursor seen before in this window (a
+ * cycle), or too many pages in a row without a new row. */
+static const char *endless(strmap *seen, const char *cursor, long new_rows, int *idle)
+{
+	static int mark;
+	*idle = new_rows > 0 ? 0 : *idle + 1;
+	if (*idle >= NO_PROGRESS_PAGES)
+		return "pages without new rows";
+	if (!cursor)
+		return NULL;
+	if (strmap_get(seen, cursor))
+		return "a cursor that came before (a cycle)";
+	return strmap_put(seen, cursor, &mark) ? "out of memory" : NULL;
+}
+
+/* Rows held beyond what even a split could bound. */
+static win_result too_many_rows(run_state *s, window w)
+{
+	char a[32], b[32], e[300];
+	snprintf(e, sizeof e, "window %s..%s holds more than %ld rows and cannot be split further (--max-rows)",
+		 iso(w.from, a), iso(w.to, b), (long)ROW_HARD_FACTOR * s->o->max_rows);
+	return run_fail(s, LG_EXIT_API, e);
+}
+
 static win_result read_v2(run_state *s, window w)
 {
 	char *cursor = NULL;
 	win_result res = WIN_DONE;
 	lg_buf u = { 0 };
+	strmap seen = { 0 };
+	int idle = 0;
 	for (;;) {
+		long before = s->a.rows;
 		u.len = 0;
 		lg_buf_adds(&u, "/api/public/v2/observations");
 		url_param(&u, "fields", V2_FIELDS);
@@ -248,7 +282,9 @@ static win_result read_v2(run_state *s, window w)
 		}
 		if (g == GET_TOO_LARGE) {
 			if (s->v2_limit <= 1) {
-				res = run_fail(s, LG_EXIT_API, "a single observation is larger than the server's response limit");
+				char e[1000];
+				snprintf(e, sizeof e, "a single observation is larger than the response limit (%.900s)", s->c->error);
+				res = run_fail(s, LG_EXIT_API, e);
 				break;
 			}
 			s->v2_limit /= 2;
@@ -277,10 +313,21 @@ static win_result read_v2(run_state *s, window w)
 			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
 			break;
 		}
+		const char *why = endless(&seen, cursor, s->a.rows - before, &idle);
+		if (why) {
+			char e[200];
+			snprintf(e, sizeof e, "endless paging: the server sent %s; giving up on this run", why);
+			res = run_fail(s, LG_EXIT_API, e);
+			break;
+		}
 		int64_t span = s->a.oldest == INT64_MAX ? 0 : w.to - s->a.oldest;
 		int ov = overflowed(s, w, s->a.rows, span);
 		if (ov) {
 			res = ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+			break;
+		}
+		if (s->a.rows > ROW_HARD_FACTOR * s->o->max_rows) {
+			res = too_many_rows(s, w);
 			break;
 		}
 		progress(s, w.from, 0);
@@ -288,6 +335,7 @@ static win_result read_v2(run_state *s, window w)
 			break;
 	}
 out:
+	strmap_clear(&seen);
 	free(cursor);
 	lg_buf_free(&u);
 	return res;
@@ -364,6 +412,8 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
 		if (ov)
 			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+		if (s->a.rows + s->a.traces_held > ROW_HARD_FACTOR * s->o->max_rows)
+			return too_many_rows(s, w);
 		progress(s, w.from, 0);
 		if (n < limit)
 			return WIN_DONE;
@@ -396,6 +446,8 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
 		if (ov)
 			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+		if (s->a.rows + s->a.traces_held > ROW_HARD_FACTOR * s->o->max_rows)
+			return too_many_rows(s, w);
 		progress(s, w.from, 0);
 		if (n < limit)
 			return WIN_DONE;

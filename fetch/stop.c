@@ -1,5 +1,7 @@
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "stop.h"
 
@@ -8,6 +10,15 @@
 static volatile sig_atomic_t stop_sig;
 static const int stop_signals[NSIGNALS] = { SIGTERM, SIGINT, SIGHUP };
 static int handled[NSIGNALS]; /* set before any handler can run */
+static int64_t deadline_ms;   /* CLOCK_MONOTONIC, 0 = none */
+static int deadline_hit;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Only sig_atomic_t stores and sigaction(2), both async-signal-safe. The
  * signals we handle get their default action back; ignored ones stay so. */
@@ -45,7 +56,16 @@ int stop_install(void)
 
 int stop_requested(void)
 {
+	if (!stop_sig && deadline_ms && now_ms() >= deadline_ms) {
+		deadline_hit = 1;
+		stop_sig = SIGALRM;
+	}
 	return stop_sig;
+}
+
+void stop_after(int64_t ms)
+{
+	deadline_ms = ms > 0 ? now_ms() + ms : 0;
 }
 
 const char *stop_signal_name(void)
@@ -54,6 +74,7 @@ const char *stop_signal_name(void)
 	case SIGTERM: return "SIGTERM";
 	case SIGINT: return "SIGINT";
 	case SIGHUP: return "SIGHUP";
+	case SIGALRM: return deadline_hit ? "the run time limit (--max-run-time)" : "SIGALRM";
 	default: return "a signal";
 	}
 }

@@ -7,6 +7,7 @@
  * failed run-end "interrupted by SIGTERM" (exit 1). */
 #ifndef FETCH_STOP_H
 #define FETCH_STOP_H
+#include <stdint.h>
 
 /* Installs the handlers. SIGINT and SIGHUP stay ignored when they were
  * ignored on entry (a background job, nohup). Returns 0 or -1. */
@@ -15,6 +16,10 @@ int stop_install(void);
 int stop_requested(void);
 /* "SIGTERM", "SIGINT" or "SIGHUP" for the signal received. */
 const char *stop_signal_name(void);
+/* From ms milliseconds on, stop_requested() answers as if a signal had come
+ * (named "the run time limit"): one run cannot hold the machine, or the
+ * daemon, for ever. 0: no limit. */
+void stop_after(int64_t ms);
 /* For tests: as if sig had arrived (0 clears). */
 void stop_request(int sig);
 #endif

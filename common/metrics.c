@@ -20,7 +20,7 @@ double lg_span_duration_ms(const cJSON *span)
 {
 	double d;
 	int64_t a, b;
-	if (lg_json_get_num(span, "duration", &d) && d >= 0)
+	if (lg_json_get_num(span, "duration", &d) && d >= 0 && d <= LG_MAX_DURATION_MS)
 		return d;
 	if (span_time(span, "startTime", &a) && span_time(span, "endTime", &b) && b >= a)
 		return (double)(b - a);
@@ -96,7 +96,8 @@ int lg_metrics_apply(cJSON *record, int flags)
 		lg_json_set(record, "duration", lg_json_int(last - first));
 
 	double total_ms = 0;
-	lg_json_get_num(record, "duration", &total_ms);
+	if (!lg_json_get_num(record, "duration", &total_ms) || !(total_ms >= 0 && total_ms <= LG_MAX_DURATION_MS))
+		total_ms = 0; /* 1e999 or -1 from a stored record: not a duration */
 	cJSON *md = lg_json_obj(record, "metadata");
 	cJSON *tokens = cJSON_CreateObject(), *lat = cJSON_CreateObject();
 	if (!md || !tokens || !lat) {

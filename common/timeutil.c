@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,14 @@ char *lg_time_format(int64_t ms, char out[32])
 	snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", y, m % 13, d % 32, (unsigned)(rem / 3600) % 24,
 		 (unsigned)(rem / 60 % 60), (unsigned)(rem % 60), (unsigned)msec % 1000);
 	return out;
+}
+
+int lg_seconds_to_ms(double s, int64_t *ms)
+{
+	if (!(s >= 0 && s * 1000 <= LG_MAX_DURATION_MS))
+		return -1;
+	*ms = (int64_t)llround(s * 1000);
+	return 0;
 }
 
 int64_t lg_time_now(void)

@@ -137,14 +137,15 @@ static cJSON *map_observation(cJSON *obs)
 	int64_t cs = time_of(obs, "completionStartTime", INT64_MIN);
 	take_to(span, "startTime", obs, "startTime");
 	take_to(span, "endTime", obs, "endTime");
-	if (lg_json_get_num(obs, "latency", &v) && v >= 0)
-		add(span, "duration", lg_json_int((int64_t)llround(v * 1000)));
+	int64_t ms;
+	if (lg_json_get_num(obs, "latency", &v) && lg_seconds_to_ms(v, &ms) == 0)
+		add(span, "duration", lg_json_int(ms));
 	else if (st != INT64_MIN && en != INT64_MIN && en >= st)
 		add(span, "duration", lg_json_int(en - st));
 	else
 		add(span, "duration", cJSON_CreateNull());
-	if (lg_json_get_num(obs, "timeToFirstToken", &v) && v >= 0)
-		add(span, "ttftMs", lg_json_int((int64_t)llround(v * 1000)));
+	if (lg_json_get_num(obs, "timeToFirstToken", &v) && lg_seconds_to_ms(v, &ms) == 0)
+		add(span, "ttftMs", lg_json_int(ms));
 	else if (cs != INT64_MIN && st != INT64_MIN && cs >= st)
 		add(span, "ttftMs", lg_json_int(cs - st));
 	cJSON *model = lg_json_take(obs, "model");
@@ -286,9 +287,10 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 	lg_json_set(rec, "spans", spans);
 
 	double lat;
-	int from_spans = !(lg_json_get_num(trace, "latency", &lat) && lat >= 0);
+	int64_t lat_ms;
+	int from_spans = !(lg_json_get_num(trace, "latency", &lat) && lg_seconds_to_ms(lat, &lat_ms) == 0);
 	if (!from_spans)
-		lg_json_set(rec, "duration", lg_json_int((int64_t)llround(lat * 1000)));
+		lg_json_set(rec, "duration", lg_json_int(lat_ms));
 	if (lg_metrics_apply(rec, from_spans ? LG_METRICS_DURATION_FROM_SPANS : 0)) {
 		cJSON_Delete(rec);
 		snprintf(err, errlen, "out of memory");

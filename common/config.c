@@ -58,6 +58,32 @@ static int check_port(const char *in, const char *authority, char *err, size_t e
 	return 0;
 }
 
+/* The length of "user:password@" at the start of authority, or 0. */
+static size_t userinfo_len(const char *authority)
+{
+	size_t len = strcspn(authority, "/?#");
+	const char *at = memchr(authority, '@', len);
+	while (at && memchr(at + 1, '@', len - (size_t)(at + 1 - authority)))
+		at = memchr(at + 1, '@', len - (size_t)(at + 1 - authority));
+	return at ? (size_t)(at - authority) + 1 : 0;
+}
+
+static const char *after_scheme(const char *url)
+{
+	const char *p = strstr(url, "://");
+	return p ? p + 3 : NULL;
+}
+
+void lg_url_mask(const char *url, char *out, size_t n)
+{
+	const char *a = after_scheme(url);
+	size_t u = a ? userinfo_len(a) : 0;
+	if (!u)
+		snprintf(out, n, "%s", url);
+	else
+		snprintf(out, n, "%.*s***@%s", (int)(a - url), url, a + u);
+}
+
 int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
 {
 	const char *rest;
@@ -65,8 +91,15 @@ int lg_host_normalize(const char *in, char **out, char *err, size_t errlen)
 		rest = in + 8;
 	else if (strncasecmp(in, "http://", 7) == 0)
 		rest = in + 7;
+	else if (after_scheme(in) && userinfo_len(after_scheme(in)))
+		return fail(err, errlen, "a host URL must not hold credentials (user:password@), and needs "
+			    "http:// or https://");
 	else
 		return fail(err, errlen, "%s: scheme required (http:// or https://)", in);
+	/* Never echoed: what stands before '@' is often a key. */
+	if (userinfo_len(rest))
+		return fail(err, errlen, "%.*s…: a host URL must not hold credentials (user:password@); "
+			    "give the keys as publicKey and secretKey", (int)(rest - in), in);
 	if (*rest == '\0' || *rest == '/')
 		return fail(err, errlen, "%s: host name missing", in);
 	if (strpbrk(in, "?# \t\r\n"))
@@ -161,9 +194,11 @@ static lg_integration *config_add(lg_config *cfg)
 	return &p[cfg->n++];
 }
 
-static int from_env(lg_config *cfg, char *err, size_t errlen)
+static int from_env(lg_config *cfg, const char *secret, char *err, size_t errlen)
 {
 	const char *pk = getenv("LANGFUSE_PUBLIC_KEY"), *sk = getenv("LANGFUSE_SECRET_KEY");
+	if ((!sk || !*sk) && secret)
+		sk = secret;
 	const char *host = getenv("LANGFUSE_HOST");
 	if (pk && !*pk)
 		pk = NULL;
@@ -350,7 +385,7 @@ static int from_file(lg_config *cfg, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
-int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errlen)
+static int load(lg_config *cfg, const char *path, const char *secret, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
 	int rc;
@@ -359,18 +394,28 @@ int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errl
 			return fail(err, errlen, "out of memory");
 		rc = from_file(cfg, path, err, errlen);
 	} else {
-		rc = from_env(cfg, err, errlen);
+		rc = from_env(cfg, secret, err, errlen);
 	}
 	if (rc)
 		lg_config_free(cfg);
 	return rc;
 }
 
+int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	return load(cfg, path, NULL, err, errlen);
+}
+
 int lg_config_load(lg_config *cfg, char *err, size_t errlen)
+{
+	return lg_config_load_secret(cfg, NULL, err, errlen);
+}
+
+int lg_config_load_secret(lg_config *cfg, const char *secret, char *err, size_t errlen)
 {
 	const char *explicit_path = getenv("LG_CONFIG");
 	if (explicit_path && *explicit_path)
-		return lg_config_load_file(cfg, explicit_path, err, errlen);
+		return load(cfg, explicit_path, secret, err, errlen);
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char path[4096];
 	path[0] = '\0';
@@ -380,6 +425,6 @@ int lg_config_load(lg_config *cfg, char *err, size_t errlen)
 		snprintf(path, sizeof path, "%s/.config/langguard/config.json", home);
 	struct stat st;
 	if (path[0] && stat(path, &st) == 0)
-		return lg_config_load_file(cfg, path, err, errlen);
-	return lg_config_load_file(cfg, NULL, err, errlen);
+		return load(cfg, path, secret, err, errlen);
+	return load(cfg, NULL, secret, err, errlen);
 }

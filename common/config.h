@@ -1,4 +1,4 @@
-/* Integrations configuration (DESIGN.md "Configuration").
+/* Integrations configuration (docs/configuration.md).
  *
  * Where: $LG_CONFIG, else $XDG_CONFIG_HOME/langguard/config.json, else
  * ~/.config/langguard/config.json. The file wins over the environment
@@ -43,6 +43,10 @@ typedef struct {
 
 /* Loads the configuration as described above. */
 int lg_config_load(lg_config *cfg, char *err, size_t errlen);
+/* The same, with secret standing in for LANGFUSE_SECRET_KEY when the
+ * environment defines the integration without it (lg-fetch
+ * --secret-key-file); a file's integrations are not touched. */
+int lg_config_load_secret(lg_config *cfg, const char *secret, char *err, size_t errlen);
 /* Loads a given file (path) or, when path is NULL, the environment. */
 int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errlen);
 /* The integration with that id, or NULL. */
@@ -50,10 +54,13 @@ lg_integration *lg_config_find(const lg_config *cfg, const char *id);
 void lg_config_free(lg_config *cfg);
 
 /* "https://x/lf/" -> malloc'd "https://x/lf". Scheme http or https
- * required, a host part required, path prefix kept, no query/fragment. */
+ * required, a host part required, path prefix kept, no query/fragment, no
+ * "user:password@" (refused without repeating it). */
 int lg_host_normalize(const char *in, char **out, char *err, size_t errlen);
 /* Reads a secret from a file (first line, surrounding white space cut),
  * refusing one readable by group or others. */
 int lg_secret_from_file(const char *path, char **out, char *err, size_t errlen);
+/* url with any "user:password@" replaced by "***@", for printing. */
+void lg_url_mask(const char *url, char *out, size_t n);
 
 #endif

@@ -56,11 +56,10 @@ void lg_print_version(void)
 void lg_mask_secret(const char *secret, char *out, unsigned long outlen)
 {
 	size_t n = secret ? strlen(secret) : 0;
-	const char *dash = secret ? strrchr(secret, '-') : NULL;
-	size_t pre = dash ? (size_t)(dash - secret) + 1 : 0;
+	/* Langfuse's own prefix says which key it is; the rest (a UUID, with
+	 * dashes of its own) shows only its last 4 characters. */
+	size_t pre = n >= 12 && (strncmp(secret, "sk-lf-", 6) == 0 || strncmp(secret, "pk-lf-", 6) == 0) ? 6 : 0;
 
-	if (n < 12 || pre > 8) /* too short to show anything safely */
-		pre = 0;
 	if (n < 8) {
 		snprintf(out, outlen, "…");
 		return;

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "retry.h"
 #include "stop.h"
+#include "text.h"
 #include "timeutil.h"
 
 int64_t client_clock_ms(void)
@@ -41,21 +42,18 @@ static void endpoint(const char *path_query, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)(k < n ? k : n - 1), path_query);
 }
 
-/* The server's own words: "message" of a JSON body, else a short reason. */
-static void server_message(const char *body, char *out, size_t n)
+/* The server's own words: "message" of a JSON body, else a short reason;
+ * cleaned (text.h) and at most 200 bytes. */
+static void server_message(const client *c, const char *body, char *out, size_t n)
 {
 	lg_json_error je;
 	cJSON *j = body && *body ? lg_json_parse(body, strlen(body), &je) : NULL;
 	const char *m = lg_json_str(j, "message");
-	if (m)
-		snprintf(out, n, "%s", m);
-	else if (body && (strstr(body, "<html") || strstr(body, "<!DOCTYPE")))
-		snprintf(out, n, "an HTML page");
-	else
-		snprintf(out, n, "%.120s", body ? body : "");
-	for (char *p = out; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	if (!m && body && (strstr(body, "<html") || strstr(body, "<!DOCTYPE")))
+		m = "an HTML page";
+	if (!m)
+		m = body ? body : "";
+	text_clean(m, strlen(m), out, n < 200 ? n : 200, c->masks);
 	cJSON_Delete(j);
 }
 
@@ -142,7 +140,7 @@ static resp_class attempt(client *c, const char *url, cJSON **out, char *why, si
 	resp_class k = retry_classify(h->status, h->body.data);
 	if (k != RESP_OK) {
 		char msg[300];
-		server_message(h->body.data, msg, sizeof msg);
+		server_message(c, h->body.data, msg, sizeof msg);
 		snprintf(why, n, "HTTP %ld: %s", h->status, msg);
 		return k;
 	}
@@ -224,6 +222,10 @@ get_result client_get(client *c, const char *path_query, cJSON **out)
 		}
 		if (k == RESP_NARROW && narrows++ > 0) {
 			res = GET_NARROW; /* a second time: the request is too big */
+			break;
+		}
+		if (crc == CURLE_URL_MALFORMAT) {
+			res = fail(c, LG_EXIT_USAGE, "host: not a valid URL (%s)", why);
 			break;
 		}
 		if (crc != CURLE_OK && transport_permanent(crc)) {

@@ -21,6 +21,8 @@ typedef struct {
 	long max_requests;         /* per run, 0 = none */
 	double rate_per_min;       /* 0 = no cap */
 	int quiet, verbose;
+	const char *masks[3];      /* never repeated from server text: the
+				    * secret key, the Basic credential */
 	int64_t last_request_ms;
 	long requests, retries;
 	double throttled_s;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -15,6 +17,7 @@
 #include "json.h"
 #include "run.h"
 #include "stop.h"
+#include "text.h"
 #include "timeutil.h"
 
 static const char usage[] =
@@ -67,6 +70,9 @@ static const char usage[] =
 	"      --max-requests N       requests per run (default 100000)\n"
 	"      --max-run-time DUR     stop the run cleanly after DUR, as SIGTERM\n"
 	"                             does (default none)\n"
+	"      --proxy-http           let http_proxy/ALL_PROXY carry requests to a\n"
+	"                             plain http:// host (the keys travel in clear\n"
+	"                             to the proxy; by default it is bypassed)\n"
 	"\n"
 	"      --progress             a progress line on stderr (default when\n"
 	"                             stderr is a terminal)\n"
@@ -88,14 +94,14 @@ enum {
 	OPT_LOOKBACK, OPT_CURSOR, OPT_OVERLAP, OPT_LAG, OPT_LIMIT, OPT_BATCH, OPT_MAX_ROWS,
 	OPT_RATE, OPT_RETRIES, OPT_RETRY_BASE, OPT_MAX_WAIT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND, OPT_MAX_TIME, OPT_MAX_BODY, OPT_MAX_REQUESTS,
-	OPT_MAX_RUN_TIME,
+	OPT_MAX_RUN_TIME, OPT_PROXY_HTTP,
 };
 
 typedef struct {
 	const char *integration, *host, *secret_file, *since, *until, *lookback, *cursor;
 	const char *overlap, *lag, *max_wait, *expand, *max_run_time;
 	api_mode api;
-	int test, list, progress, quiet, verbose;
+	int test, list, progress, quiet, verbose, proxy_http;
 	long limit, batch, max_rows, rate, retries, retry_base, timeout, connect_timeout;
 	long max_time, max_body, max_requests;
 } options;
@@ -158,6 +164,7 @@ static int parse_options(int argc, char **argv, options *o)
 		{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 		{ "max-run-time", required_argument, NULL, OPT_MAX_RUN_TIME },
+		{ "proxy-http", no_argument, NULL, OPT_PROXY_HTTP },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -200,6 +207,7 @@ static int parse_options(int argc, char **argv, options *o)
 		case OPT_MAX_BODY: rc = parse_size("--max-body", optarg, &o->max_body); break;
 		case OPT_MAX_REQUESTS: rc = parse_long("--max-requests", optarg, 1, LONG_MAX, &o->max_requests); break;
 		case OPT_MAX_RUN_TIME: o->max_run_time = optarg; break;
+		case OPT_PROXY_HTTP: o->proxy_http = 1; break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -356,12 +364,71 @@ static int setup_client(const options *o, lg_integration *it, client *c)
 	return 0;
 }
 
+/* Whether host (a normalised URL) names this machine: 127.0.0.0/8, [::1]
+ * or localhost. */
+static int loopback(const char *host)
+{
+	const char *a = strstr(host, "://");
+	a = a ? a + 3 : host;
+	size_t n = strcspn(a, ":/");
+	if (*a == '[')
+		return strncmp(a, "[::1]", 5) == 0;
+	return (n == 9 && strncasecmp(a, "localhost", 9) == 0) || strncmp(a, "127.", 4) == 0;
+}
+
+/* Plain http: the keys cross the network in clear. Said once per run;
+ * and a proxy from the environment, which would see them too, is bypassed
+ * unless --proxy-http asks for it. */
+static int plain_http(const options *o, const lg_integration *it, client *c)
+{
+	if (strncmp(it->host, "http://", 7) != 0)
+		return 0;
+	if (!loopback(it->host) && !o->quiet)
+		lg_err("warning: %s is plain http: the keys and the traces cross the network unencrypted "
+		       "(use https://)", it->host);
+	if (!o->proxy_http && curl_easy_setopt(c->http.curl, CURLOPT_NOPROXY, "*") != CURLE_OK) {
+		lg_err("curl: CURLOPT_NOPROXY: cannot set");
+		return LG_EXIT_BAD;
+	}
+	return 0;
+}
+
+/* A core dump, or another process of the same user reading our memory,
+ * would hold the key in plain text and in base64. */
+static void protect_memory(void)
+{
+	struct rlimit none = { 0, 0 };
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &none);
+}
+
+/* The Basic credential as sent, for text_clean to mask. */
+static char *basic_credential(const lg_integration *it)
+{
+	lg_buf b = { 0 };
+	char *out = NULL;
+	if (lg_buf_printf(&b, "%s:%s", it->public_key, it->secret_key) == 0)
+		out = text_base64(b.data);
+	if (b.data)
+		memset(b.data, 0, b.cap);
+	lg_buf_free(&b);
+	return out;
+}
+
+static void wipe(char *s)
+{
+	if (s)
+		memset(s, 0, strlen(s));
+	free(s);
+}
+
 int main(int argc, char **argv)
 {
 	options o;
 	memset(&o, 0, sizeof o);
 	o.retry_base = -1;
 	lg_set_progname(argv[0]);
+	protect_memory();
 	/* First thing, so a SIGTERM right after start is a clean stop too. */
 	if (stop_install() != 0) {
 		lg_err("sigaction: %s", strerror(errno));
@@ -386,8 +453,16 @@ int main(int argc, char **argv)
 
 	char err[1100];
 	lg_config cfg;
-	if (lg_config_load(&cfg, err, sizeof err) != 0) {
+	char *sk = NULL, *basic = NULL;
+	/* Read first: with LANGFUSE_PUBLIC_KEY alone, it completes the
+	 * integration of the environment. */
+	if (o.secret_file && lg_secret_from_file(o.secret_file, &sk, err, sizeof err) != 0) {
+		lg_err("--secret-key-file: %s", err);
+		return LG_EXIT_USAGE;
+	}
+	if (lg_config_load_secret(&cfg, sk, err, sizeof err) != 0) {
 		lg_err("%s", err);
+		wipe(sk);
 		return LG_EXIT_USAGE;
 	}
 	if (o.list) {
@@ -410,16 +485,11 @@ int main(int argc, char **argv)
 			it->host = h;
 		}
 	}
-	if (rc == 0 && o.secret_file) {
-		char *sk;
-		if (lg_secret_from_file(o.secret_file, &sk, err, sizeof err) != 0) {
-			lg_err("--secret-key-file: %s", err);
-			rc = LG_EXIT_USAGE;
-		} else {
-			memset(it->secret_key, 0, strlen(it->secret_key));
-			free(it->secret_key);
-			it->secret_key = sk;
-		}
+	if (rc == 0 && sk) {
+		memset(it->secret_key, 0, strlen(it->secret_key));
+		free(it->secret_key);
+		it->secret_key = sk;
+		sk = NULL;
 	}
 	if (rc == 0)
 		rc = plan_range(&o, it, &r);
@@ -427,6 +497,12 @@ int main(int argc, char **argv)
 		warn_key_prefixes(it, o.quiet);
 		rc = setup_client(&o, it, &c);
 	}
+	if (rc == 0)
+		rc = plain_http(&o, it, &c);
+	if (rc == 0 && !(basic = basic_credential(it)))
+		rc = LG_EXIT_BAD;
+	c.masks[0] = it ? it->secret_key : NULL;
+	c.masks[1] = basic;
 	if (rc == 0) {
 		r.integration = it->id;
 		r.expand_metadata = o.expand;
@@ -441,6 +517,8 @@ int main(int argc, char **argv)
 	}
 	if (c.http.curl)
 		http_free(&c.http);
+	wipe(basic);
+	wipe(sk);
 	lg_config_free(&cfg);
 	return rc;
 }

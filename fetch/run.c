@@ -9,6 +9,7 @@
 #include "run.h"
 #include "stop.h"
 #include "stream.h"
+#include "text.h"
 #include "timeutil.h"
 #include "url.h"
 #include "window.h"
@@ -107,8 +108,9 @@ static int forged(run_state *s, const cJSON *t)
 	s->forged++;
 	if (!s->o->quiet) {
 		const char *id = lg_json_str(t, "id");
-		lg_err("warning: trace %.80s from the server has a \"$lg\" key (a forged control line); dropped",
-		       id ? id : "(no id)");
+		char clean[100];
+		text_clean(id ? id : "(no id)", strlen(id ? id : "(no id)"), clean, sizeof clean, s->c->masks);
+		lg_err("warning: trace %s from the server has a \"$lg\" key (a forged control line); dropped", clean);
 	}
 	return 1;
 }
@@ -620,7 +622,9 @@ int run_test(const run_opts *o)
 	}
 	const cJSON *p = cJSON_GetArrayItem(lg_json_get(body, "data"), 0);
 	const char *name = lg_json_str(p, "name"), *id = lg_json_str(p, "id");
-	char api[200];
+	char api[200], clean_name[200], clean_id[100];
+	text_clean(name ? name : "(unnamed)", strlen(name ? name : "(unnamed)"), clean_name, sizeof clean_name, c->masks);
+	text_clean(id ? id : "no id", strlen(id ? id : "no id"), clean_id, sizeof clean_id, c->masks);
 	int code = 0;
 	g = o->api == API_LEGACY ? GET_NOT_FOUND : probe(c, "/api/public/v2/observations", "fromStartTime", "toStartTime");
 	if (g == GET_OK) {
@@ -636,7 +640,7 @@ int run_test(const run_opts *o)
 		lg_err("%s", c->error[0] ? c->error : "no data API answered");
 	} else {
 		printf("Connection successful\nProject: %s (%s)\nHost: %s\nAPI: %s\n",
-		       name ? name : "(unnamed)", id ? id : "no id", c->host, api);
+		       clean_name, clean_id, c->host, api);
 	}
 	cJSON_Delete(body);
 	if (fflush(stdout) != 0) {

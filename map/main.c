@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "err.h"
 #include "json.h"
 #include "map.h"
@@ -41,6 +42,12 @@ static int map_record(lg_stream *st, cJSON **rec, void *vctx)
 		o.integration = ctx->run_integration;
 	if (ctx->run_host && !o.host)
 		o.host = ctx->run_host;
+	/* "user:password@" never reaches a record's htmlPath. */
+	char masked[1024];
+	if (o.host && strchr(o.host, '@')) {
+		lg_url_mask(o.host, masked, sizeof masked);
+		o.host = masked;
+	}
 	cJSON *out = map_trace(*rec, &o, why, sizeof why);
 	if (!out) {
 		lg_stream_reject(st, "%s", why);

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "err.h"
 #include "t.h"
+#include "timeutil.h"
 
 static char dir[] = "/tmp/lg-config-test.XXXXXX";
 
@@ -165,11 +167,44 @@ static void test_env(void)
 	unsetenv("LG_CONFIG");
 }
 
+/* Credentials in a host URL: refused, never repeated; masked for printing;
+ * secrets masked with Langfuse's own prefix. */
+static void test_secrets(void)
+{
+	char *h = NULL, err[512], m[128];
+	T_INT(lg_host_normalize("https://pk-lf-1:sk-lf-SECRET@h.example", &h, err, sizeof err), 2, "userinfo: refused");
+	T_STR(err, "https://…: a host URL must not hold credentials (user:password@); give the keys as publicKey and secretKey",
+	      "userinfo: message without the credentials");
+	T_INT(lg_host_normalize("http://sk-lf-SECRET@127.0.0.1:3000/x", &h, err, sizeof err), 2, "userinfo: user alone refused");
+	T_OK(!strstr(err, "SECRET"), "userinfo: user alone never echoed");
+	T_INT(lg_host_normalize("https://h.example/p@th", &h, err, sizeof err), 0, "an @ in the path is no userinfo");
+	free(h);
+	lg_url_mask("https://u:p@h/x@y", m, sizeof m);
+	T_STR(m, "https://***@h/x@y", "url mask");
+	lg_url_mask("https://h/x", m, sizeof m);
+	T_STR(m, "https://h/x", "url mask: nothing to mask");
+	lg_mask_secret("sk-lf-11111111-2222-3333-4444-5555aaaa", m, sizeof m);
+	T_STR(m, "sk-lf-…aaaa", "mask: the sk-lf- prefix kept");
+	lg_mask_secret("pk-lf-abcdefgh1234", m, sizeof m);
+	T_STR(m, "pk-lf-…1234", "mask: the pk-lf- prefix kept");
+	lg_mask_secret("my-own-secret-value", m, sizeof m);
+	T_STR(m, "…alue", "mask: no foreign prefix shown");
+	lg_mask_secret("sk-lf-a", m, sizeof m);
+	T_STR(m, "…", "mask: too short to show anything");
+	int64_t ms = -1;
+	T_INT(lg_seconds_to_ms(1.5, &ms), 0, "seconds: 1.5");
+	T_INT(ms, 1500, "seconds: 1500 ms");
+	T_INT(lg_seconds_to_ms(strtod("1e999", NULL), &ms), -1, "seconds: 1e999 (infinity) refused");
+	T_INT(lg_seconds_to_ms(-1, &ms), -1, "seconds: negative refused");
+	T_INT(lg_seconds_to_ms(0.0 / 0.0, &ms), -1, "seconds: NaN refused");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	test_host();
+	test_secrets();
 	test_file();
 	test_env();
 	char cmd[300];

@@ -6,6 +6,7 @@
 #include "../../fetch/assemble.h"
 #include "json.h"
 #include "../../fetch/retry.h"
+#include "../../fetch/text.h"
 #include "t.h"
 #include "../../fetch/url.h"
 #include "../../fetch/window.h"
@@ -157,8 +158,32 @@ static void test_legacy_join(void)
 	cJSON_Delete(out);
 }
 
+/* Server text: control characters, credentials, length. */
+static void test_text(void)
+{
+	const char *masks[] = { "sk-lf-secret", "cGstbGY6c2stbGY=", NULL };
+	char out[64];
+	const char *in = "\x1b[31mred\x1b[0m\r\nnext \xc2\x9b" "2J";
+	text_clean(in, strlen(in), out, sizeof out, masks);
+	T_STR(out, " [31mred [0m  next  2J", "text: C0, C1 controls become spaces");
+	in = "key sk-lf-secret, cred cGstbGY6c2stbGY=, Basic QWxhZGRpbjpvcGVu, sk-lf-other-1234 end";
+	text_clean(in, strlen(in), out, sizeof out, masks);
+	T_STR(out, "key ***, cred ***, Basic ***, *** end", "text: secrets, Basic credentials, sk-lf- tokens masked");
+	char small[10];
+	text_clean("h\xc3\xa9llo world", 12, small, sizeof small, NULL);
+	T_STR(small, "h\xc3\xa9llo\xe2\x80\xa6", "text: cut with an ellipsis");
+	text_clean("h\xc3\xa9llo world", 12, small, 6, NULL);
+	T_STR(small, "h\xe2\x80\xa6", "text: never cut inside a character");
+	text_clean("abcdefghijklmnopqrstuvwxyz sk-lf-secret", 39, small, sizeof small, masks);
+	T_OK(!strstr(small, "sk-lf"), "text: masked before the cut");
+	char *b = text_base64("pk-lf:sk-lf");
+	T_STR(b, "cGstbGY6c2stbGY=", "text: base64");
+	free(b);
+}
+
 int main(void)
 {
+	test_text();
 	test_url();
 	test_windows();
 	test_retry();

@@ -57,7 +57,7 @@ ps -eo args | grep 'lg-fetch' >"$T/ps"
 wait $pid
 expect_eq "secret run: exit 0" "0" "$?"
 expect_eq "secret run: all traces" "60" "$(grep -vc '"\$lg"' "$T/s.out")"
-expect_contains "secret run: verbose shows the masked key" "$T/s.err" "secret key …77a1"
+expect_contains "secret run: verbose shows the masked key" "$T/s.err" "secret key sk-lf-…77a1"
 expect_contains "secret run: ps saw lg-fetch" "$T/ps" "lg-fetch --since"
 for f in s.out s.err ps; do expect_not_contains "secret not in $f" "$T/$f" "Sup3rSecret"; done
 # --secret-key-file: refused when group-readable, used when private
@@ -86,7 +86,7 @@ expect_status "config: unknown id" 2 lg-fetch --test -i nope
 expect_status "config: secretKeyEnv unset" 2 lg-fetch --test -i prod
 expect_contains "config: secretKeyEnv unset names the field" "$T/err" "integrations[0].secretKeyEnv: variable PROD_SK is not set"
 PROD_SK=x expect_status "--list-integrations" 0 lg-fetch --list-integrations
-expect_eq "--list-integrations masks secrets" "prod $SERVER_URL …0000" \
+expect_eq "--list-integrations masks secrets" "prod $SERVER_URL sk-lf-…0000" \
 	"$(head -1 "$T/out" | jq -r '[.id, .host] | join(" ")') $(sed -n 2p "$T/out" | jq -r .secretKey)"
 # a host with ':' and no port is a configuration error, not port 80
 printf '%s\n' '{"integrations":[{"id":"prod","publicKey":"pk-lf-test","secretKey":"sk-lf-test","host":"http://127.0.0.1:"}]}' \

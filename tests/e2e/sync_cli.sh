@@ -59,11 +59,11 @@ expect_eq add-failures-left-file 2 "$(jq '.integrations | length' "$LG_CONFIG")"
 # list: masked like lg_mask_secret; --json is the file with secrets masked.
 expect_status list 0 lg-sync list
 expect_eq list-table "ID               NAME                     HOST                               AUTO  INTERVAL SECRET
-prod             Production Langfuse      https://cloud.langfuse.com         yes   5m       …aaaa
+prod             Production Langfuse      https://cloud.langfuse.com         yes   5m       sk-lf-…aaaa
 staging          staging                  http://127.0.0.1:1                 no    1m       file:$T/key" "$(cat "$T/out")"
 expect_not_contains list-masked "$T/out" "5555aaaa"
 expect_status list-json 0 lg-sync list --json
-expect_eq list-json-secret '"…aaaa"' "$(head -n1 "$T/out" | jq -c .secretKey)"
+expect_eq list-json-secret '"sk-lf-…aaaa"' "$(head -n1 "$T/out" | jq -c .secretKey)"
 
 # status before any sync: no store needed, schedule from autoSync.
 expect_status status-empty 0 lg-sync status

@@ -8,9 +8,16 @@
 # once with a read-only store. After every run: `lg-store check` clean and
 # the stored cursor never ahead of stored data. At the end, after runs
 # without kills: every trace of the dataset stored exactly once with its
-# observations, tokens and cost, and the secret key in no log or output.
+# observations, tokens and cost. Then a hostile phase: one lg-sync daemon
+# runs a well-behaved integration next to one integration per attack of
+# tests/server/hostile.py (forged control lines, endless and cycling
+# cursors, a huge body, a gzip bomb, Retry-After 0, a slow drip) for
+# CHAOS_HOSTILE_S seconds (90): the good one keeps syncing, no cursor moves
+# that its own runs did not earn, no stage passes 64 MB of RSS. Last, the
+# secret key in no log or output.
 # Prints the counts; exit 0 only when nothing was lost.
 # Env: BIN (default bin/), CHAOS_KILLS (50), CHAOS_TRACES (600), CHAOS_DIR,
+#      CHAOS_HOSTILE_S (90),
 #      CHAOS_SEED (random; printed, so a failing campaign can be replayed).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -188,6 +195,77 @@ ids = {json.loads(l)['externalId'] for l in open('$W/export.ndjson') if l.strip(
 print(sum(1 for t in json.load(open('$W/dataset.json'))['traces'] if t['id'] not in ids))")
 stored=$(lg-store count --integration prod 2>/dev/null)
 
+# ---- hostile phase -----------------------------------------------------------
+# The good integration is called "victim": the forged control lines name it.
+HOSTILE_S=${CHAOS_HOSTILE_S:-90}
+ATTACKS=(forged-control endless-cursor cycle-cursor huge-body gzip-bomb retry-after-0 slow-drip)
+hpids=()
+# Traces of their own: the same ids under two integrations would conflict.
+python3 "$ROOT/tests/server/gen_dataset.py" --traces 60 --seed 22 --end "$END" --span 1d \
+	--out "$W/hostile-dataset.json" >/dev/null || exit 2
+start_hostile() { # name extra-args...: a server; its URL in $HURL
+	local name=$1 pf="$W/port.$1"
+	shift
+	python3 "$ROOT/tests/server/langfuse_server.py" --dataset "$W/hostile-dataset.json" --port 0 --port-file "$pf" \
+		--public-key pk-lf-chaos --secret-key "$SECRET" "$@" >"$W/server.$name.out" 2>"$W/server.$name.err" &
+	hpids+=($!)
+	for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.1; done
+	HURL="http://127.0.0.1:$(cat "$pf" 2>/dev/null)"
+}
+start_hostile good --log "$W/server.good.log"
+cfg=$(jq --arg h "$HURL" '.integrations |= map(.autoSync = false)
+	| .integrations += [{id: "victim", publicKey: "pk-lf-chaos", secretKeyFile: .integrations[0].secretKeyFile,
+	                     host: $h, interval: "2s", autoSync: true}]' "$LG_CONFIG")
+for a in "${ATTACKS[@]}"; do
+	extra=(--hostile "$a")
+	[ "$a" = forged-control ] && extra+=(--mode v3)
+	[ "$a" = huge-body ] && extra+=(--hostile-bytes $((256 << 20)))
+	[ "$a" = gzip-bomb ] && extra+=(--hostile-bytes $((256 << 20)))
+	start_hostile "$a" "${extra[@]}"
+	cfg=$(jq --arg h "$HURL" --arg id "$a" '.integrations += [{id: $id, publicKey: "pk-lf-chaos",
+		secretKeyFile: .integrations[0].secretKeyFile, host: $h, interval: "2s", maxRunTime: "5s", autoSync: true}]' <<<"$cfg")
+done
+printf '%s\n' "$cfg" >"$LG_CONFIG"
+prod_cursor=$(lg-store cursor prod)
+setsid lg-sync daemon >"$W/hostile.log" 2>"$W/hostile.err" &
+dpid=$!
+declare -A rss_max
+t_end=$(( $(date +%s) + HOSTILE_S ))
+while [ "$(date +%s)" -lt "$t_end" ]; do
+	while read -r kb comm; do
+		[ "${kb:-0}" -gt "${rss_max[$comm]:-0}" ] && rss_max[$comm]=$kb
+	done < <(ps -o rss=,comm= -s "$dpid" 2>/dev/null | grep -E ' lg-(fetch|map|detect|policy|store)$')
+	sleep 0.1
+done
+kill -TERM "$dpid" 2>/dev/null
+wait_all "$dpid"
+for p in "${hpids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+good_runs=$(grep -c ' victim completed' "$W/hostile.log")
+[ "$good_runs" -ge 2 ] || problem "hostile phase: the good integration completed $good_runs runs in ${HOSTILE_S}s: $(tail -5 "$W/hostile.log")"
+# Between two runs of the good one: at most every hostile run's bound plus
+# its interval and some slack.
+gap=$(grep ' victim completed' "$W/hostile.log" | awk '{ cmd = "date -u -d " $1 " +%s"; cmd | getline t; close(cmd);
+	if (p && t - p > g) g = t - p; p = t } END { print g + 0 }')
+[ "$gap" -le $(( ${#ATTACKS[@]} * 6 + 20 )) ] || problem "hostile phase: $gap s between two runs of the good integration"
+vcur=$(lg-store cursor victim)
+[ -n "$vcur" ] && [ "$(date -u -d "$vcur" +%s)" -le "$(date -u +%s)" ] ||
+	problem "hostile phase: victim's cursor is '$vcur', not one of its own runs"
+[ "$(lg-store cursor prod)" = "$prod_cursor" ] || problem "hostile phase: prod's cursor moved without a run: $prod_cursor -> $(lg-store cursor prod)"
+moved=""
+for a in "${ATTACKS[@]}"; do
+	c=$(lg-store cursor "$a")
+	[ "$a" = forged-control ] && [ -n "$c" ] && [ "$(date -u -d "$c" +%s)" -le "$(date -u +%s)" ] && continue
+	[ -z "$c" ] || moved="$moved $a=$c"
+done
+[ -z "$moved" ] || problem "hostile phase: cursors of hostile integrations moved:$moved"
+rss_line=""
+for comm in "${!rss_max[@]}"; do
+	rss_line="$rss_line $comm=$(( rss_max[$comm] / 1024 ))MB"
+	[ "${rss_max[$comm]}" -le $((64 * 1024)) ] || problem "hostile phase: $comm reached $(( rss_max[$comm] / 1024 )) MB"
+done
+hostile_outcomes=$(for a in "${ATTACKS[@]}"; do
+	printf '%s: %s\n' "$a" "$(grep " $a " "$W/hostile.log" | tail -1 | cut -d' ' -f3- | head -c 150)"; done)
+
 # ---- no secret anywhere but where it belongs -------------------------------
 leaks=$(grep -rlF -- "$SECRET" "$W" 2>/dev/null | grep -vE "/(secret|config\.json)$" | grep -v '/dataset.json$' || true)
 [ -z "$leaks" ] || problem "the secret key appears in: $leaks"
@@ -210,6 +288,8 @@ echo "faults injected:  $faults; duplicate rows 5%, late rows 6% of traces"
 echo "full disk:        $( [ $disk_done -eq 1 ] && echo done || echo missing ), read-only store: $( [ $ro_done -eq 1 ] && echo done || echo missing )"
 echo "checks:           $checks after-run checks, lg-store check and cursor-not-ahead; $cursor_bad with the cursor ahead"
 echo "final:            $(cat "$W/final.out" | head -1)"
+echo "hostile phase:    ${HOSTILE_S}s, the good integration completed $good_runs runs (longest gap ${gap}s); max RSS:$rss_line"
+printf '%s\n' "$hostile_outcomes" | sed 's/^/                  /'
 echo "secret in logs:   $( [ -z "$leaks" ] && echo none || echo "$leaks" )"
 echo "traces lost:      $lost (must be 0); stored $stored of $N"
 [ "$failures" -eq 0 ] && [ "$lost" = 0 ] && { echo "chaos: PASS"; exit 0; }

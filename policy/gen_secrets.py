@@ -21,9 +21,10 @@ HEXU = "0-9A-Fa-f"
 LB = r"(?<![A-Za-z0-9_-])"
 RB = r"(?![A-Za-z0-9_-])"
 # A value after a name: quote, '=' or ':' (or '=>' ':='), quote; never a line break.
-ASSIGN = r"""[\w.-]{0,30}?["']?[ \t]*(?:[:=]|=>|:=)[ \t]*["']?"""
+ASSIGN = r"""[\w.-]{0,30}?["']?\]?[ \t]*(?:[:=]|=>|:=)[ \t]*["']?"""
 
 TYPES = []  # (name, regex, keywords, min entropy, validator, group, facts, source)
+CONTEXTUAL = set()  # listed first: a named value beats the shape it shares (STABILITY_API_KEY=sk-...)
 
 
 def add(name, regex, keywords, facts, source, entropy=3.0, validator="token", group=0):
@@ -36,10 +37,11 @@ def prefixed(name, prefix, body, facts, source, entropy=3.0, kw=None, lb=LB, rb=
     add(name, rx, kw or [prefix.lower()], facts, source, entropy)
 
 
-def contextual(name, words, value, facts, source, entropy=3.0, kw=None, validator="secret"):
+def contextual(name, words, value, facts, source, entropy=3.0, kw=None, validator="token"):
     """A value with no prefix of its own, assigned to a name that says
     whose it is (MISTRAL_API_KEY=..., "cohere_key": "...")."""
     rx = "(?i)(?<![a-z0-9])(?:%s)%s(%s)%s" % (words, ASSIGN, value, RB)
+    CONTEXTUAL.add(len(TYPES))
     add(name, rx, kw, facts, source, entropy, validator, 1)
 
 
@@ -80,11 +82,11 @@ contextual("ai21", "ai21", "[A-Za-z0-9]{32}", "32 base62 after an AI21 name", "d
 contextual("assemblyai", "assembly_?ai", "[0-9a-f]{32}", "32 hex after an ASSEMBLYAI name", "www.assemblyai.com/docs/getting-started", kw=["assemblyai", "assembly_ai"])
 contextual("deepgram", "deepgram", "[0-9a-f]{40}", "40 hex after a DEEPGRAM name", "developers.deepgram.com/docs/authenticating", kw=["deepgram"])
 contextual("wandb", r"wandb|weights_?and_?biases", "[0-9a-f]{40}|wandb_v1_[A-Za-z0-9_]{40,}", "40 hex (or `wandb_v1_`) after a WANDB name", "docs.wandb.ai/guides/track/environment-variables", kw=["wandb", "weights"])
-contextual("stability", "stability|stable_?diffusion", "sk-[A-Za-z0-9]{48}", "`sk-` + 48 base62 after a STABILITY name", "platform.stability.ai/docs/getting-started/authentication", kw=["stabl"])
+contextual("stability", "stability|stable_?diffusion", "sk-[A-Za-z0-9]{48}", "`sk-` + 48 base62 after a STABILITY name", "platform.stability.ai/docs/getting-started/authentication", kw=["stabilit", "stable"])
 
 # ---- Clouds ------------------------------------------------------------------
 add("aws", r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])", ["akia", "asia", "abia", "acca", "a3t"], "`AKIA`/`ASIA`/`ABIA`/`ACCA` + 16 base32", "docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html", 3.0)
-add("aws-secret-key", r"(?i)(?<![a-z0-9])(?:aws|amazon)[\w.-]{0,20}?(?:secret|private)[\w.-]{0,20}?[\"']?[ \t]*(?:[:=]|=>|:=|,)[ \t]*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", ["aws", "amazon"], "40 base64 after an AWS ..SECRET.. name", "docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html", 4.0, "secret", 1)
+add("aws-secret-key", r"(?i)(?<![a-z0-9])(?:aws|amazon)[\w.-]{0,20}?(?:secret|private)[\w.-]{0,20}?[\"']?\]?[ \t]*(?:[:=]|=>|:=|,)[ \t]*[\"']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])", ["aws", "amazon"], "40 base64 after an AWS ..SECRET.. name", "docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html", 4.0, "secret", 1)
 add("aws-session-token", r"(?<![A-Za-z0-9/+])(?:FwoGZXIvYXdzE|IQoJb3JpZ2luX2Vj)[A-Za-z0-9/+=]{100,}", ["fwogzxivyxdze", "iqojb3jpz2lux2vj"], "base64 starting `IQoJb3JpZ2luX2Vj` or `FwoGZXIvYXdzE` (STS session tokens)", "docs.aws.amazon.com/STS/latest/APIReference/API_Credentials.html", 4.0)
 add("aws-bedrock", LB + r"ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{40,}={0,2}", ["absk"], "`ABSK` + base64 of `BedrockAPIKey-...` (long-term Bedrock API key)", "docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html", 4.0)
 add("aws-bedrock", LB + r"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/%=&]{40,}", ["bedrock-api-key-"], "`bedrock-api-key-` + base64 of `bedrock.amazonaws.com/...` (short-term key)", "docs.aws.amazon.com/bedrock/latest/userguide/api-keys.html", 4.0)
@@ -135,7 +137,7 @@ prefixed("contentful", "CFPAT-", "[%s]{43}" % B64U, "`CFPAT-` + 43 base64url", "
 add("mapbox", LB + r"sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}" + RB, ["sk.eyj"], "`sk.eyJ` + base64url JWT-like (secret; `pk.` tokens are public)", "docs.mapbox.com/accounts/guides/tokens")
 contextual("okta", "okta", "00[A-Za-z0-9_-]{40}", "`00` + 40 base64url after an OKTA name", "developer.okta.com/docs/guides/create-an-api-token", kw=["okta"])
 contextual("auth0", "auth0", "[A-Za-z0-9_-]{64}", "64 base64url client secret after an AUTH0 name", "auth0.com/docs/get-started/applications/application-settings", kw=["auth0"])
-add("twitter-bearer", r"(?<![A-Za-z0-9%])A{22}[A-Za-z0-9%]{80,120}(?![A-Za-z0-9%])", ["aaaaaaaaaaaaaaaaaaaaaa"], "22 `A` + 80-120 base62/`%` (app-only bearer token)", "developer.x.com/en/docs/authentication/oauth-2-0/bearer-tokens", 0)
+add("twitter-bearer", r"(?<![A-Za-z0-9%])A{22}([A-Za-z0-9%]{80,120})(?![A-Za-z0-9%])", ["aaaaaaaaaaaaaaaaaaaaaa"], "22 `A` + 80-120 base62/`%` (app-only bearer token)", "developer.x.com/en/docs/authentication/oauth-2-0/bearer-tokens", 4.0, "token", 1)
 add("facebook-access-token", LB + r"EAA[A-Za-z0-9]{100,}" + RB, ["eaa"], "`EAA` + 100+ base62 (Graph API user/page token)", "developers.facebook.com/docs/facebook-login/guides/access-tokens", 4.0)
 prefixed("dropbox", "sl.", "[%s]{130,}" % B64U.replace("_-", "_.-"), "`sl.` + 130+ base64url (short-lived token; `sl.u.` too)", "developers.dropbox.com/oauth-guide", kw=["sl."], entropy=4.0)
 add("hubspot", LB + r"pat-(?:na|eu|ap)\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}" + RB, ["pat-na", "pat-eu", "pat-ap"], "`pat-na1-`/`pat-eu1-` + UUID (private app token)", "developers.hubspot.com/docs/api/private-apps")
@@ -180,9 +182,9 @@ contextual("vonage", "vonage|nexmo", "[A-Za-z0-9]{16}", "16 base62 API secret af
 contextual("fastly", "fastly", "[A-Za-z0-9_-]{32}", "32 base64url after a FASTLY name", "docs.fastly.com/en/guides/using-api-tokens", kw=["fastly"])
 contextual("railway", "railway", "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID after a RAILWAY ..TOKEN name", "docs.railway.com/guides/public-api", kw=["railway"])
 contextual("mailgun-webhook", r"mailgun[\w.-]{0,10}?(?:webhook|signing)", "[0-9a-f]{32}", "32 hex after a MAILGUN_WEBHOOK/SIGNING name", "documentation.mailgun.com/docs/mailgun/user-manual/tracking-messages/#securing-webhooks", kw=["mailgun"])
-contextual("github-classic-token", r"github|gh_?token|gh_?pat", "[0-9a-f]{40}", "40 hex after a GITHUB ..TOKEN name (pre-2021 tokens)", "github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats", kw=["github", "gh_", "ghtoken", "ghpat"])
 contextual("github-app-secret", r"github[\w.-]{0,20}?(?:client|app|oauth)[\w.-]{0,10}?secret", "[0-9a-f]{40}", "40 hex after a GITHUB_CLIENT_SECRET name (OAuth/GitHub App client secret)", "docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app", kw=["github"])
 contextual("github-webhook-secret", r"github[\w.-]{0,20}?webhook[\w.-]{0,10}?secret", "[A-Za-z0-9_+/=-]{16,}", "after a GITHUB_WEBHOOK_SECRET name", "docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries", kw=["github"])
+contextual("github-classic-token", r"github|gh_?token|gh_?pat", "[0-9a-f]{40}", "40 hex after a GITHUB ..TOKEN name (pre-2021 tokens)", "github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats", kw=["github", "gh_", "ghtoken", "ghpat"])
 
 # ---- Code hosting, packages ----------------------------------------------------
 for p, what in (("ghp", "personal access token"), ("gho", "OAuth token"), ("ghu", "user-to-server token"),
@@ -240,7 +242,7 @@ add("discord-webhook", r"https://(?:(?:canary|ptb)\.)?discord(?:app)?\.com/api/w
 add("telegram-bot-token", r"(?<![\w:/])\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])", [":aa"], "bot id (8-10 digits) + `:AA` + 33 base64url", "core.telegram.org/bots/api#authorizing-your-bot", 3.0)
 add("teams-webhook", r"https://[a-z0-9-]+\.webhook\.office\.com/webhookb2/[0-9a-f-]{36}@[0-9a-f-]{36}/IncomingWebhook/[0-9a-f]{32}/[0-9a-f-]{36}(?:/[A-Za-z0-9_-]{20,})?", ["webhook.office.com"], "`https://<tenant>.webhook.office.com/webhookb2/<uuid>@<uuid>/IncomingWebhook/<32 hex>/<uuid>`", "learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-incoming-webhook", 3.0)
 add("google-chat-webhook", r"https://chat\.googleapis\.com/v1/spaces/[A-Za-z0-9_-]{11}/messages\?key=[A-Za-z0-9_-]{39}&token=([A-Za-z0-9_%=-]{40,})", ["chat.googleapis.com"], "`chat.googleapis.com/v1/spaces/.../messages?key=...&token=...`", "developers.google.com/workspace/chat/quickstart/webhooks", 3.0, "token", 1)
-add("mattermost-webhook", r"https?://[\w.-]+/hooks/[a-z0-9]{26}(?![a-z0-9])", ["/hooks/"], "`https://<host>/hooks/` + 26 base36", "developers.mattermost.com/integrate/webhooks/incoming", 3.5)
+add("mattermost-webhook", r"https?://[\w.-]+/hooks/([a-z0-9]{26})(?![a-z0-9])", ["/hooks/"], "`https://<host>/hooks/` + 26 base36", "developers.mattermost.com/integrate/webhooks/incoming", 3.5, "token", 1)
 
 # ---- Payments, commerce, email -------------------------------------------------
 add("stripe-secret-key", LB + r"sk_(?:live|test)_(?:51)?[A-Za-z0-9]{24,247}" + RB, ["sk_live_", "sk_test_"], "`sk_live_`/`sk_test_` + 24-99 base62 (`pk_` publishable keys are public: not flagged)", "docs.stripe.com/keys", 3.5)
@@ -298,7 +300,7 @@ VALUE = r"([A-Za-z0-9_./+=~!@#$%^*:-]{6,256})"
 # code/env/YAML/JSON: name, optional quote, = : => :=, optional quote, value
 # (the lookahead first: only an identifier directly followed by = or : is
 # compared with the names, so prose costs one pass over each word)
-add("generic-secret", r"(?i)(?<![\w-])(?=[\w.-]{1,80}[\"']?[ \t]*(?:=>|:=|[:=]))(?:--|-)?%s[\"']?[ \t]*(?:=>|:=|[:=])[ \t]*(?:\"|'|`)?%s" % (NAME, VALUE.replace("6,", "8,")),
+add("generic-secret", r"(?i)(?<![\w-])(?=[\w.-]{1,80}[\"']?\]?[ \t]*(?:=>|:=|[:=]))(?:--|-)?%s[\"']?\]?[ \t]*(?:=>|:=|[:=])[ \t]*(?:\"|'|`)?%s" % (NAME, VALUE.replace("6,", "8,")),
     ["key", "secret", "token", "pass", "pwd", "cred", "auth", "bearer"], "a name like `api_key`, `DB_PASSWORD`, `clientSecret`, `x-auth-token` (any case, `_` `-` `.` separators, prefixes and suffixes) assigned in code, env, YAML, JSON, URL query or `--flag=value`; entropy and placeholder gate", "this project (gitleaks/detect-secrets idea)", 0, "secret", 1)
 # CLI flag with a space: --password hunter2x9, --api-key sk...
 add("generic-secret", r"(?i)(?<![\w-])--%s[ \t]+(?![-\"'])%s" % (NAME, VALUE.replace("6,", "8,")), ["--"], None, None, 0, "secret", 1)
@@ -327,7 +329,8 @@ KEY_PATTERN = json.dumps({"name": "generic-secret", "keyRegex": "(?i)(?:^|[_.-]|
                           "regex": "^[^\\s]{8,256}$", "validator": "secret", "mask": "secret"})
 
 lines = []
-for name, regex, kw, ent, val, grp, facts, src in TYPES:
+order = sorted(range(len(TYPES)), key=lambda i: i not in CONTEXTUAL)
+for name, regex, kw, ent, val, grp, facts, src in (TYPES[i] for i in order):
     if regex is None:
         lines.append(KEY_PATTERN)
     else:

@@ -176,7 +176,8 @@ static int parse_scorer(ld *l, const cJSON *o, pol_pattern *pt, const char *what
 static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 {
 	static const char *const validators[] = { "none", "luhn", "ssn", "iban", "ipv4", "email", "jwt", "phone", "ipv6",
-							  "token", "secret", "password", "basic" };
+							  "token", "secret", "password", "basic",
+							  "itin", "aba", "account" };
 	static const char *const masks[] = { "none", "secret", "email", "digits", "ip" };
 	char what[160], *s = NULL;
 	double d;
@@ -202,10 +203,10 @@ static int parse_pattern(ld *l, const cJSON *o, pol_pattern *pt, int idx)
 		return -1;
 	if (opt_str(l, o, "validator", &s))
 		return -1;
-	pt->validator = s ? parse_enum(s, validators, 13) : V_NONE;
+	pt->validator = s ? parse_enum(s, validators, 16) : V_NONE;
 	free(s);
 	if (pt->validator < 0)
-		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, ipv6, email, jwt, phone, token, secret, password, basic)", what);
+		return bad(l, "%s: unknown validator (luhn, ssn, iban, ipv4, ipv6, email, jwt, phone, token, secret, password, basic, itin, aba, account)", what);
 	if (opt_str(l, o, "mask", &s))
 		return -1;
 	pt->mask = s ? parse_enum(s, masks, 5) : MASK_NONE;

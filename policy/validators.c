@@ -65,7 +65,7 @@ int pol_luhn(const char *s, size_t n)
 {
 	char d[32];
 	int k = digits_of(s, n, d, 32), sum = 0;
-	if (k < 13 || k > 19)
+	if (k < 12 || k > 19)
 		return 0;
 	for (int i = 0; i < k; i++) {
 		int v = d[k - 1 - i] - '0';
@@ -82,11 +82,17 @@ int pol_luhn(const char *s, size_t n)
 	 * 16-digit order number passes Luhn one time in ten, not this. */
 	int p2 = (d[0] - '0') * 10 + d[1] - '0';
 	int p4 = p2 * 100 + (d[2] - '0') * 10 + d[3] - '0';
+	if (p4 == 5019 || p4 == 4571)                   /* Dankort (and Visa/Dankort) */
+		return k == 16;
 	if (d[0] == '4')
 		return k == 13 || k == 16 || k == 19;
 	if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
 		return k == 16;
+	if (p4 >= 2200 && p4 <= 2204)                   /* Mir */
+		return k >= 16;
 	if (p2 == 34 || p2 == 37)
+		return k == 15;
+	if (d[0] == '1')                                /* UATP */
 		return k == 15;
 	if (p4 == 6011 || p2 == 65 || (p4 >= 6440 && p4 <= 6499) || (p2 >= 62 && p2 <= 64))
 		return k >= 16;
@@ -94,6 +100,11 @@ int pol_luhn(const char *s, size_t n)
 		return k >= 16;
 	if (p2 == 36 || p2 == 38 || (p2 == 30 && d[2] <= '5'))
 		return k >= 14;
+	/* Maestro: 50, 56-69 (what the rules above left), 12-19 digits */
+	if (p2 == 50 || (p2 >= 56 && p2 <= 69))
+		return k >= 12;
+	if (p2 == 81 || p2 == 82 || p4 == 9792)         /* RuPay, Troy */
+		return k == 16;
 	return 0;
 }
 
@@ -123,7 +134,7 @@ int pol_iban_ok(const char *s, size_t n)
 	char c[40];
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == ' ')
+		if (s[i] == ' ' || s[i] == '-')
 			continue;
 		if (!isalnum((unsigned char)s[i]) || k >= 34)
 			return 0;
@@ -225,6 +236,7 @@ static int b64url_val(int c)
 }
 
 static int ci_contains(const char *s, size_t n, const char *w);
+static int has_run(const char *s, size_t n, size_t len);
 
 /* A JWT's header decodes to a JSON object naming its algorithm. */
 static int jwt_ok(const char *s, size_t n)
@@ -264,6 +276,46 @@ static int phone_ok(const char *s, size_t n)
 			k++;
 		}
 	return k >= 10 && k <= 15 && !same;
+}
+
+/* A US ITIN: 9XX-XX-XXXX with group 50-65, 70-88, 90-92 or 94-99 (IRS). */
+static int itin_ok(const char *s, size_t n)
+{
+	char d[16];
+	if (digits_of(s, n, d, 9) != 9 || d[0] != '9')
+		return 0;
+	int g = (d[3] - '0') * 10 + d[4] - '0';
+	return (g >= 50 && g <= 65) || (g >= 70 && g <= 88) || (g >= 90 && g <= 92) || g >= 94;
+}
+
+/* An ABA routing number: 9 digits, weights 3 7 1, sum divisible by 10. */
+static int aba_ok(const char *s, size_t n)
+{
+	char d[16];
+	static const int w[9] = { 3, 7, 1, 3, 7, 1, 3, 7, 1 };
+	int sum = 0, same = 1;
+	if (digits_of(s, n, d, 9) != 9)
+		return 0;
+	for (int i = 0; i < 9; i++) {
+		sum += w[i] * (d[i] - '0');
+		same &= d[i] == d[0];
+	}
+	return sum % 10 == 0 && !same;
+}
+
+/* An account, passport or licence number: 6 to 17 digits (letters and
+ * separators aside), not one digit repeated or a straight run. */
+static int account_ok(const char *s, size_t n)
+{
+	char d[24];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isdigit((unsigned char)s[i])) {
+			if (k >= 17)
+				return 0;
+			d[k++] = s[i];
+		}
+	return k >= 6 && !has_run(d, k, 6);
 }
 
 /* ---- secrets ------------------------------------------------------- */
@@ -366,7 +418,7 @@ int pol_secret_ok(const char *s, size_t n)
 	int digits = 0, letters = 0, other = 0, upper = 0, lower = 0;
 	if (n < 8 || n > 256 || placeholder(s, n) || placeholder_word(s, n) || has_run(s, n, 6))
 		return 0;
-	if (s[0] == '/' || s[0] == '.' || s[0] == '~' || s[0] == '$' || s[0] == '%' || s[0] == '-')
+	if (s[0] == '$' || s[0] == '%')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -381,6 +433,8 @@ int pol_secret_ok(const char *s, size_t n)
 	}
 	if (!letters || (!digits && !other))   /* a number, or an identifier like self.api_key */
 		return 0;
+	if ((s[0] == '/' || s[0] == '.' || s[0] == '~') && !upper)  /* a path: ./run.sh, /etc/app/key */
+		return 0;
 	if (!digits && !upper && n < 20)       /* kebab-or-snake words: my-secret-name */
 		return 0;
 	double want = n < 12 ? 2.5 : n < 20 ? 3.0 : 3.3;
@@ -392,7 +446,7 @@ int pol_password_ok(const char *s, size_t n)
 	if (n < 3 || placeholder(s, n) || placeholder_word(s, n) || has_run(s, n, 6))
 		return 0;
 	/* :PASSWORD@, :pw@, :[password]@, :****@ */
-	if (s[0] == '[' || s[0] == '*' || s[0] == '$' || s[0] == '%' || s[0] == '{')
+	if (s[0] == '[' || (s[0] == '*' && s[1] == '*') || s[0] == '$' || s[0] == '%' || s[0] == '{')
 		return 0;
 	return !(n <= 4 && (ci_contains(s, n, "pw") || ci_contains(s, n, "pwd") || ci_contains(s, n, "pass")));
 }
@@ -440,6 +494,9 @@ int pol_validate(int validator, const char *s, size_t n)
 	case V_SECRET: return pol_secret_ok(s, n);
 	case V_PASSWORD: return pol_password_ok(s, n);
 	case V_BASIC: return pol_basic_ok(s, n);
+	case V_ITIN: return itin_ok(s, n);
+	case V_ABA: return aba_ok(s, n);
+	case V_ACCOUNT: return account_ok(s, n);
 	default: return 1;
 	}
 }
@@ -468,7 +525,10 @@ static int mask_email(lg_buf *b, const char *s, size_t n)
 	const char *at = memchr(s, '@', n);
 	if (!at || at == s)
 		return mask_secret(b, s, n);
-	return lg_buf_addc(b, s[0]) || lg_buf_adds(b, "***") ||
+	size_t first = 1;       /* the first character whole, however many bytes */
+	while (first < (size_t)(at - s) && ((unsigned char)s[first] & 0xC0) == 0x80)
+		first++;
+	return lg_buf_add(b, s, first) || lg_buf_adds(b, "***") ||
 	       lg_buf_add(b, at, (size_t)(s + n - at));
 }
 

@@ -76,6 +76,33 @@ static void pii(void)
 	T_STR(on_output("pii", "card 4111 1111 1111 1112"), "", "pii 16 digits failing Luhn");
 	T_STR(on_output("pii", "SSN 536-22-8841"), "ssn", "pii ssn");
 	T_STR(on_output("pii", "on 2023-01-15 at 10:00"), "", "pii date is not an SSN");
+	/* issuer ranges: UATP, Dankort, Maestro, Mir */
+	T_STR(on_output("pii", "UATP 122000000000003"), "card", "pii card UATP");
+	T_STR(on_output("pii", "Dankort 5019 7170 1010 3742"), "card", "pii card Dankort");
+	T_STR(on_output("pii", "maestro 6759649826438453"), "card", "pii card Maestro");
+	T_STR(on_output("pii", "mir 2200 0000 0000 0004"), "card", "pii card Mir");
+	/* IBAN with dashes; the next word is not taken into it */
+	T_STR(on_output("pii", "IBAN DE89-3704-0044-0532-0130-00 please"), "iban", "pii iban dashes");
+	T_STR(on_output("pii", "IBAN DE89 3704 0044 0532 0130 00 AND more"), "iban", "pii iban before a word");
+	/* international phones */
+	T_STR(on_output("pii", "ligue +55 11 91234-5678"), "phone", "pii phone Brazil");
+	T_STR(on_output("pii", "call +91 98765 43210"), "phone", "pii phone India");
+	T_STR(on_output("pii", "mobile 07911 123456"), "phone", "pii phone UK mobile");
+	/* internationalised and punycode email domains */
+	T_STR(on_output("pii", "mail j\xc3\xbc" "rgen@b\xc3\xbc" "cher.de"), "email", "pii email IDN");
+	T_STR(on_output("pii", "mail info@xn--bcher-kva.de"), "email", "pii email punycode");
+	T_STR(on_output("pii", "mail x@example.xn--p1ai"), "email", "pii email punycode TLD");
+	/* context-gated numbers */
+	T_STR(on_output("pii", "my ITIN is 912-70-1234"), "itin", "pii itin with context");
+	T_STR(on_output("pii", "ref 912-70-1234"), "", "pii itin shape without context");
+	T_STR(on_output("pii", "passport number: 483920175"), "passport", "pii passport");
+	T_STR(on_output("pii", "driver's license D4839201"), "drivers-license", "pii driver's licence");
+	T_STR(on_output("pii", "account number 4839201759"), "bank-account", "pii bank account");
+	T_STR(on_output("pii", "account created 2024-05-10"), "", "pii a date is not an account");
+	T_STR(on_output("pii", "routing number 021000021"), "routing-number", "pii ABA routing");
+	T_STR(on_output("pii", "routing number 021000022"), "", "pii ABA checksum fails");
+	/* not flagged on purpose */
+	T_STR(on_output("pii", "bind 0.0.0.0 and 255.255.255.255"), "", "pii bind-all and broadcast");
 	T_STR(on_output("pii", "id 536228841"), "", "pii nine digits without SSN context");
 	T_STR(on_output("pii", "ssn: 536228841"), "ssn", "pii nine digits with SSN context");
 	T_STR(on_output("pii", "ref 550e8400-e29b-41d4-a716-446655440000"), "", "pii uuid is not a phone");
@@ -100,6 +127,23 @@ static void credentials(void)
 	      "", "credentials public key");
 	T_STR(on_output("credentials", "api_key = \"Zq8Xv2Lm4Np6Rt8Vw0Yb2Dc4\""), "generic-secret", "credentials generic");
 	T_STR(on_output("credentials", "api_key = \"YOUR_API_KEY_HERE_12345\""), "", "credentials generic placeholder");
+	/* a value never spans a line break: an empty KEY= does not take the next line */
+	T_STR(on_output("credentials", "API_KEY=\nDEBUG_MODE_FLAG_X9=true"), "", "credentials generic empty value");
+	T_STR(on_output("credentials", "db_password: \nnext_token_value: x"), "", "credentials generic empty YAML value");
+	T_STR(on_output("credentials", "https://api.example.com/v1?access_token=Zq8Xv2Lm4Np6Rt8V&page=2"), "generic-secret", "credentials generic URL query");
+	T_STR(on_output("credentials", "deploy --client-secret=Zq8Xv2Lm4Np6Rt8V"), "generic-secret", "credentials generic CLI flag");
+	T_STR(on_output("credentials", "run --password Zq8Xv2Lm4Np6 --verbose"), "generic-secret", "credentials generic CLI flag with space");
+	T_STR(on_output("credentials", "token = os.environ['API_TOKEN']"), "", "credentials generic env lookup");
+	/* provider types, and what is public or a placeholder */
+	T_STR(on_output("credentials", "STRIPE=sk_live_4eC39HqLyjWDarjtT1zdp7dcAb12"), "stripe-secret-key", "credentials stripe secret");
+	T_STR(on_output("credentials", "pk_live_4eC39HqLyjWDarjtT1zdp7dcAb12"), "", "credentials stripe publishable is public");
+	T_STR(on_output("credentials", "glpat-Zq8Xv2Lm4Np6Rt8Vw0Yb"), "gitlab-pat", "credentials gitlab");
+	T_STR(on_output("credentials", "xapp-1-A0B3C7D9E2F-4829105736481-0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"), "slack-app-token", "credentials slack app-level");
+	T_STR(on_output("credentials", "http://hooks.slack.com/services/T0ABCDEF12/B0ABCDEF12/Zq8Xv2Lm4Np6Rt8Vw0Yb2Dc4"), "slack-webhook", "credentials slack webhook over http");
+	T_STR(on_output("credentials", "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"), "huggingface", "credentials hugging face");
+	T_STR(on_output("credentials", "AIzaxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), "", "credentials google low-entropy body");
+	T_STR(on_output("credentials", "DATABASE_URL=postgres://app:s3cr3tPw9@db:5432/x"), "postgres-uri", "credentials postgres uri");
+	T_STR(on_output("credentials", "postgres://app:password@db:5432/x"), "", "credentials postgres uri placeholder");
 	/* the generic rule does not repeat a key a specific rule found */
 	T_STR(on_output("credentials", "api_key=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zT3BlbkFJ"), "openai",
 	      "credentials specific wins over generic");

@@ -6,6 +6,7 @@
  * '<', '[', '#' in the same pass, which also collects base64 runs and
  * runs of single letters to decode and score again (one level deep, a
  * bounded number of bytes). Nothing is allocated. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -31,14 +32,24 @@ const char *inj_signal_name(int sig)
 const char *const inj_keywords[] = {
 	/* override verbs (stems) and the words they act on */
 	"ignor", "disregard", "forget", "overrid", "bypass", "skip", "neglect", "discard", "dismiss",
-	"overlook", "circumvent", "instruction", "directive", "guideline", "prompt", "rules",
+	"overlook", "circumvent", "abandon", "nullif", "overwrit", "directive", "guideline", "prompt", "rules",
+	/* instructions alone are in most system prompts: only with a qualifier */
+	"previous instruction", "prior instruction", "above instruction", "earlier instruction",
+	"preceding instruction", "original instruction", "all instruction", "any instruction", "your instruction",
+	"system instruction", "hidden instruction", "secret instruction", "real instruction", "instructions above",
+	"instructions you", "instructions given", "instructions were", "instructions no", "instructions before",
+	"internal instruction", "confidential instruction", "full instruction", "exact instruction",
+	"complete instruction", "entire instruction", "initial instruction", "underlying instruction",
+	"developer instruction",
 	"don't follow", "do not follow", "stop follow", "no longer",
 	/* extraction */
 	"verbatim", "above", "initial", "beginning of", "were you told", "you were told", "were you given",
 	"you were given",
 	/* persona, alter egos, no limits */
 	"pretend", "act as", "simulat", "roleplay", "role-play", "role play", "from now on", "you are now",
-	"you're now", " dan", "character", "mode", "jailbr", "unfilter", "uncensor", "unrestrict",
+	"you're now", " dan", "character", "developer mode", "dev mode", "god mode", "dan mode",
+	"jailbreak mode", "evil mode", "unrestricted mode", "unfiltered mode", "uncensored mode", "opposite mode",
+	"sudo mode", "debug mode", "admin mode", "chaos mode", "maintenance mode", "jailbr", "unfilter", "uncensor", "unrestrict",
 	"restriction", "amoral", "anything", "refuse", "no matter how", "stands for", "two response",
 	"two different", "alter ego", "persona", "\xf0\x9f\x94\x93", "\xf0\x9f\x94\x92",
 	/* markup, addressing the AI, redirection */
@@ -227,7 +238,9 @@ static const vword vocab[] = {
 #define NVOCAB (sizeof vocab / sizeof *vocab)
 #define VT_SIZE 1024
 static short vtab[VT_SIZE];
+static unsigned char b64tab[256];     /* 1: a character of the base64 alphabet */
 static unsigned vcls[NVOCAB];
+static unsigned char vlen[NVOCAB];
 static int vtab_ready;
 
 static uint32_t word_hash(const char *w, size_t n)
@@ -249,7 +262,11 @@ static void vtab_build(void)
 		if (vtab[h] < 0)
 			vtab[h] = (short)i;
 		vcls[vtab[h]] |= vocab[i].cls;
+		vlen[i] = (unsigned char)strlen(w);
 	}
+	for (int ch = 0; ch < 256; ch++)
+		b64tab[ch] = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+			     ch == '/';
 	vtab_ready = 1;
 }
 
@@ -257,8 +274,7 @@ static unsigned word_class(const char *w, size_t n)
 {
 	uint32_t h = word_hash(w, n) & (VT_SIZE - 1);
 	for (; vtab[h] >= 0; h = (h + 1) & (VT_SIZE - 1)) {
-		const char *v = vocab[vtab[h]].w;
-		if (strlen(v) == n && memcmp(v, w, n) == 0)
+		if (vlen[vtab[h]] == n && memcmp(vocab[vtab[h]].w, w, n) == 0)
 			return vcls[vtab[h]];
 	}
 	return 0;
@@ -276,6 +292,7 @@ typedef struct {
 	unsigned char colon;    /* the next non-blank byte is ':' */
 	unsigned char single;   /* one letter */
 	unsigned char comma;    /* a comma right after it: a clause may start */
+	unsigned char cap1;     /* written with a capital first letter */
 } tok;
 
 typedef struct {
@@ -286,7 +303,6 @@ typedef struct {
 	const char *s;
 	size_t n;
 	int depth;
-	tok t[RING];
 	size_t nt;              /* words seen; t[i % RING] */
 	int w[INJ_NSIGNALS];    /* points per signal */
 	unsigned char fp[64];   /* points per feature: each counts once, its best */
@@ -301,6 +317,7 @@ typedef struct {
 	size_t nspaced;
 	int single_run;
 	size_t single_from, single_to;
+	tok t[RING];            /* last: not cleared, a word is written before it is read */
 } scan;
 
 static const int caps_of[INJ_NSIGNALS] = {
@@ -329,9 +346,10 @@ static tok *at(scan *c, size_t i)
 	return &c->t[i % RING];
 }
 
-static int is(const tok *t, const char *w)
+/* Most comparisons fail on the first letter: test it before strcmp. */
+static inline int is(const tok *t, const char *w)
 {
-	return strcmp(t->w, w) == 0;
+	return t->w[0] == w[0] && strcmp(t->w, w) == 0;
 }
 
 /* The word k places before word i, within its clause (NULL at a break). */
@@ -350,6 +368,10 @@ static tok *back(scan *c, size_t i, size_t k)
  * into an order may come before it in its clause. */
 static int imperative(scan *c, size_t i)
 {
+	/* "... sk-proj-xxxx Disregard your ...": a capital starts a sentence
+	 * that lost its full stop */
+	if (at(c, i)->cap1 && !at(c, i)->caps)
+		return 1;
 	for (size_t k = 1; k <= 4; k++) {
 		tok *p = back(c, i, k);
 		/* a new clause: after a comma, "and", "then" */
@@ -764,7 +786,7 @@ static void word_done(scan *c, size_t i, const tok *next)
 {
 	tok *t = at(c, i);
 	/* most words end no signal: only vocabulary, capitals and "x:" */
-	if (!(t->cls & ~(unsigned)(W_IMPER | W_ART | W_NEG)) && !t->caps && !t->colon)
+	if (!(t->cls & ~(unsigned)(W_IMPER | W_ART | W_NEG | W_FILL)) && !t->caps && !t->colon)
 		return;
 	if (t->cls & W_META)
 		c->meta |= 1u << (word_hash(t->w, strlen(t->w)) % 31);
@@ -825,8 +847,26 @@ static void markup_at(scan *c, const char *p, size_t left, size_t pos)
 
 static int b64_char(unsigned char ch)
 {
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
-	       ch == '/';
+	return b64tab[ch];
+}
+
+/* Runs of 24 or more base64 characters, padding '=' included. */
+static void find_runs(scan *c)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	size_t n = c->n, i = 0;
+	while (i < n && c->nruns < MAX_RUNS) {
+		while (i < n && !b64tab[s[i]])
+			i++;
+		size_t from = i, end;
+		while (i < n && b64tab[s[i]])
+			i++;
+		end = i;
+		while (i < n && s[i] == '=')
+			i++;
+		if (i - from >= 24)
+			c->runs[c->nruns++] = (span){ from, end };
+	}
 }
 
 /* A Latin letter that a non-ASCII character imitates, or 0. Lowercase
@@ -918,29 +958,17 @@ static void spaced_note(scan *c, const tok *cur)
 static void words(scan *c)
 {
 	const unsigned char *s = (const unsigned char *)c->s;
-	size_t n = c->n, i = 0, b64_from = 0;
+	size_t n = c->n, i = 0;
 	int brk = 2, quote = 0;         /* 2: a line starts */
-	int b64_in = 0;
 	tok cur;
 	while (i < n) {
 		unsigned char ch = s[i];
-		/* base64 runs */
-		if (b64_char(ch)) {
-			if (!b64_in) {
-				b64_in = 1;
-				b64_from = i;
-			}
-		} else if (b64_in && ch != '=') {
-			if (i - b64_from >= 24 && c->nruns < MAX_RUNS)
-				c->runs[c->nruns++] = (span){ b64_from, i };
-			b64_in = 0;
-		}
 		int il, ll = 0;
 		char la = ch >= 0x80 ? lookalike(s + i, n - i, &ll) : 0;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || la ||
 		    (ch >= 0x80 && !invisible(s + i, n - i))) {
 			size_t wn = 0, start = i;
-			int upper = 0, lower = 0, too_long = 0;
+			int upper = 0, lower = 0, too_long = 0, digit = 0;
 			memset(&cur, 0, sizeof cur);
 			while (i < n) {
 				ch = s[i];
@@ -975,6 +1003,7 @@ static void words(scan *c)
 				} else if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
 					la = (char)ch;
 					lower += ch >= 'a';
+					digit += ch <= '9';
 				} else if (ch >= 'A' && ch <= 'Z') {
 					la = (char)(ch + 32);
 					upper++;
@@ -1008,12 +1037,14 @@ static void words(scan *c)
 			if (wn > 3 && cur.w[wn - 2] == '\'' && cur.w[wn - 1] == 's')
 				wn -= 2;        /* the user's, the system's: the noun */
 			cur.w[wn] = 0;
-			unleet(cur.w, wn);
+			if (digit)
+				unleet(cur.w, wn);
 			cur.s = start;
 			cur.e = i;
 			cur.brk = (unsigned char)brk;
 			cur.quote = (unsigned char)quote;
 			cur.caps = upper >= 2 && !lower;
+			cur.cap1 = s[start] >= 'A' && s[start] <= 'Z';
 			cur.single = wn == 1 && ((cur.w[0] >= 'a' && cur.w[0] <= 'z'));
 			cur.cls = wn ? word_class(cur.w, wn) : 0;
 			size_t j = i;
@@ -1027,7 +1058,7 @@ static void words(scan *c)
 			quote = 0;
 			continue;
 		}
-		if ((il = invisible(s + i, n - i))) {
+		if (ch >= 0x80 && (il = invisible(s + i, n - i))) {
 			i += (size_t)il;
 			continue;
 		}
@@ -1078,8 +1109,6 @@ other:
 			i++;
 		}
 	}
-	if (b64_in && n - b64_from >= 24 && c->nruns < MAX_RUNS)
-		c->runs[c->nruns++] = (span){ b64_from, n };
 	if (c->single_run >= 6 && c->nspaced < MAX_RUNS)
 		c->spaced[c->nspaced++] = (span){ c->single_from, c->single_to };
 	if (c->nt)
@@ -1149,13 +1178,13 @@ static size_t collapse(const char *s, size_t n, char *out, size_t cap)
 	return o;
 }
 
-static void scan_text(scan *c, const char *s, size_t n, int depth);
+static void scan_text(scan *c, const char *s, size_t n, int depth, int full);
 
 /* Scores decoded text and counts it under sig, at the run's place. */
 static void rescan(scan *c, const char *text, size_t len, int sig, span where)
 {
 	scan sub;
-	scan_text(&sub, text, len, c->depth + 1);
+	scan_text(&sub, text, len, c->depth + 1, 1);
 	int total = 0;
 	for (int k = 0; k < INJ_NSIGNALS; k++)
 		total += sub.w[k] < caps_of[k] ? sub.w[k] : caps_of[k];
@@ -1171,15 +1200,18 @@ static void rescan(scan *c, const char *text, size_t len, int sig, span where)
 	}
 }
 
-static void scan_text(scan *c, const char *s, size_t n, int depth)
+/* full: the word pass too (else only base64 runs are looked for). */
+static void scan_text(scan *c, const char *s, size_t n, int depth, int full)
 {
-	memset(c, 0, sizeof *c);
+	memset(c, 0, offsetof(scan, t));
 	c->s = s;
 	c->n = n;
 	c->depth = depth;
-	words(c);
+	if (full)
+		words(c);
 	if (depth >= DEPTH_MAX)
 		return;
+	find_runs(c);
 	char buf[DECODE_MAX];
 	for (size_t k = 0; k < c->nruns; k++) {
 		size_t len = b64_text(s + c->runs[k].s, c->runs[k].e - c->runs[k].s, buf, sizeof buf);
@@ -1195,54 +1227,69 @@ static void scan_text(scan *c, const char *s, size_t n, int depth)
 
 /* ---- the cheap path -------------------------------------------------- */
 
-/* Without a keyword, only obfuscation can hide an attack: a long run of
- * base64 characters, letters spaced out, invisible or look-alike
- * characters. Eight bytes at a time. */
+/* A non-ASCII character that hides a word: invisible, a Cyrillic letter
+ * next to a Latin one, a fullwidth Latin letter. */
+static int hiding(const unsigned char *p, size_t at, size_t n)
+{
+	unsigned char ch = p[at];
+	if (invisible(p + at, n - at))
+		return 1;
+	if ((ch == 0xD0 || ch == 0xD1) && at + 2 < n) {
+		unsigned char before = at ? p[at - 1] | 0x20 : 0, after = p[at + 2] | 0x20;
+		return (before >= 'a' && before <= 'z') || (after >= 'a' && after <= 'z');
+	}
+	return ch == 0xEF && at + 2 < n && ((p[at + 1] == 0xBC && p[at + 2] >= 0xA1 && p[at + 2] <= 0xBA) ||
+					    (p[at + 1] == 0xBD && p[at + 2] >= 0x81 && p[at + 2] <= 0x9A));
+}
+
+/* Without a keyword, only obfuscation can hide an attack: letters spaced
+ * out, invisible or look-alike characters (2: the word pass is needed), a
+ * run of base64 (1: decoding it is enough; two aligned 8-byte chunks of
+ * its alphabet: 23 characters or more). Eight bytes at a time; a
+ * byte-wise look only where a chunk could be one of these. */
 static int worth_scanning(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	int run = 0;
+	int run = 0, found = 0;
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8) {
 		uint64_t x;
 		memcpy(&x, p + i, 8);
 		if (x & high) {
-			for (size_t k = 0; k < 8; k++) {
-				unsigned char ch = p[i + k];
-				if (ch == 0xD0 || ch == 0xD1 || ch == 0xEF || ch == 0xC2 || (ch == 0xE2 && invisible(p + i + k, n - i - k)))
-					return 1;
-			}
+			for (size_t k = 0; k < 8; k++)
+				if (p[i + k] >= 0xC2 && hiding(p, i + k, n))
+					return 2;
 			run = 0;
 			continue;
 		}
 		/* letters spaced out by blanks or dashes: every other byte */
-		for (int sep = ' '; sep; sep = sep == ' ' ? '-' : 0) {
-			uint64_t y = x ^ ((uint64_t)sep * ones);
-			uint64_t eq = ~(((y & ~high) + ~high) | y) & high;
-			if (eq == 0x8000800080008000u || eq == 0x0080008000800080u)
-				return 1;
-		}
-		/* a byte below '+' (blank, quote, comma, ...) ends a base64 run */
-		if ((x - 0x2B * ones) & ~x & high) {
-			run = 0;
-			continue;
-		}
-		if (++run >= 3)
-			return 1;
+		int below = ((x - 0x2B * ones) & ~x & high) != 0;  /* a blank, quote, comma, ... */
+		uint64_t y = x ^ ((uint64_t)(below ? ' ' : '-') * ones);
+		uint64_t eq = ~(((y & ~high) + ~high) | y) & high;
+		if (eq == 0x8000800080008000u || eq == 0x0080008000800080u)
+			return 2;
+		/* such a byte ends a base64 run */
+		int b64 = !below;
+		for (size_t k = 0; k < 8 && b64; k++)
+			b64 = b64_char(p[i + k]) || p[i + k] == '=';
+		run = b64 ? run + 1 : 0;
+		if (run >= 2)
+			found = 1;
 	}
-	return 0;
+	return found;
 }
 
 void inj_scan(const char *s, size_t n, int keyword_seen, inj_result *r)
 {
 	memset(r, 0, sizeof *r);
-	if (!keyword_seen && !worth_scanning(s, n))
-		return;
 	if (!vtab_ready)
 		vtab_build();
+	int how = keyword_seen ? 2 : worth_scanning(s, n);
+	if (!how)
+		return;
 	scan c;
-	scan_text(&c, s, n, 0);
+	scan_text(&c, s, n, 0, how == 2);
 	int total = 0;
 	for (int k = 0; k < INJ_NSIGNALS; k++) {
 		int w = c.w[k] < caps_of[k] ? c.w[k] : caps_of[k];

@@ -27,7 +27,8 @@ for (const m of vocabText.matchAll(/\{ ((?:"[^"]*"\s*)+), ([A-Z_| ]+) \}/g)) {
   const cls = m[2].split('|').reduce((a, n) => a | (BIT[n.trim()] || 0), 0);
   VOCAB.set(w, (VOCAB.get(w) || 0) | cls);
 }
-const kwText = src.slice(src.indexOf('const char *const inj_keywords[]'), src.indexOf('/* ---- vocabulary'));
+const kwText = src.slice(src.indexOf('const char *const inj_keywords[]'), src.indexOf('/* ---- vocabulary'))
+  .replace(/\/\*[^]*?\*\//g, '');
 const KEYWORDS = [...kwText.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
   m[1].replace(/\\x([0-9a-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))))
   .map((k) => (/[\x80-\xff]/.test(k) ? Buffer.from(k, 'latin1').toString('utf8') : k));
@@ -48,14 +49,8 @@ function hash(w) { let h = 0; for (let i = 0; i < w.length; i++) h = (h * 31 + w
 function tokenize(s, st) {
   const toks = [];
   const re = /[A-Za-z0-9\u0080-\uffff\u200b-\u200d\u2060\ufeff]+(?:['\u2019][a-z]+)*|[^A-Za-z0-9\u0080-\uffff]/g;
-  let brk = 2, quote = 0, m, single = 0, sFrom = 0, sTo = 0, b64From = -1;
+  let brk = 2, quote = 0, m, single = 0, sFrom = 0, sTo = 0;
   const endSpaced = () => { if (single >= 6 && st.spaced.length < 8) st.spaced.push([sFrom, sTo]); single = 0; };
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (/[A-Za-z0-9+/]/.test(ch)) { if (b64From < 0) b64From = i; }
-    else if (b64From >= 0 && ch !== '=') { if (i - b64From >= 24 && st.runs.length < 8) st.runs.push([b64From, i]); b64From = -1; }
-  }
-  if (b64From >= 0 && s.length - b64From >= 24 && st.runs.length < 8) st.runs.push([b64From, s.length]);
   while ((m = re.exec(s))) {
     const t = m[0];
     if (t.length === 1 && !/[A-Za-z0-9\u0080-\uffff]/.test(t)) {
@@ -79,6 +74,7 @@ function tokenize(s, st) {
     if (Buffer.byteLength(w) > 23) w = '';
     const after = s.slice(m.index + t.length).match(/^[ \t]*(.)/);
     const tok = { w, cls: VOCAB.get(w) || 0, s: m.index, e: m.index + t.length, brk, quote, caps: upper >= 2 && !lower,
+      cap1: /^[A-Z]/.test(t),
       colon: !!after && after[1] === ':', comma: !!after && after[1] === ',', single: w.length === 1 && /[a-z]/.test(w) };
     if (tok.single) { if (single++ === 0) sFrom = tok.s; sTo = tok.e; } else endSpaced();
     toks.push(tok);
@@ -101,13 +97,15 @@ function feat(st, id, sig, pts, s, e) {
   if (pts > st.best) { st.best = pts; st.bs = s; st.be = e; }
 }
 
-function scanText(s, depth) {
+function scanText(s, depth, full) {
   const st = { w: new Array(SIGNALS.length).fill(0), fp: [], best: 0, bs: 0, be: 0, meta: new Set(), urgent: new Set(),
     capsRun: 0, runs: [], spaced: [] };
-  const T = tokenize(s, st);
+  const T = full ? tokenize(s, st) : [];
+  for (const m of s.matchAll(/([A-Za-z0-9+/]+)=*/g)) if (m[0].length >= 24 && st.runs.length < 8) st.runs.push([m.index, m.index + m[1].length]);
   const is = (t, w) => !!t && t.w === w;
   const back = (i, k) => { if (k > i) return null; for (let j = 0; j < k; j++) if (T[i - j].brk) return null; return T[i - k]; };
   const imperative = (i) => {
+    if (T[i].cap1 && !T[i].caps) return true;
     for (let k = 1; k <= 4; k++) {
       const p = back(i, k);
       if (!p || p.comma || ['and', 'then', 'und', 'y', 'et'].includes(p.w)) return true;
@@ -137,7 +135,7 @@ function scanText(s, depth) {
   const has = (t, ...names) => !!t && names.some((n) => t.cls & C(n));
   for (let i = 0; i < T.length; i++) {
     const t = T[i], next = T[i + 1] || null, p = back(i, 1), pp = back(i, 2);
-    if (!(t.cls & ~(C('W_IMPER') | C('W_ART') | C('W_NEG'))) && !t.caps && !t.colon) continue;
+    if (!(t.cls & ~(C('W_IMPER') | C('W_ART') | C('W_NEG') | C('W_FILL'))) && !t.caps && !t.colon) continue;
     if (t.cls & C('W_META')) st.meta.add(t.w);
     // override
     if (has(t, 'W_OBJ', 'W_OBJW', 'W_QUAL', 'W_OBJU')) {
@@ -308,7 +306,7 @@ function collapse(s) {
 }
 
 function rescan(st, text, sig, a, b) {
-  const sub = scanText(text, 1);
+  const sub = scanText(text, 1, true);
   let total = 0;
   for (let k = 0; k < SIGNALS.length; k++) total += Math.min(sub.w[k], CAPS[k]);
   if (total < 20 || total + 10 <= st.w[sig]) return;
@@ -316,15 +314,18 @@ function rescan(st, text, sig, a, b) {
   if (total + 10 > st.best) { st.best = total + 10; st.bs = a; st.be = b; }
 }
 
+// 2: the word pass is needed (hidden or spaced-out letters), 1: decoding base64 runs is enough
 function worthScanning(s) {
-  return /[\u0400-\u04ff\uff00-\uffef\u00a0-\u00ff\u200b-\u200d\u2060\ufeff]/.test(s) || /[A-Za-z0-9+/]{24}/.test(s) ||
-    /(?:^|[^A-Za-z])[A-Za-z][ -][A-Za-z][ -][A-Za-z][ -][A-Za-z][ -]/.test(s);
+  if (/[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]|[\uff21-\uff3a\uff41-\uff5a\u200b-\u200d\u2060\ufeff\u00ad]/i.test(s) ||
+      /(?:^|[^A-Za-z])[A-Za-z]([ -])[A-Za-z]\1[A-Za-z]\1[A-Za-z]\1/.test(s)) return 2;
+  return /[A-Za-z0-9+/=]{23}/.test(s) ? 1 : 0;
 }
 
 function injScan(s, lower) {
   lower = lower || s.toLowerCase();
-  if (!KEYWORDS.some((k) => lower.includes(k)) && !worthScanning(s)) return { score: 0, signals: [], start: 0, end: 0 };
-  const st = scanText(s, 0);
+  const how = KEYWORDS.some((k) => lower.includes(k)) ? 2 : worthScanning(s);
+  if (!how) return { score: 0, signals: [], start: 0, end: 0 };
+  const st = scanText(s, 0, how === 2);
   let total = 0;
   const signals = [];
   for (let k = 0; k < SIGNALS.length; k++) { const w = Math.min(st.w[k], CAPS[k]); if (w > 0) { signals.push(SIGNALS[k]); total += w; } }

@@ -6,6 +6,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "timeutil.h"
+#include "unset.h"
 
 struct trace_group {
 	char *id;
@@ -112,14 +113,6 @@ static void parse_io(cJSON *o, const char *key)
 		lg_json_set(o, key, v);
 }
 
-/* v2 sends "" where v1 sends null. */
-static void empty_to_null(cJSON *o, const char *key)
-{
-	const char *s = lg_json_str(o, key);
-	if (s && !*s)
-		lg_json_set(o, key, cJSON_CreateNull());
-}
-
 static void prices_to_numbers(cJSON *o)
 {
 	static const char *const keys[] = { "inputPrice", "outputPrice", "totalPrice" };
@@ -155,6 +148,37 @@ static void legacy_usage(cJSON *o)
 	lg_json_set(o, "usage", usage);
 }
 
+/* v2 reads non-null String columns: unset is "" where v1 says null (only
+ * traceName is null already; "" is taken as unset there too). */
+static void unset_to_null(cJSON *row, cJSON *ctx)
+{
+	static const char *const row_keys[] = {
+		"name", "statusMessage", "version", "model", "providedModelName", "promptId", "promptName",
+	};
+	static const char *const ctx_keys[] = { "name", "userId", "sessionId", "release" };
+	for (size_t i = 0; i < sizeof row_keys / sizeof *row_keys; i++)
+		lg_empty_to_null(row, row_keys[i]);
+	for (size_t i = 0; ctx && i < sizeof ctx_keys / sizeof *ctx_keys; i++)
+		lg_empty_to_null(ctx, ctx_keys[i]);
+}
+
+/* modelId is the server's model lookup (null when it found none) and stays
+ * as sent; internalModelId is the raw column ("" when unset). It stands in
+ * for modelId only when the row has none, and is kept beside it only when
+ * it says something else. */
+static void model_id(cJSON *row)
+{
+	if (!lg_json_get(row, "modelId")) {
+		rename_key(row, "internalModelId", "modelId");
+		lg_empty_to_null(row, "modelId");
+		return;
+	}
+	const cJSON *in = lg_json_get(row, "internalModelId");
+	const char *is = lg_json_string(in), *id = lg_json_str(row, "modelId");
+	if (in && (lg_json_is_null(in) || (is && (!*is || (id && !strcmp(id, is))))))
+		cJSON_Delete(lg_json_take(row, "internalModelId"));
+}
+
 int v2_row_convert(cJSON *row, cJSON **trace_ctx)
 {
 	static const char *const moved[][2] = {
@@ -176,13 +200,12 @@ int v2_row_convert(cJSON *row, cJSON **trace_ctx)
 	if (ctx && lg_json_get(row, "environment"))
 		lg_json_set(ctx, "environment", cJSON_Duplicate(lg_json_get(row, "environment"), 1));
 	*trace_ctx = ctx;
-	empty_to_null(row, "statusMessage");
-	empty_to_null(row, "version");
+	unset_to_null(row, ctx);
 	parse_io(row, "input");
 	parse_io(row, "output");
 	prices_to_numbers(row);
 	rename_key(row, "providedModelName", "model");
-	rename_key(row, "internalModelId", "modelId");
+	model_id(row);
 	rename_key(row, "inputCost", "calculatedInputCost");
 	rename_key(row, "outputCost", "calculatedOutputCost");
 	rename_key(row, "totalCost", "calculatedTotalCost");
@@ -198,6 +221,77 @@ static int is_root(const cJSON *o)
 	return lg_json_is_null(lg_json_get(o, "parentObservationId"));
 }
 
+static int has_value(const cJSON *o, const char *key)
+{
+	const cJSON *v = lg_json_get(o, key);
+	return !lg_json_is_null(v) && !(cJSON_IsString(v) && !*v->valuestring);
+}
+
+static double usage_total(const cJSON *o)
+{
+	double d;
+	if (lg_json_get_num(o, "totalTokens", &d) || lg_json_get_num(lg_json_get(o, "usage"), "total", &d) ||
+	    lg_json_get_num(lg_json_get(o, "usageDetails"), "total", &d))
+		return d;
+	return 0;
+}
+
+/* > 0 when copy a of a row is more complete than copy b: an end time, then
+ * an output, then more usage, then the later updatedAt. Copies alike in all
+ * of these but different otherwise are ordered by their text, so the copy
+ * kept never depends on which came first. */
+static int completeness_cmp(const cJSON *a, const cJSON *b)
+{
+	int d;
+	if ((d = has_value(a, "endTime") - has_value(b, "endTime")) != 0)
+		return d;
+	if ((d = has_value(a, "output") - has_value(b, "output")) != 0)
+		return d;
+	double ua = usage_total(a), ub = usage_total(b);
+	if (ua != ub)
+		return ua > ub ? 1 : -1;
+	int64_t ta = time_of(a, "updatedAt"), tb = time_of(b, "updatedAt");
+	if (ta != tb) /* INT64_MAX (none) counts as older than any time */
+		return ta == INT64_MAX ? -1 : tb == INT64_MAX ? 1 : ta > tb ? 1 : -1;
+	if (lg_json_equal(a, b))
+		return 0;
+	char *pa = cJSON_PrintUnformatted(a), *pb = cJSON_PrintUnformatted(b);
+	d = pa && pb ? strcmp(pa, pb) : 0;
+	cJSON_free(pa);
+	cJSON_free(pb);
+	return d;
+}
+
+/* The kept copy takes input/output it lacks from the other copy (the
+ * server may join io from either). */
+static void fill_io(cJSON *keep, const cJSON *other)
+{
+	static const char *const keys[] = { "input", "output" };
+	for (size_t i = 0; i < 2; i++)
+		if (!has_value(keep, keys[i]) && has_value(other, keys[i]))
+			lg_json_set(keep, keys[i], cJSON_Duplicate(lg_json_get(other, keys[i]), 1));
+}
+
+/* A second copy of a row: the more complete one takes the first one's
+ * place. Returns 0, or -1 out of memory. */
+static int add_duplicate(assembly *a, const char *id, cJSON *held, cJSON *obs)
+{
+	a->dups++;
+	trace_group *g = strmap_get(&a->groups, lg_json_str(held, "traceId"));
+	if (g && completeness_cmp(obs, held) > 0) {
+		fill_io(obs, held);
+		if (strmap_put(&a->seen, id, obs) != 0) {
+			cJSON_Delete(obs);
+			return -1;
+		}
+		cJSON_ReplaceItemViaPointer(g->obs, held, obs); /* frees held */
+		return 0;
+	}
+	fill_io(held, obs);
+	cJSON_Delete(obs);
+	return 0;
+}
+
 /* Common part of adding an observation: dedupe by id, group by traceId. */
 static int add_observation(assembly *a, cJSON *obs, trace_group **gout)
 {
@@ -206,13 +300,11 @@ static int add_observation(assembly *a, cJSON *obs, trace_group **gout)
 		cJSON_Delete(obs);
 		return 0;
 	}
-	if (strmap_get(&a->seen, id)) {
-		a->dups++;
-		cJSON_Delete(obs);
-		return 0;
-	}
+	cJSON *held = strmap_get(&a->seen, id);
+	if (held)
+		return add_duplicate(a, id, held, obs);
 	trace_group *g = group_for(a, tid);
-	if (!g || strmap_put(&a->seen, id, g) != 0) {
+	if (!g || strmap_put(&a->seen, id, obs) != 0) {
 		cJSON_Delete(obs);
 		return -1;
 	}
@@ -335,6 +427,62 @@ static cJSON *dup_or_null(const cJSON *o, const char *key)
 	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
 }
 
+/* Trace metadata the server appended to an observation's own: the keys
+ * whose value equals the trace's go (an observation key the trace also has
+ * with another value is the observation's own and stays). */
+static void drop_copied_metadata(cJSON *o, const cJSON *trace_md)
+{
+	cJSON *md = lg_json_get(o, "metadata");
+	if (!cJSON_IsObject(md))
+		return;
+	for (cJSON *c = md->child, *next; c; c = next) {
+		next = c->next;
+		const cJSON *t = c->string ? lg_json_get(trace_md, c->string) : NULL;
+		if (t && lg_json_equal(c, t))
+			cJSON_Delete(cJSON_DetachItemViaPointer(md, c));
+	}
+}
+
+/* A trace ingested through Langfuse's legacy path reaches v2 with a
+ * synthetic root: a SPAN "t-<traceId>" that holds the trace's own name,
+ * input, output, metadata and version, never ends, and adopted the trace's
+ * top-level observations; the trace metadata was also appended to every
+ * observation's. Takes that span out of the observations and undoes the
+ * rest: top-level observations get their null parent back. Returns the span
+ * (the caller owns it), or NULL when the trace has none in these rows. */
+static cJSON *fold_synthetic_root(trace_group *g)
+{
+	size_t n = strlen(g->id) + 3;
+	char *sid = malloc(n);
+	if (!sid)
+		return NULL;
+	snprintf(sid, n, "t-%s", g->id);
+	cJSON *syn = NULL;
+	for (cJSON *o = g->obs->child; o && !syn; o = o->next) {
+		const char *id = lg_json_str(o, "id");
+		if (id && !strcmp(id, sid) && lg_json_is_null(lg_json_get(o, "parentObservationId")))
+			syn = o;
+	}
+	if (syn)
+		cJSON_DetachItemViaPointer(g->obs, syn);
+	const cJSON *trace_md = syn ? lg_json_get(syn, "metadata") : NULL;
+	for (cJSON *o = g->obs->child; o; o = o->next) {
+		const char *p = lg_json_str(o, "parentObservationId");
+		if (p && !strcmp(p, sid)) {
+			lg_json_set(o, "parentObservationId", cJSON_CreateNull());
+			if (lg_json_get(o, "isRootObservation"))
+				lg_json_set(o, "isRootObservation", cJSON_CreateTrue());
+		}
+		if (cJSON_IsObject(trace_md) && trace_md->child)
+			drop_copied_metadata(o, trace_md);
+	}
+	free(sid);
+	return syn;
+}
+
+/* The trace's root: the first in start-time order (roots first on ties,
+ * then by id), so with several roots the earliest wins whatever order the
+ * rows came in. */
 static const cJSON *root_of(const cJSON *obs)
 {
 	for (const cJSON *o = obs->child; o; o = o->next)
@@ -359,27 +507,28 @@ static void set_links(cJSON *t, const char *project_id, const char *id)
 	}
 }
 
-/* A trace rebuilt from v2 rows (or a legacy fragment without its trace). */
-static cJSON *trace_from_rows(trace_group *g, cJSON *obs, const char *project_id)
+/* A trace rebuilt from v2 rows (or a legacy fragment without its trace).
+ * Its data comes from the synthetic root syn when there is one, else from
+ * the root observation; without either (the root is in another window, or
+ * never arrived) input, output and metadata are null. */
+static cJSON *trace_from_rows(trace_group *g, cJSON *obs, const cJSON *syn, const char *project_id)
 {
 	cJSON *t = cJSON_CreateObject();
-	const cJSON *root = root_of(obs), *ctx = g->ctx;
+	const cJSON *root = syn ? syn : root_of(obs), *ctx = g->ctx;
 	char ts[32];
 	const char *ver = root ? lg_json_str(root, "version") : NULL;
 	cJSON_AddItemToObject(t, "id", cJSON_CreateString(g->id));
 	cJSON_AddItemToObject(t, "timestamp", g->first == INT64_MAX ? cJSON_CreateNull()
 				: cJSON_CreateString(lg_time_format(g->first, ts)));
-	cJSON_AddItemToObject(t, "name", dup_or_null(ctx, "name"));
-	if (root) { /* trace io lives on the root observation */
-		cJSON_AddItemToObject(t, "input", dup_or_null(root, "input"));
-		cJSON_AddItemToObject(t, "output", dup_or_null(root, "output"));
-	}
+	const cJSON *named = syn && lg_json_is_null(lg_json_get(ctx, "name")) ? syn : ctx;
+	cJSON_AddItemToObject(t, "name", dup_or_null(named, "name"));
+	cJSON_AddItemToObject(t, "input", dup_or_null(root, "input")); /* trace io lives on the root */
+	cJSON_AddItemToObject(t, "output", dup_or_null(root, "output"));
 	cJSON_AddItemToObject(t, "sessionId", dup_or_null(ctx, "sessionId"));
 	cJSON_AddItemToObject(t, "release", dup_or_null(ctx, "release"));
 	cJSON_AddItemToObject(t, "version", ver && *ver ? cJSON_CreateString(ver) : cJSON_CreateNull());
 	cJSON_AddItemToObject(t, "userId", dup_or_null(ctx, "userId"));
-	if (root)
-		cJSON_AddItemToObject(t, "metadata", dup_or_null(root, "metadata"));
+	cJSON_AddItemToObject(t, "metadata", dup_or_null(root, "metadata"));
 	const cJSON *tags = lg_json_get(ctx, "tags");
 	cJSON_AddItemToObject(t, "tags", cJSON_IsArray(tags) ? cJSON_Duplicate(tags, 1) : cJSON_CreateArray());
 	if (ctx && lg_json_get(ctx, "public"))
@@ -441,12 +590,15 @@ int assembly_emit(assembly *a, const char *project_id, trace_fn fn, void *ctx)
 		qsort(a->list, a->n, sizeof *a->list, group_cmp);
 	for (size_t i = 0; i < a->n && rc == 0; i++) {
 		trace_group *g = a->list[i];
+		cJSON *syn = g->trace ? NULL : fold_synthetic_root(g);
 		cJSON *obs = sorted_observations(g);
 		if (!obs) {
+			cJSON_Delete(syn);
 			rc = -1;
 			break;
 		}
-		cJSON *t = g->trace ? trace_from_legacy(g, obs, project_id) : trace_from_rows(g, obs, project_id);
+		cJSON *t = g->trace ? trace_from_legacy(g, obs, project_id) : trace_from_rows(g, obs, syn, project_id);
+		cJSON_Delete(syn);
 		if (!t) {
 			rc = -1;
 			break;

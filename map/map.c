@@ -9,6 +9,7 @@
 #include "map.h"
 #include "metrics.h"
 #include "timeutil.h"
+#include "unset.h"
 
 const char *span_type_from_observation(const char *type, char *buf, size_t buflen)
 {
@@ -285,6 +286,7 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 		return NULL;
 	}
 	lg_json_set(rec, "spans", spans);
+	lg_record_unset_to_null(rec); /* before the metrics read span models */
 
 	double lat;
 	int64_t lat_ms;
@@ -311,6 +313,7 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 	move(rec, "release", trace, "release");
 	move(rec, "version", trace, "version");
 	move(rec, "environment", trace, "environment");
+	lg_record_unset_to_null(rec); /* release and version came in after */
 	cJSON *scores = lg_json_take(trace, "scores");
 	if (scores && cJSON_IsArray(scores) && scores->child)
 		lg_json_set(rec, "scores", scores);

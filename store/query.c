@@ -336,7 +336,7 @@ static group *group_get(groups *gs, const char *key)
 
 static void group_add(groups *gs, const char *key, const cJSON *rec)
 {
-	group *g = group_get(gs, key ? key : "(none)");
+	group *g = group_get(gs, key && *key ? key : "(none)"); /* "" is unset too */
 	const cJSON *md = lg_json_get(rec, "metadata");
 	double d;
 	if (!g) {

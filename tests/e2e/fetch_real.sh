@@ -1,0 +1,77 @@
+# lg-fetch and lg-map against v2 rows as the real Langfuse server builds them
+# (the test server's real-server switches): the records equal those the
+# legacy API gives for the same data, and nothing unset is "".
+. "$ROOT/tests/lib.sh"
+. "$ROOT/tests/e2e/fetch_lib.bash"
+gen 150 11 "$T/ds.json"
+
+# records, with what the two APIs cannot agree on taken out of both: long
+# metadata values (v2 cuts them) and span metadata entries equal to the
+# trace's (v2 copies trace metadata into the observations of legacy-ingested
+# traces; an observation's own equal entry cannot be told apart)
+records() {
+	grep -v '"\$lg"' "$1" | lg-map | jq -S -c 'del(.source) | del(.. | .prompt_template?)
+		| .metadata as $tm | .spans[].metadata |= (if type == "object"
+			then with_entries(select(.key as $k | $tm[$k] != .value)) else . end)' | sort
+}
+
+start_server --dataset "$T/ds.json" --mode v3 || exit 1
+fetch --batch-size 100
+expect_eq "legacy reference: exit 0" 0 "$FETCH_STATUS"
+records "$T/out" >"$T/want"
+stop_server
+
+# "" strings, synthetic roots with copied metadata, stale copies (small pages:
+# copies meet at page ends)
+start_server --dataset "$T/ds.json" --empty-strings --legacy-ingested 0.5 --stale-duplicates 0.3 \
+	--seed 4 || exit 1
+fetch --batch-size 40
+expect_eq "real v2: exit 0" 0 "$FETCH_STATUS"
+same_sets "real v2" "$T/ds.json" "$T/out"
+records "$T/out" >"$T/got"
+expect_eq "real v2: 150 records" 150 "$(wc -l <"$T/got" | tr -d ' ')"
+expect_eq "real v2: records equal the legacy API's" "" "$(diff "$T/want" "$T/got" | head -c 600)"
+expect_eq "real v2: no t-<traceId> span" 0 "$(grep -v '"\$lg"' "$T/out" | jq '[.observations[] | select(.id | startswith("t-"))] | length' | jq -s add)"
+grep -v '"\$lg"' "$T/out" | lg-map >"$T/rec"
+expect_eq 'real v2: no "" userId, sessionId, release, name, span name or model' 0 \
+	"$(jq '[.userId, .sessionId, .release, .name, .version, (.spans[] | .name, .model, .statusMessage), .metadata.model] | map(select(. == "")) | length' "$T/rec" | jq -s add)"
+expect_eq "real v2: unset users and sessions are null" "yes" \
+	"$(jq -s 'map(select(.sessionId == null)) | length > 0' "$T/rec" | sed 's/true/yes/')"
+lg-store --db "$T/db" put <"$T/rec" 2>/dev/null
+expect_eq 'lg-store stats --by session: unset under (none), never ""' "1 0" \
+	"$(lg-store --db "$T/db" stats --by session --json | jq -r '[([.groups[] | select(.key == "(none)")] | length), ([.groups[] | select(.key == "")] | length)] | join(" ")')"
+stop_server
+
+# the same switches without the fixes would differ: the server really sends
+# "" strings, t-<traceId> rows and older copies
+start_server --dataset "$T/ds.json" --empty-strings --legacy-ingested 0.5 --stale-duplicates 0.3 --seed 4 || exit 1
+curl -s -u pk-lf-test:sk-lf-test "$SERVER_URL/api/public/v2/observations?limit=1000&fields=core,basic,io&fromStartTime=$SINCE&toStartTime=$END" >"$T/raw"
+expect_eq "server: sends \"\" sessionIds, t- rows, older copies" "true true true" \
+	"$(jq -r '[(.data | map(select(.sessionId == "")) | length > 0), (.data | map(select(.id | startswith("t-"))) | length > 0), (.data | (map(.id) | length) > (map(.id) | unique | length))] | join(" ")' "$T/raw")"
+stop_server
+
+# roots that never arrive: every trace still comes, with null io
+start_server --dataset "$T/ds.json" --rootless 0.3 --seed 2 || exit 1
+fetch
+expect_eq "rootless: exit 0" 0 "$FETCH_STATUS"
+curl -s -u pk-lf-test:sk-lf-test "$SERVER_URL/api/public/v2/observations?limit=1000&fromStartTime=$SINCE&toStartTime=$END" >"$T/raw"
+expect_eq "rootless: every trace the server has rows of comes" "$(jq -r '.data[].traceId' "$T/raw" | sort -u)" \
+	"$(grep -v '"\$lg"' "$T/out" | jq -r .id | sort)"
+expect_eq "rootless: traces without a root have null input, output, metadata" "true" \
+	"$(grep -v '"\$lg"' "$T/out" | jq -s 'map(select([.observations[] | select(.parentObservationId == null)] | length == 0))
+		| (length > 10) and all(has("input") and .input == null and .output == null and .metadata == null)')"
+stop_server
+
+# the record contract holds whatever lg-map reads: "" is unset (null)
+printf '%s\n' '{"id":"x1","timestamp":"2026-11-26T21:00:00.000Z","name":"","userId":"","sessionId":"","release":"","version":"","observations":[{"id":"o1","type":"GENERATION","name":"","model":"","statusMessage":"","startTime":"2026-11-26T21:00:00.000Z","usageDetails":{"input":1,"output":2,"total":3}},{"id":"o2","type":"GENERATION","name":"llm","model":"gpt-4o","startTime":"2026-11-26T21:00:01.000Z","usageDetails":{"input":1,"output":1,"total":2}}]}' \
+	| lg-map >"$T/m"
+expect_eq 'lg-map: "" trace fields are null' "null null null null null" \
+	"$(jq -r '[.name, .userId, .sessionId, .release, .version] | map(tostring) | join(" ")' "$T/m")"
+expect_eq 'lg-map: "" span name, model, statusMessage are null; models list no ""' 'null null null ["gpt-4o"] gpt-4o' \
+	"$(jq -r '[(.spans[0] | .name, .model, .statusMessage), (.metadata.models | tojson), .metadata.model] | map(tostring) | join(" ")' "$T/m")"
+# records stored before the contract: lg-store still groups "" as unset
+printf '%s\n' '{"externalId":"e1","timestamp":"2026-11-20T10:00:00.000Z","userId":"","status":"success","metadata":{}}' \
+	'{"externalId":"e2","timestamp":"2026-11-20T11:00:00.000Z","status":"success","metadata":{}}' \
+	| lg-store --db "$T/db2" put 2>/dev/null
+expect_eq 'lg-store stats --by user: "" and null both under (none)' "(none):2" \
+	"$(lg-store --db "$T/db2" stats --by user --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | join(" ")')"

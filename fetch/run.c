@@ -8,6 +8,7 @@
 #include "json.h"
 #include "run.h"
 #include "stop.h"
+#include "strmap.h"
 #include "stream.h"
 #include "text.h"
 #include "timeutil.h"
@@ -24,6 +25,9 @@
 /* A window at the minimum span may hold this many times --max-rows before
  * the run gives up: it cannot be split further, and rows are memory. */
 #define ROW_HARD_FACTOR 2
+/* Re-reads of the pages of one millisecond before giving up on collecting
+ * every row of it (legacy pages have no order among equal timestamps). */
+#define LEGACY_TIE_ROUNDS 16
 
 typedef enum { WIN_DONE, WIN_AGAIN, WIN_FALLBACK, WIN_FAIL } win_result;
 
@@ -42,6 +46,7 @@ typedef struct {
 	long traces, rows, windows;
 	long forged;             /* server objects dropped for a "$lg" key */
 	long win_traces;
+	int v2_checked;          /* --api auto: v2 compared with legacy (or legacy absent) */
 	int64_t t0;
 	char error[1100];
 	int exit_code;
@@ -351,9 +356,10 @@ static long page_limit(const run_state *s)
 
 /* A legacy page: GET, 404/410/narrow handling, rows handed to add(). Returns
  * the number of rows (>= 0) with *last_ms = the time key of the last row,
- * or -1 with *res set. */
+ * or -1 with *res set. With ids, each row's id is put there and *total is
+ * the server's meta.totalItems. */
 static long legacy_page(run_state *s, window w, const char *path_query, const char *time_key,
-			int trace_rows, int64_t *last_ms, win_result *res)
+			int trace_rows, int64_t *last_ms, win_result *res, strmap *ids, long *total)
 {
 	cJSON *body;
 	get_result g = client_get(s->c, path_query, &body);
@@ -373,12 +379,21 @@ static long legacy_page(run_state *s, window w, const char *path_query, const ch
 	}
 	s->api = API_LEGACY;
 	cJSON *data = lg_json_get(body, "data");
+	double d;
+	if (total)
+		*total = lg_json_get_num(lg_json_get(body, "meta"), "totalItems", &d) ? (long)d : -1;
 	long n = 0;
 	while (cJSON_IsArray(data) && data->child) {
 		cJSON *row = cJSON_DetachItemViaPointer(data, data->child);
-		const char *t = lg_json_str(row, time_key);
+		const char *t = lg_json_str(row, time_key), *id = lg_json_str(row, "id");
 		if (t)
 			lg_time_parse(t, last_ms);
+		if (ids && id && strmap_put(ids, id, ids) != 0) {
+			cJSON_Delete(row);
+			cJSON_Delete(body);
+			*res = run_fail(s, LG_EXIT_BAD, "out of memory");
+			return -1;
+		}
 		n++;
 		int rc = trace_rows ? assembly_add_v1_trace(&s->a, row) : assembly_add_v1_observation(&s->a, row);
 		if (rc < 0) {
@@ -391,24 +406,73 @@ static long legacy_page(run_state *s, window w, const char *path_query, const ch
 	return n;
 }
 
+/* Every trace (traces) or observation starting in millisecond t. Legacy
+ * ORDER BY has no tie-breaker: among equal timestamps the order may change
+ * from one request to the next, so paging by offset through them can skip
+ * rows. Traces are read in id order there (a total order). Observations
+ * have no other order: their pages are read again until as many distinct
+ * ids were seen as the server counts, and the run fails rather than go on
+ * without some of them. */
+static win_result legacy_tie(run_state *s, window w, int64_t t, int traces, lg_buf *u)
+{
+	strmap ids = { 0 };
+	long total = -1, limit = page_limit(s), pages = 1;
+	int64_t last = t;
+	win_result res = WIN_DONE;
+	for (int round = 0; round < LEGACY_TIE_ROUNDS; round++) {
+		for (long page = 1; page <= pages; page++) {
+			u->len = 0;
+			lg_buf_adds(u, traces ? "/api/public/traces" : "/api/public/observations");
+			url_param_long(u, "page", page);
+			url_param_long(u, "limit", limit);
+			if (traces) {
+				url_param(u, "orderBy", "id.asc");
+				url_param_time(u, "fromTimestamp", t);
+				url_param_time(u, "toTimestamp", t + 1);
+				url_param(u, "fields", "core,io,metrics");
+			} else {
+				url_param_time(u, "fromStartTime", t);
+				url_param_time(u, "toStartTime", t + 1);
+			}
+			long n = legacy_page(s, w, lg_buf_cstr(u), traces ? "timestamp" : "startTime", traces,
+					     &last, &res, &ids, &total);
+			if (n < 0)
+				goto out;
+			pages = total > 0 ? (total + limit - 1) / limit : page;
+			if (n < limit && total < 0)
+				break;
+		}
+		if (total < 0 || (long)ids.n >= total)
+			goto out;
+	}
+	char at[32], e[200];
+	snprintf(e, sizeof e, "%ld %s start at %s but only %zu could be read in %d rounds (legacy pages have "
+		 "no order among equal times); try again, or --api v2", total, traces ? "traces" : "observations",
+		 iso(t, at), ids.n, LEGACY_TIE_ROUNDS);
+	res = run_fail(s, LG_EXIT_API, e);
+out:
+	strmap_clear(&ids);
+	return res;
+}
+
 /* Traces ascending by timestamp with a fixed toTimestamp: fromTimestamp
- * steps to the last timestamp seen (offset pages drift), page only grows
- * when a whole page shares one timestamp. */
+ * steps to the last timestamp seen (offset pages drift). A whole page of
+ * one timestamp is read by legacy_tie, then the steps go on after it. */
 static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 {
 	int64_t from = w.from, last = w.from;
-	long page = 1, limit = page_limit(s);
+	long limit = page_limit(s);
 	win_result res = WIN_DONE;
 	for (;;) {
 		u->len = 0;
 		lg_buf_adds(u, "/api/public/traces");
-		url_param_long(u, "page", page);
+		url_param_long(u, "page", 1);
 		url_param_long(u, "limit", limit);
 		url_param(u, "orderBy", "timestamp.asc");
 		url_param_time(u, "fromTimestamp", from);
 		url_param_time(u, "toTimestamp", w.to);
 		url_param(u, "fields", "core,io,metrics");
-		long n = legacy_page(s, w, lg_buf_cstr(u), "timestamp", 1, &last, &res);
+		long n = legacy_page(s, w, lg_buf_cstr(u), "timestamp", 1, &last, &res, NULL, NULL);
 		if (n < 0)
 			return res;
 		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
@@ -421,28 +485,31 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 			return WIN_DONE;
 		if (last > from) {
 			from = last;
-			page = 1;
 		} else {
-			page++;
+			if ((res = legacy_tie(s, w, from, 1, u)) != WIN_DONE)
+				return res;
+			if (++from >= w.to)
+				return WIN_DONE;
 		}
 	}
 }
 
 /* Observations come newest first: toStartTime steps down to just after the
- * oldest start seen; page only grows when a whole page shares one start. */
+ * oldest start seen; a whole page of one start is read by legacy_tie, then
+ * the steps go on below it. */
 static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 {
 	int64_t to = w.to, last = w.to;
-	long page = 1, limit = page_limit(s);
+	long limit = page_limit(s);
 	win_result res = WIN_DONE;
 	for (;;) {
 		u->len = 0;
 		lg_buf_adds(u, "/api/public/observations");
-		url_param_long(u, "page", page);
+		url_param_long(u, "page", 1);
 		url_param_long(u, "limit", limit);
 		url_param_time(u, "fromStartTime", w.from);
 		url_param_time(u, "toStartTime", to);
-		long n = legacy_page(s, w, lg_buf_cstr(u), "startTime", 0, &last, &res);
+		long n = legacy_page(s, w, lg_buf_cstr(u), "startTime", 0, &last, &res, NULL, NULL);
 		if (n < 0)
 			return res;
 		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
@@ -455,9 +522,11 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 			return WIN_DONE;
 		if (last + 1 < to) {
 			to = last + 1;
-			page = 1;
 		} else {
-			page++;
+			if ((res = legacy_tie(s, w, last, 0, u)) != WIN_DONE)
+				return res;
+			if ((to = last) <= w.from)
+				return WIN_DONE;
 		}
 	}
 }
@@ -500,6 +569,60 @@ static void make_run_id(run_state *s)
 	snprintf(s->run_id, sizeof s->run_id, "%sZ-%05lx", compact, (unsigned long)(lrand48() & 0xfffff));
 }
 
+/* The number of traces the legacy API holds in [from, to) (meta.totalItems
+ * of a one-row page), or -1 when it cannot say (404, 410, any failure: then
+ * the failure is forgotten, it is no error of the run). */
+static long legacy_trace_count(client *c, int64_t from, int64_t to)
+{
+	lg_buf u = { 0 };
+	lg_buf_adds(&u, "/api/public/traces");
+	url_param_long(&u, "page", 1);
+	url_param_long(&u, "limit", 1);
+	url_param_time(&u, "fromTimestamp", from);
+	url_param_time(&u, "toTimestamp", to);
+	url_param(&u, "fields", "core");
+	cJSON *body = NULL;
+	get_result g = client_get(c, lg_buf_cstr(&u), &body);
+	lg_buf_free(&u);
+	double d;
+	long n = g == GET_OK && lg_json_get_num(lg_json_get(body, "meta"), "totalItems", &d) && d >= 0 ? (long)d : -1;
+	cJSON_Delete(body);
+	if (g != GET_OK) {
+		c->error[0] = '\0';
+		c->exit_code = 0;
+	}
+	return n;
+}
+
+/* v2 holds less than half of the traces the legacy API counts. The margin
+ * is wide on purpose: v2 counts every trace with a row in the window, roots
+ * that never arrived and rows of traces that started earlier included, and
+ * what it must catch is a v2 that misses the window's data altogether. */
+static int v2_short(long v2, long legacy)
+{
+	return legacy > 0 && v2 * 2 < legacy;
+}
+
+/* --api auto: a 200 from v2 does not prove v2 holds the data. A v3 server
+ * with the v4 preview serves v2 from a table it never fills, and a v4
+ * server fills v2 with older data by a background backfill. The first
+ * window with data is counted both ways (one legacy request); when v2 is
+ * short, the run reads the legacy endpoints instead. Returns 1 to switch. */
+static int v2_holds_too_little(run_state *s, window w)
+{
+	long legacy = legacy_trace_count(s->c, w.from, w.to), v2 = (long)s->a.n;
+	if (legacy < 0 || legacy > 0 || v2 > 0)
+		s->v2_checked = 1; /* decided: no legacy API, or data to compare */
+	if (!v2_short(v2, legacy))
+		return 0;
+	char a[32], b[32];
+	if (!s->o->quiet)
+		lg_err("v2 observations hold %ld traces in %s..%s where the legacy endpoints hold %ld "
+	       "(v2 not filled, or still backfilling); using the legacy endpoints",
+	       v2, iso(w.from, a), iso(w.to, b), legacy);
+	return 1;
+}
+
 /* Reads and emits one window. Returns 0 to go on, 1 to stop (limit, closed
  * output), -1 on failure. */
 static int one_window(run_state *s, window w)
@@ -514,6 +637,12 @@ static int one_window(run_state *s, window w)
 	}
 	if (r == WIN_FAIL)
 		return -1;
+	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && v2_holds_too_little(s, w)) {
+		s->api = API_LEGACY;
+		s->v2_checked = 1;
+		assembly_clear(&s->a);
+		return window_plan(&s->q, w.from, w.to) == 0 ? 0 : -1;
+	}
 	long rows = s->a.rows;
 	s->win_traces = 0;
 	int rc = assembly_emit(&s->a, s->project_id, emit_trace, s);
@@ -608,6 +737,58 @@ static get_result probe(client *c, const char *path, const char *from_key, const
 	return g;
 }
 
+/* Root rows v2 holds in [from, to), counted up to cap; -1 on failure. */
+static long v2_root_count(client *c, int64_t from, int64_t to, long cap)
+{
+	lg_buf u = { 0 };
+	char *cursor = NULL;
+	long n = 0;
+	do {
+		u.len = 0;
+		lg_buf_adds(&u, "/api/public/v2/observations");
+		url_param(&u, "fields", "core");
+		url_param(&u, "isRootObservation", "true");
+		url_param_long(&u, "limit", V2_MAX_LIMIT);
+		url_param_time(&u, "fromStartTime", from);
+		url_param_time(&u, "toStartTime", to);
+		if (cursor)
+			url_param(&u, "cursor", cursor);
+		cJSON *body = NULL;
+		if (client_get(c, lg_buf_cstr(&u), &body) != GET_OK) {
+			n = -1;
+			break;
+		}
+		n += cJSON_GetArraySize(lg_json_get(body, "data"));
+		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
+		free(cursor);
+		cursor = next && *next ? strdup(next) : NULL;
+		cJSON_Delete(body);
+	} while (cursor && n < cap);
+	free(cursor);
+	lg_buf_free(&u);
+	return n;
+}
+
+/* --test with --api auto: v2 answered; does it hold what the legacy API
+ * holds over the run's window? Rewrites api when it does not. */
+static void compare_apis(const run_opts *o, char *api, size_t len)
+{
+	long legacy = legacy_trace_count(o->c, o->from, o->to);
+	if (legacy <= 0)
+		return;
+	long v2 = v2_root_count(o->c, o->from, o->to, legacy);
+	if (v2 < 0) {
+		o->c->error[0] = '\0';
+		o->c->exit_code = 0;
+		return;
+	}
+	if (v2_short(v2, legacy))
+		snprintf(api, len, "legacy traces and observations (v2 observations hold %ld traces in the window "
+			 "where the legacy endpoints hold %ld: v2 not filled, or still backfilling)", v2, legacy);
+	else
+		snprintf(api, len, "v2 observations (%ld traces in the window, as the legacy endpoints)", legacy);
+}
+
 int run_test(const run_opts *o)
 {
 	client *c = o->c;
@@ -622,13 +803,15 @@ int run_test(const run_opts *o)
 	}
 	const cJSON *p = cJSON_GetArrayItem(lg_json_get(body, "data"), 0);
 	const char *name = lg_json_str(p, "name"), *id = lg_json_str(p, "id");
-	char api[200], clean_name[200], clean_id[100];
+	char api[300], clean_name[200], clean_id[100];
 	text_clean(name ? name : "(unnamed)", strlen(name ? name : "(unnamed)"), clean_name, sizeof clean_name, c->masks);
 	text_clean(id ? id : "no id", strlen(id ? id : "no id"), clean_id, sizeof clean_id, c->masks);
 	int code = 0;
 	g = o->api == API_LEGACY ? GET_NOT_FOUND : probe(c, "/api/public/v2/observations", "fromStartTime", "toStartTime");
 	if (g == GET_OK) {
 		snprintf(api, sizeof api, "v2 observations");
+		if (o->api == API_AUTO)
+			compare_apis(o, api, sizeof api);
 	} else if (g == GET_NOT_FOUND && o->api != API_V2) {
 		g = probe(c, "/api/public/traces", "fromTimestamp", "toTimestamp");
 		if (g == GET_OK)

@@ -75,3 +75,56 @@ printf '%s\n' '{"externalId":"e1","timestamp":"2026-11-20T10:00:00.000Z","userId
 	| lg-store --db "$T/db2" put 2>/dev/null
 expect_eq 'lg-store stats --by user: "" and null both under (none)' "(none):2" \
 	"$(lg-store --db "$T/db2" stats --by user --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | join(" ")')"
+
+# --api auto on a server whose v2 answers 200 but holds nothing (v3 with the
+# v4 preview) or only recent rows (backfill running): counted against the
+# legacy endpoints, read from them, and said so
+start_server --dataset "$T/ds.json" --mode v3-preview || exit 1
+fetch --batch-size 100
+expect_eq "empty v2: exit 0" 0 "$FETCH_STATUS"
+expect_eq "empty v2: legacy used" legacy "$(head -1 "$T/out" | jq -r .api)"
+same_sets "empty v2" "$T/ds.json" "$T/out"
+expect_contains "empty v2: said why" "$T/err" "v2 observations hold 0 traces in"
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --test --since "$SINCE" --until "$END" >"$T/test.out" 2>"$T/test.err"
+expect_contains "empty v2: --test names the legacy API and why" "$T/test.out" \
+	"API: legacy traces and observations (v2 observations hold 0 traces in the window where the legacy endpoints hold 150"
+stop_server
+start_server --dataset "$T/ds.json" --v2-missing-before 2026-11-26T23:40:00Z || exit 1
+fetch --batch-size 100
+expect_eq "partial v2: legacy used" legacy "$(head -1 "$T/out" | jq -r .api)"
+same_sets "partial v2" "$T/ds.json" "$T/out"
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --test --since "$SINCE" --until "$END" >"$T/test.out" 2>"$T/test.err"
+expect_contains "partial v2: --test says v2 is short" "$T/test.out" "API: legacy traces and observations (v2 observations hold"
+stop_server
+start_server --dataset "$T/ds.json" --log "$T/log.cloud" || exit 1
+fetch --batch-size 100
+expect_eq "full v2: v2 used" v2 "$(head -1 "$T/out" | jq -r .api)"
+expect_eq "full v2: one legacy count, no legacy paging" 1 "$(grep -c '"/api/public/traces"' "$T/log.cloud")"
+LANGFUSE_HOST="$SERVER_URL" lg-fetch --test --since "$SINCE" --until "$END" >"$T/test.out" 2>"$T/test.err"
+expect_contains "full v2: --test" "$T/test.out" "API: v2 observations (150 traces in the window, as the legacy endpoints)"
+stop_server
+start_server --dataset "$T/ds.json" --mode v4 --v2-missing-before 2026-11-26T23:00:00Z || exit 1
+fetch --batch-size 100
+expect_eq "partial v2 on v4 (legacy 404): v2 is all there is" "0 v2" "$FETCH_STATUS $(head -1 "$T/out" | jq -r .api)"
+stop_server
+
+# legacy order has no tie-breaker: 250 traces (and their observations) in one
+# millisecond, in another order at every request; pages of 100 lose nothing
+python3 - "$T/ds.json" "$T/ties.json" <<'PY'
+import json, sys
+ds = json.load(open(sys.argv[1]))
+ds["traces"] = ds["traces"][:250] if len(ds["traces"]) > 250 else ds["traces"]
+keep = {t["id"] for t in ds["traces"]}
+ds["observations"] = [o for o in ds["observations"] if o["traceId"] in keep]
+for t in ds["traces"]:
+    t["timestamp"] = "2026-11-26T22:00:00.000Z"
+for o in ds["observations"]:
+    o["startTime"] = "2026-11-26T22:00:00.000Z"
+    o["endTime"] = "2026-11-26T22:00:01.000Z"
+json.dump(ds, open(sys.argv[2], "w"))
+PY
+start_server --dataset "$T/ties.json" --mode v3 --legacy-ties --seed 3 || exit 1
+fetch --batch-size 100
+expect_eq "legacy ties: exit 0" 0 "$FETCH_STATUS"
+same_sets "legacy ties" "$T/ties.json" "$T/out"
+stop_server

@@ -7,11 +7,15 @@ unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_NOW
 SECRET=sk-lf-trust-daemon-5555
 python3 "$ROOT/tests/server/gen_dataset.py" --traces 20 --seed 5 --out "$T/ds.json" \
 	--end "$(date -u -d '-20 minutes' +%Y-%m-%dT%H:%M:%SZ)" --span 2h >/dev/null
+# The forging server's traces are its own: the same ids under two
+# integrations would be conflicts, not the point here.
+python3 "$ROOT/tests/server/gen_dataset.py" --traces 20 --seed 6 --out "$T/ds2.json" \
+	--end "$(date -u -d '-20 minutes' +%Y-%m-%dT%H:%M:%SZ)" --span 2h >/dev/null
 start_server --dataset "$T/ds.json" --public-key pk-lf-t --secret-key "$SECRET" || exit 1
 GOOD_PID=$SERVER_PID GOOD=$SERVER_URL
 start_server --dataset "$T/ds.json" --public-key pk-lf-t --secret-key "$SECRET" --hostile slow-drip || exit 1
 DRIP_PID=$SERVER_PID DRIP=$SERVER_URL
-start_server --dataset "$T/ds.json" --public-key pk-lf-t --secret-key "$SECRET" --mode v3 --hostile forged-control || exit 1
+start_server --dataset "$T/ds2.json" --public-key pk-lf-t --secret-key "$SECRET" --mode v3 --hostile forged-control || exit 1
 FORGE_PID=$SERVER_PID FORGE=$SERVER_URL
 trap 'for p in $GOOD_PID $DRIP_PID $FORGE_PID; do SERVER_PID=$p stop_server; done; [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null' EXIT
 umask 077
@@ -23,7 +27,8 @@ jq -n --arg g "$GOOD" --arg d "$DRIP" --arg f "$FORGE" --arg k "$SECRET" '{integ
 lg-sync daemon >"$T/daemon.log" 2>"$T/daemon.err" &
 DPID=$!
 _i=0
-while [ "$(grep -c ' victim completed' "$T/daemon.log")" -lt 3 ] && [ $_i -lt 400 ]; do sleep 0.1; _i=$((_i + 1)); done
+while { [ "$(grep -c ' victim completed' "$T/daemon.log")" -lt 3 ] || ! grep -q ' forge ' "$T/daemon.log"; } &&
+	[ $_i -lt 900 ]; do sleep 0.1; _i=$((_i + 1)); done
 kill -TERM "$DPID"
 wait "$DPID"
 DPID=

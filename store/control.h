@@ -6,7 +6,8 @@
  *  - a checkpoint must belong to the open run and its integration, and its
  *    cursor must lie within the run's [from, to] (when run-start gave one)
  *    and no further than CONTROL_SKEW_MS past the present;
- *  - a run-end for a run that is not open must name the bound integration.
+ *  - a run-end for a run that is not open must name the bound integration
+ *    (and, checked in put.c against the store, the stored run's own).
  * A refused line is a bad line (reported, quarantined, exit 1); the cursor
  * and the runs stay as they were. */
 #ifndef STORE_CONTROL_H

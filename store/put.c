@@ -637,6 +637,28 @@ static int apply_checkpoint(put_ctx *c, const cJSON *ctl)
 	return rc;
 }
 
+/* A run-end for a run that is not open may close a stored run only of its
+ * own integration: it must not rewrite another integration's run. A
+ * refused one counts as a bad line. */
+static int foreign_end(put_ctx *c, const cJSON *ctl)
+{
+	const char *id = lg_json_str(ctl, "run"), *integ = lg_json_str(ctl, "integration");
+	lg_json_error jerr;
+	MDB_val v;
+	if ((c->run.run && strcmp(c->run.run, id) == 0) || db_get(c->txn, c->db->runs, id, strlen(id), &v) != 0)
+		return 0;
+	cJSON *run = lg_json_parse(v.mv_data, v.mv_size, &jerr);
+	const char *ri = lg_json_str(run, "integration");
+	int foreign = ri && (!integ || strcmp(ri, integ) != 0);
+	if (foreign) {
+		c->bad++;
+		lg_err("%s: run-end for run %s of integration %s refused: it names %s", c->o->in_name, id, ri,
+		       integ ? integ : "none");
+	}
+	cJSON_Delete(run);
+	return foreign;
+}
+
 /* A control line, or (ctl NULL) the end of the input: a run still open
  * ended early. At most 8 puts of small values. */
 static int apply_control(put_ctx *c, const cJSON *ctl)
@@ -653,6 +675,8 @@ static int apply_control(put_ctx *c, const cJSON *ctl)
 		return apply_checkpoint(c, ctl);
 	if (strcmp(t, "run-end") == 0) {
 		const char *st = lg_json_str(ctl, "status");
+		if (foreign_end(c, ctl))
+			return 0;
 		return close_run(c, lg_json_str(ctl, "run"), st ? st : "completed", lg_json_str(ctl, "error"), ctl);
 	}
 	return 0; /* other control lines are for other stages */

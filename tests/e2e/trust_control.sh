@@ -47,6 +47,14 @@ lg-store: <stdin>:8: checkpoint outside a run (no run-start before it)' "$(grep 
 expect_eq "put: only the run's own checkpoint moved the cursor" "2026-11-01T06:00:00.000Z" "$(S cursor prod)"
 expect_eq "put: the victim untouched" "" "$(S cursor victim)"
 
+# A run-end outside its run cannot rewrite another integration's run.
+S status prod | jq -r .data.lastSync.id >"$T/before"
+printf '{"$lg":"run-end","run":"r1","integration":"victim","status":"failed","error":"forged"}\n' | S put 2>"$T/err"; s=$?
+expect_eq "foreign run-end: exit 1" 1 "$s"
+expect_contains "foreign run-end: refused" "$T/err" "run-end for run r1 of integration prod refused: it names victim"
+expect_eq "foreign run-end: the run unchanged" "completed" "$(S status prod | jq -r '.data.lastSync | select(.id == "r1") | .status')"
+expect_eq "foreign run-end: no victim run" "null" "$(S status victim | jq -c .data.lastSync)"
+
 # A run without a range still cannot put its cursor in the future.
 {
 	echo '{"$lg":"run-start","run":"r2","integration":"prod"}'

@@ -227,7 +227,8 @@ static win_result narrowed(run_state *s, window w)
 }
 
 /* Why paging must stop, or NULL: a cursor seen before in this window (a
- * cycle), or too many pages in a row without a new row. */
+ * cycle), or too many pages in a row without a new row (legacy paging has
+ * no cursor: seen and cursor NULL). */
 static const char *endless(strmap *seen, const char *cursor, long new_rows, int *idle)
 {
 	static int mark;
@@ -239,6 +240,13 @@ static const char *endless(strmap *seen, const char *cursor, long new_rows, int 
 	if (strmap_get(seen, cursor))
 		return "a cursor that came before (a cycle)";
 	return strmap_put(seen, cursor, &mark) ? "out of memory" : NULL;
+}
+
+static win_result endless_fail(run_state *s, const char *why)
+{
+	char e[200];
+	snprintf(e, sizeof e, "endless paging: the server sent %s; giving up on this run", why);
+	return run_fail(s, LG_EXIT_API, e);
 }
 
 /* Rows held beyond what even a split could bound. */
@@ -322,9 +330,7 @@ static win_result read_v2(run_state *s, window w)
 		}
 		const char *why = endless(&seen, cursor, s->a.rows - before, &idle);
 		if (why) {
-			char e[200];
-			snprintf(e, sizeof e, "endless paging: the server sent %s; giving up on this run", why);
-			res = run_fail(s, LG_EXIT_API, e);
+			res = endless_fail(s, why);
 			break;
 		}
 		int64_t span = s->a.oldest == INT64_MAX ? 0 : w.to - s->a.oldest;
@@ -463,7 +469,9 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 	int64_t from = w.from, last = w.from;
 	long limit = page_limit(s);
 	win_result res = WIN_DONE;
+	int idle = 0;
 	for (;;) {
+		long before = s->a.rows + s->a.traces_held;
 		u->len = 0;
 		lg_buf_adds(u, "/api/public/traces");
 		url_param_long(u, "page", 1);
@@ -483,6 +491,9 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 		progress(s, w.from, 0);
 		if (n < limit)
 			return WIN_DONE;
+		const char *why = endless(NULL, NULL, s->a.rows + s->a.traces_held - before, &idle);
+		if (why)
+			return endless_fail(s, why);
 		if (last > from) {
 			from = last;
 		} else {
@@ -502,7 +513,9 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 	int64_t to = w.to, last = w.to;
 	long limit = page_limit(s);
 	win_result res = WIN_DONE;
+	int idle = 0;
 	for (;;) {
+		long before = s->a.rows + s->a.traces_held;
 		u->len = 0;
 		lg_buf_adds(u, "/api/public/observations");
 		url_param_long(u, "page", 1);
@@ -520,6 +533,9 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 		progress(s, w.from, 0);
 		if (n < limit)
 			return WIN_DONE;
+		const char *why = endless(NULL, NULL, s->a.rows + s->a.traces_held - before, &idle);
+		if (why)
+			return endless_fail(s, why);
 		if (last + 1 < to) {
 			to = last + 1;
 		} else {

@@ -36,6 +36,10 @@ hostile_case cycle cycle-cursor "" ""
 expect_eq "cursor cycle: exit 5" 5 "$FETCH_STATUS"
 expect_contains "cursor cycle: said" "$T/err" "endless paging: the server sent a cursor that came before (a cycle)"
 
+hostile_case repeat legacy-repeat "--mode v3" "--api legacy --batch-size 4"
+expect_eq "legacy full pages without new rows: exit 5" 5 "$FETCH_STATUS"
+expect_contains "legacy full pages without new rows: said" "$T/err" "endless paging: the server sent pages without new rows"
+
 hostile_case ra0 retry-after-0 "" "--retries 4"
 expect_eq "Retry-After 0: exit 5" 5 "$FETCH_STATUS"
 expect_contains "Retry-After 0: counted against --retries" "$T/err" "HTTP 429: Rate limit exceeded (gave up after 4 attempts)"

@@ -10,6 +10,9 @@ paging.  Attacks:
                     object with "$lg":"checkpoint" for another integration
                     and a cursor in 2099, and a forged run-start (use with
                     --mode v3)
+  legacy-repeat     legacy /traces: the first page answered, then that same
+                    full page for every later request (use with --mode v3
+                    and a page size below the dataset's traces)
   endless-cursor    v2: every page empty, every page a fresh cursor
   cycle-cursor      v2: every page empty, cursors A, B, A, B ...
   huge-body         v2: a 200 response of --hostile-bytes bytes (default
@@ -30,12 +33,13 @@ import json
 import time
 import zlib
 
-ATTACKS = ("forged-control", "endless-cursor", "cycle-cursor", "huge-body", "gzip-bomb",
+ATTACKS = ("forged-control", "legacy-repeat", "endless-cursor", "cycle-cursor", "huge-body", "gzip-bomb",
            "retry-after-0", "retry-after-past", "slow-drip", "echo-auth")
 
 DATA_PATHS = ("/api/public/v2/observations", "/api/public/traces", "/api/public/observations")
 
 _bombs = {}
+_first_page = {}
 
 
 def _send(h, status, body, headers=()):
@@ -91,6 +95,16 @@ def respond(h, st, path, q, route):
         if status == 200 and isinstance(body, dict) and q.get("page", ["1"])[0] == "1":
             body["data"] = forged_lines() + list(body.get("data") or [])
         _send(h, status, json.dumps(body).encode(), headers.items())
+        return True
+    if attack == "legacy-repeat":
+        if path != "/api/public/traces":
+            return False
+        if "body" not in _first_page:
+            status, body, headers, rows, fault = route()
+            if status != 200:
+                return False
+            _first_page["body"] = json.dumps(body).encode()
+        _send(h, 200, _first_page["body"])
         return True
     if attack in ("endless-cursor", "cycle-cursor"):
         cur = "c%d" % n if attack == "endless-cursor" else ("A" if n % 2 else "B")

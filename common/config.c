@@ -11,6 +11,7 @@
 #include "config.h"
 #include "err.h"
 #include "json.h"
+#include "private.h"
 #include "timeutil.h"
 
 #define CONFIG_MAX_BYTES (1 << 20)
@@ -385,6 +386,23 @@ static int from_file(lg_config *cfg, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* A config names the host its keys go to: one that others may rewrite, or
+ * swap in a directory they may write to, is refused. */
+static int check_not_shared(const char *path, char *err, size_t errlen)
+{
+	char dir[4096], why[4400];
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+	if (stat(dir, &st) != 0)
+		return 0; /* reading the file says what is missing */
+	if (lg_private_dir(dir, why, sizeof why) != 0)
+		return fail(err, errlen, "%s: in a directory others may write to: %s", path, why);
+	if (stat(path, &st) == 0 && (st.st_mode & 022))
+		return fail(err, errlen, "%s: writable by group or others (chmod go-w %s)", path, path);
+	return 0;
+}
+
 static int load(lg_config *cfg, const char *path, const char *secret, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -392,7 +410,9 @@ static int load(lg_config *cfg, const char *path, const char *secret, char *err,
 	if (path) {
 		if (!(cfg->path = strdup(path)))
 			return fail(err, errlen, "out of memory");
-		rc = from_file(cfg, path, err, errlen);
+		rc = check_not_shared(path, err, errlen);
+		if (!rc)
+			rc = from_file(cfg, path, err, errlen);
 	} else {
 		rc = from_env(cfg, secret, err, errlen);
 	}

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "json.h"
 #include "line.h"
+#include "private.h"
 #include "stream.h"
 
 int lg_stream_init(lg_stream *st, FILE *out, const char *quarantine_path)
@@ -15,13 +16,8 @@ int lg_stream_init(lg_stream *st, FILE *out, const char *quarantine_path)
 	st->out = out;
 	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
-	if (quarantine_path) {
-		st->quarantine = fopen(quarantine_path, "a");
-		if (!st->quarantine) {
-			lg_err("%s: %s", quarantine_path, strerror(errno));
-			return LG_EXIT_IO;
-		}
-	}
+	if (quarantine_path && !(st->quarantine = lg_quarantine_open(quarantine_path)))
+		return LG_EXIT_IO;
 	return 0;
 }
 

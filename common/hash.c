@@ -72,6 +72,11 @@ static uint64_t hash_str(const char *s, size_t n, uint64_t seed)
 	return lg_hash_fmix(h);
 }
 
+uint64_t lg_hash_data(const void *p, size_t n, uint64_t seed)
+{
+	return hash_str(p, n, seed);
+}
+
 /* An integer too long for a double keeps its exact text in the hash. */
 static int exact_integer_text(const cJSON *v)
 {

@@ -81,5 +81,9 @@ int lg_hash_text_number(const char *s, size_t n, uint64_t *out);
 char *lg_hash_hex(uint64_t h, char out[17]);
 /* Hash of a byte string (for ids). */
 uint64_t lg_hash_bytes(const void *p, size_t n, uint64_t seed);
+/* Hash of any bytes, eight a step (the string hash of the content hash):
+ * for checksums of large values, where lg_hash_bytes's byte loop is slow.
+ * Its values never change: stored checksums depend on them. */
+uint64_t lg_hash_data(const void *p, size_t n, uint64_t seed);
 #define LG_HASH_SEED 0xcbf29ce484222325ULL
 #endif

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -52,30 +53,34 @@ int admin_get(store_db *db, const char *id, FILE *out)
 	return status;
 }
 
-/* state[key] as a malloc'd C string, NULL if absent. */
-static char *state_get(store_db *db, MDB_txn *txn, const char *key)
+/* state[key] as a malloc'd C string in *out, NULL if absent. Returns 0
+ * or an MDB rc (DB_DAMAGED reported). */
+static int state_get(store_db *db, MDB_txn *txn, const char *key, char **out)
 {
 	MDB_val v;
-	if (db_get(txn, db->state, key, strlen(key), &v) != 0)
-		return NULL;
-	char *s = malloc(v.mv_size + 1);
-	if (s) {
-		memcpy(s, v.mv_data, v.mv_size);
-		s[v.mv_size] = '\0';
-	}
-	return s;
+	int rc = db_get(txn, db->state, key, strlen(key), &v);
+	*out = NULL;
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (!(*out = malloc(v.mv_size + 1)))
+		return ENOMEM;
+	memcpy(*out, v.mv_data, v.mv_size);
+	(*out)[v.mv_size] = '\0';
+	return 0;
 }
 
 int admin_cursor(store_db *db, const char *integration, FILE *out)
 {
 	MDB_txn *txn;
-	char key[512];
+	char key[512], *cur;
 	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
 	if (rc)
 		return db_fail(db, "begin", rc);
 	snprintf(key, sizeof key, "cursor/%s", integration);
-	char *cur = state_get(db, txn, key);
+	rc = state_get(db, txn, key, &cur);
 	mdb_txn_abort(txn);
+	if (rc)
+		return db_fail(db, "cursor", rc);
 	if (cur)
 		status = emit(out, cur, strlen(cur));
 	free(cur);
@@ -109,20 +114,30 @@ int admin_cursor_reset(store_db *db, const char *integration, const char *time)
 	return 0;
 }
 
+/* The last run's fields, null before the first run; NULL (reported) when
+ * what the store holds cannot be read. */
 static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
 {
 	static const char *const fields[] = {
 		"id", "status", "itemsFetched", "itemsIngested", "startedAt", "completedAt", "error",
 	};
-	char key[512];
+	char key[512], *id;
 	MDB_val v;
 	lg_json_error jerr;
 	snprintf(key, sizeof key, "lastrun/%s", integration ? integration : "");
-	char *id = state_get(db, txn, key);
+	int rc = state_get(db, txn, key, &id);
 	cJSON *run = NULL;
-	if (id && db_get(txn, db->runs, id, strlen(id), &v) == 0)
-		run = lg_json_parse(v.mv_data, v.mv_size, &jerr);
+	if (!rc && id && (rc = db_get(txn, db->runs, id, strlen(id), &v)) == 0 &&
+	    !(run = lg_json_parse(v.mv_data, v.mv_size, &jerr))) {
+		MDB_val k = { strlen(id), id };
+		db_report_damage(db, db->runs, &k, "not JSON");
+		rc = DB_DAMAGED;
+	}
 	free(id);
+	if (rc && rc != MDB_NOTFOUND) {
+		db_fail(db, "status", rc);
+		return NULL;
+	}
 	if (!run)
 		return cJSON_CreateNull();
 	cJSON *out = cJSON_CreateObject();
@@ -151,19 +166,38 @@ int admin_status(store_db *db, const char *integration, int active, int schedule
 	MDB_txn *txn = NULL;
 	int rc = db ? db_txn_begin(db, MDB_RDONLY, &txn) : 0;
 	if (rc)
-		return db_fail(db, "begin", rc);
+		return admin_status_unreadable(active, scheduled, db_fail(db, "begin", rc), out);
+	cJSON *last = db ? last_sync(db, txn, integration) : cJSON_CreateNull();
+	cJSON *inc = last ? incomplete_counts(db, txn, integration) : NULL;
+	if (txn)
+		mdb_txn_abort(txn);
+	if (!last)
+		return admin_status_unreadable(active, scheduled, LG_EXIT_IO, out);
 	cJSON *root = cJSON_CreateObject(), *data = cJSON_CreateObject();
 	lg_json_set(root, "success", cJSON_CreateTrue());
 	lg_json_set(data, "isActive", cJSON_CreateBool(active));
 	lg_json_set(data, "hasSchedule", cJSON_CreateBool(scheduled));
-	lg_json_set(data, "lastSync", db ? last_sync(db, txn, integration) : cJSON_CreateNull());
-	lg_json_set(data, "incomplete", incomplete_counts(db, txn, integration));
+	lg_json_set(data, "lastSync", last);
+	lg_json_set(data, "incomplete", inc);
 	lg_json_set(root, "data", data);
-	if (txn)
-		mdb_txn_abort(txn);
 	int status = emit_json(out, root);
 	cJSON_Delete(root);
 	return status;
+}
+
+int admin_status_unreadable(int active, int scheduled, int status, FILE *out)
+{
+	cJSON *root = cJSON_CreateObject(), *data = cJSON_CreateObject();
+	lg_json_set(root, "success", cJSON_CreateFalse());
+	lg_json_set(root, "error", cJSON_CreateString("the store is unreadable (see the message on stderr; lg-store check)"));
+	lg_json_set(data, "isActive", cJSON_CreateBool(active));
+	lg_json_set(data, "hasSchedule", cJSON_CreateBool(scheduled));
+	lg_json_set(data, "storeReadable", cJSON_CreateFalse());
+	lg_json_set(data, "lastSync", cJSON_CreateNull());
+	lg_json_set(root, "data", data);
+	int written = emit_json(out, root);
+	cJSON_Delete(root);
+	return written ? written : status;
 }
 
 /* ---- ack / resolve ---- */
@@ -210,7 +244,7 @@ static int set_violation_txn(store_db *db, MDB_txn *txn, const char *vid, const 
 	int rc = db_get(txn, db->violations, vid, strlen(vid), &idv);
 	if (rc == MDB_NOTFOUND)
 		return lg_err("violation %s: not found", vid), -1;
-	if (rc || (rc = mdb_get(txn, db->records, &idv, &recv)) != 0)
+	if (rc || (rc = db_get(txn, db->records, (const char *)idv.mv_data, idv.mv_size, &recv)) != 0)
 		return rc;
 	cJSON *rec = lg_json_parse(recv.mv_data, recv.mv_size, &jerr);
 	cJSON *v = find_violation(rec, vid);
@@ -227,8 +261,7 @@ static int set_violation_txn(store_db *db, MDB_txn *txn, const char *vid, const 
 	*shown = cJSON_Duplicate(v, 1);
 	if (t == 0) {
 		lg_buf b = { 0 };
-		rc = lg_json_print(&b, rec) ? ENOMEM :
-			mdb_put(txn, db->records, &idv, &(MDB_val){ b.len, b.data }, 0);
+		rc = lg_json_print(&b, rec) ? ENOMEM : db_put(txn, db->records, (const char *)idv.mv_data, idv.mv_size, b.data, b.len);
 		lg_buf_free(&b);
 	}
 	cJSON_Delete(rec);
@@ -270,10 +303,28 @@ int admin_set_violation(store_db *db, const char *vid, const char *to, const cha
 
 /* ---- check ---- */
 
+static int is_lmdb_rc(int rc)
+{
+	return rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE;
+}
+
+/* The rename is durable once the directory holding it is synced. */
+static void sync_dir_of(const char *file)
+{
+	char dir[4096];
+	const char *slash = strrchr(file, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - file) + 1 : 1, slash ? file : ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
 typedef struct {
 	store_db *db;
 	MDB_txn *txn;
-	unsigned long problems, records, violations, stale, runs;
+	unsigned long problems, damaged, records, violations, stale, runs;
 } checker;
 
 /* "check: <key>: <why>", the first 20 of them. */
@@ -326,7 +377,17 @@ static void check_record(checker *c, const MDB_val *k, const MDB_val *v)
 	cJSON_Delete(rec);
 }
 
-/* Calls fn on every entry of dbi; returns an MDB rc. */
+/* A value that fails its checksum: listed (the first 20, apart from the
+ * other problems), and nothing else is asked of it. */
+static void damaged(checker *c, MDB_dbi dbi, const MDB_val *k)
+{
+	char what[300];
+	if (c->damaged++ < 20)
+		lg_err("check: %s: damaged (checksum mismatch, or outside the file)",
+		       db_describe(c->db, dbi, k, what, sizeof what));
+}
+
+/* Calls fn on every entry of dbi whose checksum holds; returns an MDB rc. */
 static int each(checker *c, MDB_dbi dbi, void (*fn)(checker *, const MDB_val *, const MDB_val *))
 {
 	MDB_cursor *cur;
@@ -334,17 +395,23 @@ static int each(checker *c, MDB_dbi dbi, void (*fn)(checker *, const MDB_val *, 
 	int rc = mdb_cursor_open(c->txn, dbi, &cur);
 	if (rc)
 		return rc;
-	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
-		fn(c, &k, &v);
+	while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		if (db_verify(c->db, dbi, &k, &v) != 0)
+			damaged(c, dbi, &k);
+		else if (fn)
+			fn(c, &k, &v);
+	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The record with this id, parsed; NULL when missing or damaged (the walk
+ * of the records lists that). */
 static cJSON *record_of(checker *c, const void *id, size_t n)
 {
 	MDB_val k = { n, (void *)(uintptr_t)id }, v;
 	lg_json_error jerr;
-	if (mdb_get(c->txn, c->db->records, &k, &v) != 0)
+	if (mdb_get(c->txn, c->db->records, &k, &v) != 0 || db_verify(c->db, c->db->records, &k, &v) != 0)
 		return NULL;
 	return lg_json_parse(v.mv_data, v.mv_size, &jerr);
 }
@@ -419,40 +486,72 @@ static void check_run(checker *c, const MDB_val *k, const MDB_val *v)
 
 int admin_check(store_db *db, FILE *out)
 {
-	checker c = { db, NULL, 0, 0, 0, 0, 0 };
+	checker c = { db, NULL, 0, 0, 0, 0, 0, 0 };
 	MDB_stat st;
 	int rc = db_txn_begin(db, MDB_RDONLY, &c.txn);
 	if (rc)
 		return db_fail(db, "begin", rc);
 	if (!(rc = each(&c, db->records, check_record)) && !(rc = each(&c, db->by_time, check_time)) &&
-	    !(rc = each(&c, db->violations, check_violation)) && !(rc = each(&c, db->stale, check_stale)))
-		rc = each(&c, db->runs, check_run);
+	    !(rc = each(&c, db->violations, check_violation)) && !(rc = each(&c, db->stale, check_stale)) &&
+	    !(rc = each(&c, db->runs, check_run)))
+		rc = each(&c, db->state, NULL);
 	if (!rc && (rc = mdb_stat(c.txn, db->by_time, &st)) == 0 && st.ms_entries != c.records)
 		problem(&c, "the time index and the records differ in number", "records", 7);
 	mdb_txn_abort(c.txn);
 	if (rc)
 		return db_fail(db, "check", rc);
+	if (c.damaged)
+		lg_err("check: %lu damaged entries (%s)", c.damaged, DB_FILE_ADVICE);
 	fprintf(out, "%lu records, %lu violations, %lu stale, %lu runs: %s\n", c.records,
-		c.violations, c.stale, c.runs, c.problems ? "PROBLEMS" : "ok");
+		c.violations, c.stale, c.runs, c.problems || c.damaged ? "PROBLEMS" : "ok");
 	if (fflush(out) != 0 && errno != EPIPE) {
 		lg_err("write error: %s", strerror(errno));
 		return LG_EXIT_IO;
 	}
-	return c.problems ? LG_EXIT_BAD : 0;
+	return c.damaged ? LG_EXIT_IO : c.problems ? LG_EXIT_BAD : 0;
+}
+
+/* Every value of every sub-database verifies; damaged ones listed. */
+static int verify_all(store_db *db)
+{
+	checker c = { db, NULL, 0, 0, 0, 0, 0, 0 };
+	int rc = db_txn_begin(db, MDB_RDONLY, &c.txn);
+	for (size_t i = 0; !rc && i < db_count(); i++)
+		rc = each(&c, db_dbi(db, i), NULL);
+	if (c.txn)
+		mdb_txn_abort(c.txn);
+	if (rc)
+		return db_fail(db, "backup", rc);
+	if (c.damaged) {
+		lg_err("backup: %lu damaged entries: nothing written (%s)", c.damaged, DB_FILE_ADVICE);
+		return LG_EXIT_IO;
+	}
+	return 0;
 }
 
 /* A compacted copy from one read transaction: consistent while writers
- * run. Written beside FILE, then renamed, so FILE is whole or absent. */
+ * run. Written to a new file of a random name beside FILE (O_EXCL: never
+ * through a link or file planted there), then renamed over FILE, so FILE
+ * is whole or absent, and a symbolic link at FILE is replaced, not
+ * followed. A damaged store is not copied: the copy would pass for good. */
 int admin_backup(store_db *db, const char *file)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int status = verify_all(db);
+	if (status)
+		return status;
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", file) >= sizeof tmp) {
+		lg_err("%s: %s", file, strerror(ENAMETOOLONG));
+		return LG_EXIT_IO;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		lg_err("%s: %s", file, strerror(errno));
 		return LG_EXIT_IO;
 	}
-	int rc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
+	int rc = fchmod(fd, 0600) != 0 ? errno : 0;
+	if (!rc)
+		rc = mdb_env_copyfd2(db->env, fd, MDB_CP_COMPACT);
 	if (!rc && fsync(fd) != 0)
 		rc = errno;
 	if (close(fd) != 0 && !rc)
@@ -461,8 +560,9 @@ int admin_backup(store_db *db, const char *file)
 		rc = errno;
 	if (rc) {
 		unlink(tmp);
-		lg_err("%s: %s", file, mdb_strerror(rc));
+		lg_err("%s: %s", file, is_lmdb_rc(rc) ? mdb_strerror(rc) : strerror(rc));
 		return LG_EXIT_IO;
 	}
+	sync_dir_of(file);
 	return 0;
 }

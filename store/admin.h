@@ -13,8 +13,13 @@ int admin_cursor_reset(store_db *db, const char *integration, const char *time);
 /* active, scheduled: what lg-sync knows (its lock, its config). db NULL:
  * no store yet, lastSync null. */
 int admin_status(store_db *db, const char *integration, int active, int scheduled, FILE *out);
+/* status when the store cannot be read: success false, lastSync null,
+ * storeReadable false. Returns status (the failure's exit status). */
+int admin_status_unreadable(int active, int scheduled, int status, FILE *out);
 /* to: "acknowledged" or "resolved"; note may be NULL. Prints the violation. */
 int admin_set_violation(store_db *db, const char *vid, const char *to, const char *note, FILE *out);
+/* Exit 6 when a value is damaged (each listed), 1 when the indexes and
+ * the records disagree. */
 int admin_check(store_db *db, FILE *out);
 int admin_backup(store_db *db, const char *file);
 #endif

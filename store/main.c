@@ -48,6 +48,7 @@ static const char usage[] =
 	"      --map-size SIZE   initial map size, e.g. 64M, 2G (grows by itself)\n"
 	"  put:\n"
 	"      --batch N         records per write transaction (default 500)\n"
+	"      --create          take an empty (0-byte) data.mdb for a new store\n"
 	"  -q, --quarantine FILE append bad lines verbatim after \"# file:line: reason\"\n"
 	"      --summary FORMAT  text (stderr, default), json (stdout) or none\n"
 	"      --integration ID  runs must belong to integration ID: a run-start,\n"
@@ -84,7 +85,8 @@ static const char usage[] =
 	"\n"
 	"Only put creates the store; the other commands on a DIR without one say\n"
 	"\"no store at DIR\" and exit 6 (status and cursor answer as for an empty\n"
-	"store).\n"
+	"store). Every stored value carries a checksum: a damaged one, or a\n"
+	"truncated or foreign data.mdb, is an error (exit 6), never silent.\n"
 	"\n"
 	"Exit status: 0 ok, 1 bad or conflicting records / not found / check failed,\n"
 	"2 usage, 6 storage or I/O error.\n";
@@ -93,13 +95,13 @@ enum {
 	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
-	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_NOCONTROL, O_RESET,
+	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_NOCONTROL, O_RESET, O_CREATE,
 };
 
 typedef struct {
 	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
-	int json, active, scheduled, no_control;
+	int json, active, scheduled, no_control, create;
 	long limit;              /* incomplete */
 	int due;
 	int64_t horizon;
@@ -230,6 +232,7 @@ static int set_option(options *o, int c, const char *arg)
 		o->reset = arg;
 		return 0;
 	}
+	case O_CREATE: o->create = 1; return 0;
 	}
 	return LG_EXIT_USAGE;
 }
@@ -350,6 +353,7 @@ int main(int argc, char **argv)
 		{ "horizon", required_argument, NULL, O_HORIZON },
 		{ "no-control", no_argument, NULL, O_NOCONTROL },
 		{ "reset", required_argument, NULL, O_RESET },
+		{ "create", no_argument, NULL, O_CREATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -415,8 +419,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	store_db db;
-	if ((status = db_open(&db, dir, o.mapsize)) != 0)
+	int put = strcmp(cmd, "put") == 0;
+	if ((status = db_open(&db, dir, o.mapsize, put ? DB_WRITE | (o.create ? DB_CREATE : 0) : 0)) != 0) {
+		if (strcmp(cmd, "status") == 0)
+			status = admin_status_unreadable(o.active, o.scheduled, status, stdout);
 		goto out;
+	}
 	char *none[] = { NULL };
 	status = run_command(&db, cmd, nargs ? argv + optind + 1 : none, &o);
 	db_close(&db);

@@ -112,7 +112,7 @@ static int walk(MDB_txn *txn, store_db *db, const char *prefix, entry_fn fn, voi
 		return rc;
 	cJSON *changed = cJSON_CreateArray();
 	MDB_val k = { plen, (void *)(uintptr_t)prefix }, v;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = db_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0; rc = db_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		char key[1024], integ[512];
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0 || k.mv_size >= sizeof key)
 			break;

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "line.h"
 #include "merge.h"
+#include "private.h"
 #include "put.h"
 #include "scan.h"
 #include "stream.h"
@@ -310,7 +311,7 @@ static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 }
 
 /* A new record that needed no change is stored as it was sent, written
- * straight into its place in the page (MDB_RESERVE: no copy of the line),
+ * straight into its place in the page (db_put_parts: no copy of the line),
  * with the stale flag before its closing brace. flags: MDB_NOOVERWRITE
  * to get MDB_KEYEXIST, nothing written, when the record is not new. */
 static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *it, unsigned flags)
@@ -321,15 +322,8 @@ static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *
 		n--;
 	if (!n)
 		return EINVAL; /* not an object: the scan or the parser let it in */
-	MDB_val k = { idlen, (void *)(uintptr_t)id }, v = { n + extra, NULL };
-	int rc = op_done(c, mdb_put(c->txn, c->db->records, &k, &v, MDB_RESERVE | flags));
-	if (rc)
-		return rc;
-	char *out = v.mv_data;
-	memcpy(out, it->text, n - 1);
-	memcpy(out + n - 1, flag, extra);
-	out[n - 1 + extra] = '}';
-	return 0;
+	db_part parts[] = { { it->text, n - 1 }, { flag, extra }, { "}", 1 } };
+	return op_done(c, db_put_parts(c->txn, c->db->records, id, idlen, parts, 3, flags));
 }
 
 typedef struct {
@@ -905,10 +899,8 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	c.db = db;
 	c.o = o;
 	c.psize = mdb_env_stat(db->env, &st) == 0 ? st.ms_psize : 4096;
-	if (o->quarantine && !(c.quarantine = fopen(o->quarantine, "a"))) {
-		lg_err("%s: %s", o->quarantine, strerror(errno));
+	if (o->quarantine && !(c.quarantine = lg_quarantine_open(o->quarantine)))
 		return LG_EXIT_IO;
-	}
 	input_open(&c, in);
 	lg_reader_init(&r, in, o->in_name);
 	while ((rc = next_line(&c, &r, &line, &len)) != LG_LINE_EOF) {

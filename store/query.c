@@ -124,6 +124,22 @@ int query_match(const query_filter *f, const cJSON *rec)
 
 typedef int (*visit_fn)(const MDB_val *raw, const cJSON *rec, void *ctx);
 
+/* A walk of a whole index saw as many entries as the index says it holds:
+ * a damaged branch page can hide a subtree, or show one twice, with every
+ * entry in it intact. */
+static int scan_complete(store_db *db, MDB_txn *txn, MDB_dbi dbi, size_t seen)
+{
+	MDB_stat st;
+	int rc = mdb_stat(txn, dbi, &st);
+	if (rc)
+		return db_fail(db, "scan", rc);
+	if (st.ms_entries == seen)
+		return 0;
+	lg_err("db: %s: %zu entries read, %zu counted (%s)", db_dbi_name(db, dbi), seen,
+	       (size_t)st.ms_entries, DB_DAMAGE_ADVICE);
+	return LG_EXIT_IO;
+}
+
 /* Calls fn for every matching record in timestamp order. fn returns 0 to
  * go on, 1 to stop. need_tree: 0 lets fn see raw bytes only (rec NULL)
  * when no filter is set. Returns an exit status. */
@@ -141,23 +157,35 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 		mdb_txn_abort(txn);
 		return db_fail(db, "cursor", rc);
 	}
-	int parse = need_tree || query_filter_active(f);
+	int parse = need_tree || query_filter_active(f), whole = 1;
+	size_t seen = 0;
 	k.mv_size = db_time_key(key, f->from, "", 0);
 	k.mv_data = key;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < STORE_TIME_KEY || db_time_of_key(k.mv_data) >= f->to)
+	for (rc = db_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = db_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= STORE_TIME_KEY) {
+			db_report_damage(db, f->stale ? db->stale : db->by_time, &k, "key too short");
+			status = LG_EXIT_IO;
 			break;
-		MDB_val id = { k.mv_size - STORE_TIME_KEY, (unsigned char *)k.mv_data + STORE_TIME_KEY };
-		if ((rc = mdb_get(txn, db->records, &id, &rv)) != 0) {
-			status = db_fail(db, "index points at a missing record (run check)", rc);
+		}
+		if (db_time_of_key(k.mv_data) >= f->to)
+			break;
+		seen++;
+		if ((rc = db_get(txn, db->records, (const char *)k.mv_data + STORE_TIME_KEY,
+				 k.mv_size - STORE_TIME_KEY, &rv)) != 0) {
+			if (rc == MDB_NOTFOUND)
+				db_report_damage(db, f->stale ? db->stale : db->by_time, &k,
+						 "points at a missing record");
+			status = db_fail(db, "scan", rc == MDB_NOTFOUND ? DB_DAMAGED : rc);
 			break;
 		}
 		cJSON *rec = NULL;
 		if (parse) {
 			lg_json_error jerr;
 			if (!(rec = lg_json_parse(rv.mv_data, rv.mv_size, &jerr))) {
-				status = db_fail(db, "stored record is not JSON (run check)", MDB_CORRUPTED);
+				MDB_val id = { k.mv_size - STORE_TIME_KEY, (char *)k.mv_data + STORE_TIME_KEY };
+				db_report_damage(db, db->records, &id, "not JSON");
+				status = LG_EXIT_IO;
 				break;
 			}
 			if (!query_match(f, rec)) {
@@ -167,11 +195,15 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 		}
 		int stop = fn(&rv, rec, ctx);
 		cJSON_Delete(rec);
-		if (stop)
+		if (stop) {
+			whole = 0;
 			break;
+		}
 	}
 	if (!status && rc != 0 && rc != MDB_NOTFOUND)
 		status = db_fail(db, "scan", rc);
+	if (!status && whole && f->from == INT64_MIN && f->to == INT64_MAX)
+		status = scan_complete(db, txn, f->stale ? db->stale : db->by_time, seen);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return status;
@@ -345,7 +377,9 @@ static void group_add(groups *gs, const char *key, const cJSON *rec)
 	}
 	g->traces++;
 	g->success += str_is(rec, "status", "success");
-	if (lg_json_get_num(rec, "duration", &d)) {
+	/* Only finite numbers are measurements: 1e999 parses as infinity,
+	 * and one would make every sum and average inf or nan. */
+	if (lg_json_get_num(rec, "duration", &d) && isfinite(d)) {
 		if (g->ndur == g->capdur) {
 			size_t cap = g->capdur ? g->capdur * 2 : 16;
 			double *p = realloc(g->dur, cap * sizeof *p);
@@ -359,9 +393,9 @@ static void group_add(groups *gs, const char *key, const cJSON *rec)
 		g->dur[g->ndur++] = d;
 		g->dur_sum += d;
 	}
-	if (lg_json_get_num(lg_json_get(md, "tokens"), "total", &d))
+	if (lg_json_get_num(lg_json_get(md, "tokens"), "total", &d) && isfinite(d))
 		g->tokens += d;
-	if (lg_json_get_num(md, "cost", &d))
+	if (lg_json_get_num(md, "cost", &d) && isfinite(d))
 		g->cost += d;
 	const cJSON *vs = lg_json_get(rec, "violations");
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next)
@@ -465,16 +499,28 @@ static cJSON *group_json(group *g)
 	return o;
 }
 
+/* A cell of the table: "-" for a sum that overflowed (finite values
+ * can add up to infinity), never "inf" or "nan". */
+static const char *cell(char *buf, size_t n, int decimals, double v)
+{
+	if (!isfinite(v))
+		return "-";
+	snprintf(buf, n, "%.*f", decimals, v);
+	return buf;
+}
+
 static void print_table(FILE *out, const char *by, group *g, size_t n)
 {
+	char avg[64], p95s[64], tok[400], cost[400];
 	fprintf(out, "%-24s %8s %8s %10s %10s %12s %12s %5s %5s %5s %5s\n", by ? by : "scope",
 		"traces", "success", "avg_ms", "p95_ms", "tokens", "cost_usd", "crit", "high", "med", "low");
 	for (size_t i = 0; i < n; i++) {
 		double p = p95(&g[i]);
-		fprintf(out, "%-24.24s %8lu %7.1f%% %10.0f %10.0f %12.0f %12.6f %5lu %5lu %5lu %5lu\n",
+		fprintf(out, "%-24.24s %8lu %7.1f%% %10s %10s %12s %12s %5lu %5lu %5lu %5lu\n",
 			g[i].key, g[i].traces, 100.0 * (double)g[i].success / (double)g[i].traces,
-			g[i].ndur ? g[i].dur_sum / (double)g[i].ndur : 0, isnan(p) ? 0 : p,
-			g[i].tokens, g[i].cost, g[i].sev[4], g[i].sev[3], g[i].sev[2], g[i].sev[1]);
+			cell(avg, sizeof avg, 0, g[i].ndur ? g[i].dur_sum / (double)g[i].ndur : 0),
+			cell(p95s, sizeof p95s, 0, isnan(p) ? 0 : p), cell(tok, sizeof tok, 0, g[i].tokens),
+			cell(cost, sizeof cost, 6, g[i].cost), g[i].sev[4], g[i].sev[3], g[i].sev[2], g[i].sev[1]);
 	}
 }
 

@@ -127,10 +127,11 @@ wait "$reader"
 expect_eq "the export saw its own snapshot" 0 "$(grep -c during-export "$T/snapshot")"
 expect_eq "the put is visible to the next reader" during-export "$(S get during-export | jq -r .externalId)"
 
-# Plant index entries that point nowhere with LMDB's own loader.
-# (a stale key is 8 bytes of time, here the epoch, then the externalId)
-printf '%s\n\n' '\80\00\00\00\00\00\00\00ghost' | mdb_load -T -s stale "$DB"
-printf 'v-ghost\nnobody\n' | mdb_load -T -s violations "$DB"
+# Plant index entries that point nowhere with LMDB's own loader, each with
+# its checksum. (a stale key is 8 bytes of time, here the epoch, then the
+# externalId)
+python3 "$ROOT/tests/store_sum.py" --time 0 stale ghost "" | mdb_load -T -s stale "$DB"
+python3 "$ROOT/tests/store_sum.py" violations v-ghost nobody | mdb_load -T -s violations "$DB"
 S check >"$T/out" 2>"$T/err"; s=$?
 expect_eq "check finds planted entries: exit 1" 1 "$s"
 expect_eq "check names them" "lg-store: check: v-ghost: violation index entry without a record holding it

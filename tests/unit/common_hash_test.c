@@ -47,5 +47,10 @@ int main(void)
 	char hex[17];
 	T_STR(lg_hash_hex(0xabcULL, hex), "0000000000000abc", "hex is 16 digits");
 	T_INT(lg_hash_bytes("a", 1, LG_HASH_SEED), 0xaf63dc4c8601ec8cULL, "FNV-1a of \"a\" (violation ids stay stable)");
+	/* Stored checksums depend on these (tests/store_sum.py computes the same). */
+	T_INT(lg_hash_data("", 0, LG_HASH_SEED), 0x7c424ff7410964deULL, "data hash of \"\"");
+	T_INT(lg_hash_data("a", 1, LG_HASH_SEED), 0x6ea323eb28038b2fULL, "data hash of \"a\"");
+	T_INT(lg_hash_data("format", 6, LG_HASH_SEED), 0x6e00a0aacb8850ebULL, "data hash of a short string");
+	T_INT(lg_hash_data("0123456789abcdefXYZ", 19, LG_HASH_SEED), 0x356833722fe08cbULL, "data hash: whole words and a tail");
 	return t_done();
 }

@@ -411,7 +411,8 @@ static int negated(scan *c, size_t v)
 {
 	for (size_t k = 1; k <= 3; k++) {
 		tok *p = back(c, v, k);
-		if (!p)
+		/* "Stop, ignore ...": a negation before a comma is another clause's */
+		if (!p || p->comma)
 			return 0;
 		if (p->cls & W_NEG)
 			return 1;
@@ -632,8 +633,8 @@ static void sig_persona(scan *c, size_t i, const tok *next)
 			feat(c, 12, INJ_ALTEREGO, 10, (pp ? pp : p)->s, t->e);
 	}
 	/* DAN, STAN, DUDE written in capitals; "stands for" */
-	if (t->caps && (is(t, "dan") || is(t, "stan") || is(t, "dude") || is(t, "aim") || is(t, "ucar") ||
-			is(t, "apophis") || is(t, "kevin") || is(t, "betterdan")))
+	if ((t->caps && (is(t, "dan") || is(t, "stan") || is(t, "dude") || is(t, "aim") || is(t, "ucar") ||
+			 is(t, "apophis") || is(t, "kevin"))) || is(t, "betterdan"))
 		feat(c, 13, INJ_ALTEREGO, 35, t->s, t->e);
 	if (p && is(p, "stands") && is(t, "for"))
 		feat(c, 14, INJ_ALTEREGO, 25, p->s, t->e);
@@ -722,7 +723,8 @@ static void sig_redirect(scan *c, size_t i, const tok *next)
 	if ((t->cls & W_TASK) && p &&
 	    (is(p, "new") || is(p, "real") || is(p, "true") || is(p, "actual") || is(p, "updated") ||
 	     (is(p, "only") && pp && is(pp, "your"))))
-		feat(c, 32, INJ_REDIRECT, 20, p->s, t->e);
+		/* "NEW INSTRUCTIONS:" heads a block of orders */
+		feat(c, 32, INJ_REDIRECT, t->colon ? 35 : 20, p->s, t->e);
 	if (is(t, "instead") && (!next || next->brk || (next->cls & (W_SAY | W_EXV))))
 		feat(c, 33, INJ_REDIRECT, 10, t->s, t->e);
 	if (is(t, "pwned") || is(t, "hacked") || is(t, "pwnd"))
@@ -782,13 +784,21 @@ static void sig_urgency(scan *c, size_t i)
 	}
 }
 
+/* A word inside an e-mail address or host name (bob@example.org). */
+static int in_host(const scan *c, const tok *t)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	return (t->s > 0 && s[t->s - 1] == '@') ||
+	       (t->e + 1 < c->n && s[t->e] == '.' && ((s[t->e + 1] | 0x20) >= 'a' && (s[t->e + 1] | 0x20) <= 'z'));
+}
+
 static void word_done(scan *c, size_t i, const tok *next)
 {
 	tok *t = at(c, i);
 	/* most words end no signal: only vocabulary, capitals and "x:" */
 	if (!(t->cls & ~(unsigned)(W_IMPER | W_ART | W_NEG | W_FILL)) && !t->caps && !t->colon)
 		return;
-	if (t->cls & W_META)
+	if ((t->cls & W_META) && !in_host(c, t))
 		c->meta |= 1u << (word_hash(t->w, strlen(t->w)) % 31);
 	sig_override(c, i, next);
 	sig_void(c, i);

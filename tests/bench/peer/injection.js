@@ -126,7 +126,7 @@ function scanText(s, depth, full) {
   const negated = (v) => {
     for (let k = 1; k <= 3; k++) {
       const p = back(v, k);
-      if (!p) return false;
+      if (!p || p.comma) return false;
       if (p.cls & C('W_NEG')) return true;
       if (!['to', 'have', 'need', 'required', 'must'].includes(p.w)) return false;
     }
@@ -136,7 +136,7 @@ function scanText(s, depth, full) {
   for (let i = 0; i < T.length; i++) {
     const t = T[i], next = T[i + 1] || null, p = back(i, 1), pp = back(i, 2);
     if (!(t.cls & ~(C('W_IMPER') | C('W_ART') | C('W_NEG') | C('W_FILL'))) && !t.caps && !t.colon) continue;
-    if (t.cls & C('W_META')) st.meta.add(t.w);
+    if ((t.cls & C('W_META')) && s[t.s - 1] !== '@' && !/^\.[A-Za-z]/.test(s.slice(t.e, t.e + 2))) st.meta.add(t.w);
     // override
     if (has(t, 'W_OBJ', 'W_OBJW', 'W_QUAL', 'W_OBJU')) {
       for (let k = 1; k <= 8; k++) {
@@ -223,7 +223,7 @@ function scanText(s, depth, full) {
       if ((pp && ['enable', 'enter', 'activate', 'in', 'into', 'switch'].includes(pp.w)) || (next && ['enabled', 'activated', 'on'].includes(next.w)))
         feat(st, 12, ALTEREGO, 10, (pp || p).s, t.e);
     }
-    if (t.caps && ['dan', 'stan', 'dude', 'aim', 'ucar', 'apophis', 'kevin', 'betterdan'].includes(t.w)) feat(st, 13, ALTEREGO, 35, t.s, t.e);
+    if ((t.caps && ['dan', 'stan', 'dude', 'aim', 'ucar', 'apophis', 'kevin'].includes(t.w)) || t.w === 'betterdan') feat(st, 13, ALTEREGO, 35, t.s, t.e);
     if (is(p, 'stands') && t.w === 'for') feat(st, 14, ALTEREGO, 25, p.s, t.e);
     if (is(p, 'alter') && t.w === 'ego') feat(st, 15, ALTEREGO, 30, p.s, t.e);
     if (is(pp, 'do') && is(p, 'anything') && t.w === 'now') feat(st, 16, ALTEREGO, 50, pp.s, t.e);
@@ -255,7 +255,7 @@ function scanText(s, depth, full) {
       if (t.colon && has(t, 'W_AI') && t.w !== 'assistant' && (t.brk || (p && p.brk && has(p, 'W_AI')))) feat(st, 31, ADDRESS, 25, t.s, t.e);
     }
     // redirect
-    if (has(t, 'W_TASK') && p && (['new', 'real', 'true', 'actual', 'updated'].includes(p.w) || (p.w === 'only' && is(pp, 'your')))) feat(st, 32, REDIRECT, 20, p.s, t.e);
+    if (has(t, 'W_TASK') && p && (['new', 'real', 'true', 'actual', 'updated'].includes(p.w) || (p.w === 'only' && is(pp, 'your')))) feat(st, 32, REDIRECT, t.colon ? 35 : 20, p.s, t.e);
     if (t.w === 'instead' && (!next || next.brk || has(next, 'W_SAY', 'W_EXV'))) feat(st, 33, REDIRECT, 10, t.s, t.e);
     if (['pwned', 'hacked', 'pwnd'].includes(t.w)) feat(st, 34, REDIRECT, 15, t.s, t.e);
     if (has(t, 'W_SAY') && is(p, 'now') && !(pp && !pp.brk && has(pp, 'W_AI'))) feat(st, 35, REDIRECT, 10, p.s, t.e);

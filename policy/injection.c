@@ -54,7 +54,7 @@ const char *const inj_keywords[] = {
 	"two different", "alter ego", "persona", "\xf0\x9f\x94\x93", "\xf0\x9f\x94\x92",
 	/* markup, addressing the AI, redirection */
 	"<|", "[inst", "<<sys", "[system", "system:", "system note", "system message", "system override",
-	"###", "<system", "[admin", "_of_turn>", "note to", "if you are an", "ai:", "agent:", "pwned",
+	"###", "<system", "[admin", "admin note", "_of_turn>", "note to", "if you are an", "ai:", "agent:", "pwned",
 	"new task", "new instruction", "your real", "your true", "your actual", "base64", "decode",
 	/* leetspeak of the commonest words */
 	"1gn0r", "ign0r", "1gnor", "pr3v", "1nstruct", "f0rg", "forg3", "d1sr", "r3v3", "rul3", "pr0mpt",
@@ -108,7 +108,7 @@ static const vword vocab[] = {
 	{ "olvidar", W_OVR }, { "ignorez", W_OVR }, { "oubliez", W_OVR }, { "oublie", W_OVR },
 	{ "ignorer", W_OVR },
 	{ "skip", W_OVRW }, { "drop", W_OVRW }, { "ditch", W_OVRW }, { "erase", W_OVRW },
-	{ "scrap", W_OVRW }, { "delete", W_OVRW }, { "leave", W_OVRW }, { "reset", W_OVRW },
+	{ "scrap", W_OVRW }, { "break", W_OVRW }, { "delete", W_OVRW }, { "leave", W_OVRW }, { "reset", W_OVRW },
 	{ "follow", W_FOLLOW }, { "obey", W_FOLLOW }, { "heed", W_FOLLOW }, { "adhere", W_FOLLOW },
 	{ "comply", W_FOLLOW }, { "abide", W_FOLLOW }, { "respect", W_FOLLOW }, { "listen", W_FOLLOW },
 	{ "don't", W_NEG }, { "dont", W_NEG }, { "not", W_NEG }, { "never", W_NEG | W_URG },
@@ -161,7 +161,7 @@ static const vword vocab[] = {
 	{ "restriction", W_LIM }, { "filters", W_LIM }, { "filter", W_LIM }, { "filtering", W_LIM },
 	{ "limits", W_LIM }, { "limitations", W_LIM }, { "boundaries", W_LIM }, { "censorship", W_LIM },
 	{ "ethics", W_LIM }, { "morals", W_LIM }, { "morality", W_LIM }, { "restraints", W_LIM },
-	{ "principles", W_LIM }, { "limit", W_LIM }, { "ethical", W_LIM }, { "moral", W_LIM },
+	{ "principles", W_LIM }, { "disclaimers", W_LIM }, { "disclaimer", W_LIM }, { "caveats", W_LIM }, { "limit", W_LIM }, { "ethical", W_LIM }, { "moral", W_LIM },
 	{ "without", W_WITHOUT }, { "zero", W_WITHOUT }, { "free", W_WITHOUT }, { "beyond", W_WITHOUT },
 	{ "pretend", W_INTRO }, { "roleplay", W_INTRO }, { "simulate", W_INTRO }, { "emulate", W_INTRO },
 	{ "impersonate", W_INTRO }, { "imagine", W_INTRO }, { "behave", W_INTRO },
@@ -217,7 +217,9 @@ static const vword vocab[] = {
 	{ "inbox", W_RULE }, { "data", W_RULE }, { "secrets", W_RULE }, { "tokens", W_RULE },
 	{ "history", W_RULE }, { "files", W_RULE }, { "request", W_RULE }, { "question", W_RULE },
 	{ "immoral", W_UNR }, { "illegal", W_RULE }, { "dangerous", W_RULE }, { "harmful", W_RULE },
-	{ "offensive", W_RULE }, { "written", W_RULE },
+	{ "offensive", W_RULE }, { "written", W_RULE }, { "updated", W_RULE }, { "changed", W_RULE },
+	{ "replaced", W_RULE }, { "revoked", W_RULE }, { "suspended", W_RULE }, { "lifted", W_RULE },
+	{ "disabled", W_RULE }, { "removed", W_RULE }, { "deactivated", W_RULE }, { "overridden", W_RULE },
 	{ "the", W_FILL }, { "of", W_FILL }, { "my", W_FILL }, { "this", W_FILL }, { "that", W_FILL },
 	{ "its", W_FILL }, { "our", W_FILL }, { "their", W_FILL }, { "we", W_FILL },
 	{ "have", W_FILL | W_IMPER },
@@ -505,10 +507,25 @@ static void sig_override(scan *c, size_t i, const tok *next)
 	}
 }
 
-/* "your instructions no longer apply", "the previous rules don't matter" */
+/* "your instructions no longer apply", "the previous rules don't matter",
+ * "your guidelines have been updated", "safety protocols disabled" */
 static void sig_void(scan *c, size_t i)
 {
 	tok *t = at(c, i);
+	if (is(t, "updated") || is(t, "changed") || is(t, "replaced") || is(t, "revoked") || is(t, "suspended") ||
+	    is(t, "lifted") || is(t, "disabled") || is(t, "removed") || is(t, "deactivated") || is(t, "overridden")) {
+		for (size_t k = 1; k <= 4; k++) {
+			tok *v = back(c, i, k), *q = back(c, i, k + 1);
+			if (!v)
+				return;
+			if ((v->cls & W_OBJ) && q && (is(q, "your") || is(q, "safety") || is(q, "previous") ||
+						      is(q, "original") || is(q, "system"))) {
+				feat(c, 0, INJ_OVERRIDE, 55, q->s, t->e);
+				return;
+			}
+		}
+		return;
+	}
 	if (!is(t, "apply") && !is(t, "matter") && !is(t, "valid") && !is(t, "exist"))
 		return;
 	int neg = 0;

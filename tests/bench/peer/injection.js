@@ -168,7 +168,13 @@ function scanText(s, depth, full) {
         break;
       }
     }
-    if (['apply', 'matter', 'valid', 'exist'].includes(t.w)) {
+    if (['updated', 'changed', 'replaced', 'revoked', 'suspended', 'lifted', 'disabled', 'removed', 'deactivated', 'overridden'].includes(t.w)) {
+      for (let k = 1; k <= 4; k++) {
+        const v = back(i, k), q = back(i, k + 1);
+        if (!v) break;
+        if (has(v, 'W_OBJ') && q && ['your', 'safety', 'previous', 'original', 'system'].includes(q.w)) { feat(st, 0, OVERRIDE, 55, q.s, t.e); break; }
+      }
+    } else if (['apply', 'matter', 'valid', 'exist'].includes(t.w)) {
       let neg = 0;
       for (let k = 1; k <= 6; k++) {
         const v = back(i, k);

@@ -8,7 +8,7 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 CC         ?= cc
 PKGS       := libcurl libcjson lmdb libpcre2-8 libhs
-TOOLS      := fetch map detect policy store
+TOOLS      := fetch map detect policy store sync
 
 LG_WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
@@ -71,14 +71,11 @@ $(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$
 .PHONY: all deps build pkgcheck check units bench eval fuzz demo chaos install uninstall clean valgrind
 all: build
 
-build: pkgcheck $(BINS) $(BINOUT)/lg-sync
+build: pkgcheck $(BINS)
 
 # A fresh machine: say which step installs the libraries, not a missing header.
 pkgcheck:
 	@pkg-config --exists $(PKGS) || { echo "lg: missing libraries (pkg-config $(PKGS)): run 'make deps' (scripts/install-deps)" >&2; exit 1; }
-
-$(BINOUT)/lg-sync: scripts/lg-sync | $(BINOUT)
-	cp $< $@ && chmod 755 $@
 
 $(BINOUT):
 	@mkdir -p $@
@@ -125,11 +122,11 @@ valgrind:
 
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) bin/lg-sync $(DESTDIR)$(BINDIR)/
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/lg-%) $(DESTDIR)$(BINDIR)/lg-sync
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/lg-%)
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 
 clean:

@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "err.h"
@@ -165,15 +168,30 @@ static void integration_free(lg_integration *it)
 		memset(it->secret_key, 0, strlen(it->secret_key));
 	free(it->secret_key);
 	free(it->host);
+	free(it->overlap);
 }
 
 void lg_config_free(lg_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n; i++)
 		integration_free(&cfg->items[i]);
+	for (size_t i = 0; i < cfg->nbad; i++) {
+		free(cfg->bad[i].id);
+		free(cfg->bad[i].msg);
+	}
+	free(cfg->bad);
 	free(cfg->items);
 	free(cfg->path);
+	cJSON_Delete(cfg->json);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+const lg_config_bad *lg_config_find_bad(const lg_config *cfg, const char *id)
+{
+	for (size_t i = 0; i < cfg->nbad; i++)
+		if (cfg->bad[i].id && strcmp(cfg->bad[i].id, id) == 0)
+			return &cfg->bad[i];
+	return NULL;
 }
 
 lg_integration *lg_config_find(const lg_config *cfg, const char *id)
@@ -198,9 +216,9 @@ static lg_integration *config_add(lg_config *cfg)
 static int from_env(lg_config *cfg, const char *secret, char *err, size_t errlen)
 {
 	const char *pk = getenv("LANGFUSE_PUBLIC_KEY"), *sk = getenv("LANGFUSE_SECRET_KEY");
+	const char *host = getenv("LANGFUSE_HOST");
 	if ((!sk || !*sk) && secret)
 		sk = secret;
-	const char *host = getenv("LANGFUSE_HOST");
 	if (pk && !*pk)
 		pk = NULL;
 	if (sk && !*sk)
@@ -276,7 +294,7 @@ static int opt_duration(const cJSON *o, const char *key, int64_t *out, const cha
 	return 0;
 }
 
-static int parse_secret(lg_integration *it, const cJSON *o, const char *path, const char *where,
+static int parse_secret(lg_integration *it, const cJSON *o, const char *where,
 			char *err, size_t errlen)
 {
 	const char *sk, *skf, *ske;
@@ -290,8 +308,6 @@ static int parse_secret(lg_integration *it, const cJSON *o, const char *path, co
 		return -1;
 	}
 	if (sk) {
-		if (check_private(path, "secretKey", err, errlen))
-			return -1;
 		it->secret_key = strdup(sk);
 	} else if (skf) {
 		if (lg_secret_from_file(skf, &it->secret_key, why, sizeof why)) {
@@ -313,26 +329,29 @@ static int parse_secret(lg_integration *it, const cJSON *o, const char *path, co
 	return 0;
 }
 
-static int parse_integration(lg_config *cfg, const cJSON *o, const char *path, size_t idx,
-			     char *err, size_t errlen)
+/* Parses entry o into *it (zeroed first); -1 with err set when invalid,
+ * *it then holding whatever was filled (integration_free frees it). */
+static int parse_integration(const lg_config *cfg, lg_integration *it, const cJSON *o,
+			     const char *path, size_t idx, char *err, size_t errlen)
 {
 	char where[600], why[512];
+	memset(it, 0, sizeof *it);
+	it->auto_sync = 1;
+	it->raw = o;
 	snprintf(where, sizeof where, "%s: integrations[%zu]", path, idx);
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, "%s: must be an object", where), -1;
-	const char *id, *name, *pk, *host;
+	const char *id, *name, *pk, *host, *overlap;
 	if (opt_str(o, "id", &id, where, err, errlen) || opt_str(o, "name", &name, where, err, errlen) ||
-	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen))
+	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen) ||
+	    opt_str(o, "overlap", &overlap, where, err, errlen))
 		return -1;
 	if (!id)
 		return fail(err, errlen, "%s.id: required", where), -1;
-	if (lg_config_find(cfg, id))
+	if (cfg && lg_config_find(cfg, id))
 		return fail(err, errlen, "%s.id: duplicate id '%s'", where, id), -1;
 	if (!pk)
 		return fail(err, errlen, "%s.publicKey: required", where), -1;
-	lg_integration *it = config_add(cfg);
-	if (!it)
-		return fail(err, errlen, "out of memory"), -1;
 	it->id = strdup(id);
 	it->name = strdup(name ? name : id);
 	it->public_key = strdup(pk);
@@ -349,6 +368,11 @@ static int parse_integration(lg_config *cfg, const cJSON *o, const char *path, s
 	if (opt_duration(o, "interval", &it->interval_ms, where, err, errlen) ||
 	    opt_duration(o, "lookback", &it->lookback_ms, where, err, errlen))
 		return -1;
+	int64_t ov;
+	if (overlap && lg_duration_parse(overlap, &ov) != 0)
+		return fail(err, errlen, "%s.overlap: invalid duration '%s' (use e.g. 15m)", where, overlap), -1;
+	if (overlap && !(it->overlap = strdup(overlap)))
+		return fail(err, errlen, "out of memory"), -1;
 	const cJSON *bs = lg_json_get(o, "batchSize");
 	double d;
 	if (bs && !cJSON_IsNull(bs)) {
@@ -356,34 +380,63 @@ static int parse_integration(lg_config *cfg, const cJSON *o, const char *path, s
 			return fail(err, errlen, "%s.batchSize: must be an integer from 1 to 1000", where), -1;
 		it->batch_size = (long)d;
 	}
-	return parse_secret(it, o, path, where, err, errlen);
+	return parse_secret(it, o, where, err, errlen);
 }
 
-static int from_file(lg_config *cfg, const char *path, char *err, size_t errlen)
+int lg_config_check_entry(const cJSON *entry, const char *path, size_t index, char *err, size_t errlen)
+{
+	lg_integration it;
+	int rc = parse_integration(NULL, &it, entry, path, index, err, errlen);
+	integration_free(&it);
+	return rc ? LG_EXIT_USAGE : 0;
+}
+
+static int add_bad(lg_config *cfg, const cJSON *o, const char *msg)
+{
+	lg_config_bad *p = realloc(cfg->bad, (cfg->nbad + 1) * sizeof *p);
+	if (!p)
+		return -1;
+	cfg->bad = p;
+	const char *id = lg_json_str(o, "id");
+	p[cfg->nbad].id = id && *id ? strdup(id) : NULL;
+	p[cfg->nbad].msg = strdup(msg);
+	cfg->nbad++;
+	return p[cfg->nbad - 1].msg ? 0 : -1;
+}
+
+/* A file holding an inline secret must be private, like ssh's keys: a
+ * whole-file matter, so it fails the file rather than one entry. */
+static int check_inline_secrets(const cJSON *list, const char *path, char *err, size_t errlen)
+{
+	for (const cJSON *o = list->child; o; o = o->next)
+		if (cJSON_IsObject(o) && lg_json_get(o, "secretKey"))
+			return check_private(path, "secretKey", err, errlen);
+	return 0;
+}
+
+/* The parsed file; NULL with err set when it is not a JSON object with an
+ * "integrations" array. */
+static cJSON *read_json(const char *path, char *err, size_t errlen)
 {
 	size_t len;
 	char *text = read_file(path, &len, err, errlen);
 	if (!text)
-		return LG_EXIT_USAGE;
+		return NULL;
 	lg_json_error je;
 	cJSON *root = lg_json_parse(text, len, &je);
 	free(text);
-	if (!root)
-		return fail(err, errlen, "%s: invalid JSON at byte %zu: %s", path, je.offset, je.msg);
-	int rc = 0;
-	const cJSON *list = lg_json_get(root, "integrations");
+	if (!root) {
+		fail(err, errlen, "%s: invalid JSON at byte %zu: %s", path, je.offset, je.msg);
+		return NULL;
+	}
 	if (!cJSON_IsObject(root))
-		rc = fail(err, errlen, "%s: must hold a JSON object", path);
-	else if (!cJSON_IsArray(list))
-		rc = fail(err, errlen, "%s: integrations: required, an array", path);
-	size_t i = 0;
-	for (const cJSON *o = rc ? NULL : list->child; o; o = o->next, i++)
-		if (parse_integration(cfg, o, path, i, err, errlen) != 0) {
-			rc = LG_EXIT_USAGE;
-			break;
-		}
+		fail(err, errlen, "%s: must hold a JSON object", path);
+	else if (!cJSON_IsArray(lg_json_get(root, "integrations")))
+		fail(err, errlen, "%s: integrations: required, an array", path);
+	else
+		return root;
 	cJSON_Delete(root);
-	return rc;
+	return NULL;
 }
 
 /* A config names the host its keys go to: one that others may rewrite, or
@@ -403,7 +456,37 @@ static int check_not_shared(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int load(lg_config *cfg, const char *path, const char *secret, char *err, size_t errlen)
+static int from_file(lg_config *cfg, const char *path, int flags, char *err, size_t errlen)
+{
+	cJSON *root = read_json(path, err, errlen);
+	if (!root)
+		return LG_EXIT_USAGE;
+	cfg->json = root;
+	const cJSON *list = lg_json_get(root, "integrations");
+	if (check_inline_secrets(list, path, err, errlen))
+		return LG_EXIT_USAGE;
+	size_t i = 0;
+	for (const cJSON *o = list->child; o; o = o->next, i++) {
+		lg_integration it;
+		if (parse_integration(cfg, &it, o, path, i, err, errlen) == 0) {
+			lg_integration *slot = config_add(cfg);
+			if (!slot) {
+				integration_free(&it);
+				return fail(err, errlen, "out of memory");
+			}
+			*slot = it;
+			continue;
+		}
+		integration_free(&it);
+		if (!(flags & LG_CONFIG_SKIP_BAD))
+			return LG_EXIT_USAGE;
+		if (add_bad(cfg, o, err))
+			return fail(err, errlen, "out of memory");
+	}
+	return 0;
+}
+
+static int load(lg_config *cfg, const char *path, int flags, const char *secret, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
 	int rc;
@@ -412,7 +495,7 @@ static int load(lg_config *cfg, const char *path, const char *secret, char *err,
 			return fail(err, errlen, "out of memory");
 		rc = check_not_shared(path, err, errlen);
 		if (!rc)
-			rc = from_file(cfg, path, err, errlen);
+			rc = from_file(cfg, path, flags, err, errlen);
 	} else {
 		rc = from_env(cfg, secret, err, errlen);
 	}
@@ -421,30 +504,166 @@ static int load(lg_config *cfg, const char *path, const char *secret, char *err,
 	return rc;
 }
 
+int lg_config_read(lg_config *cfg, const char *path, int flags, char *err, size_t errlen)
+{
+	return load(cfg, path, flags, NULL, err, errlen);
+}
+
 int lg_config_load_file(lg_config *cfg, const char *path, char *err, size_t errlen)
 {
-	return load(cfg, path, NULL, err, errlen);
+	return load(cfg, path, LG_CONFIG_STRICT, NULL, err, errlen);
+}
+
+int lg_config_path(char *out, size_t outlen)
+{
+	const char *explicit_path = getenv("LG_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
+	if (explicit_path && *explicit_path)
+		n = snprintf(out, outlen, "%s", explicit_path);
+	else if (xdg && *xdg == '/')
+		n = snprintf(out, outlen, "%s/langguard/config.json", xdg);
+	else if (home && *home)
+		n = snprintf(out, outlen, "%s/.config/langguard/config.json", home);
+	else
+		return -1;
+	return n > 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+int lg_config_load_flags(lg_config *cfg, int flags, const char *secret, char *err, size_t errlen)
+{
+	const char *explicit_path = getenv("LG_CONFIG");
+	char path[4096];
+	struct stat st;
+	if (explicit_path && *explicit_path)
+		return load(cfg, explicit_path, flags, secret, err, errlen);
+	if (lg_config_path(path, sizeof path) == 0 && stat(path, &st) == 0)
+		return load(cfg, path, flags, secret, err, errlen);
+	return load(cfg, NULL, flags, secret, err, errlen);
 }
 
 int lg_config_load(lg_config *cfg, char *err, size_t errlen)
 {
-	return lg_config_load_secret(cfg, NULL, err, errlen);
+	return lg_config_load_flags(cfg, LG_CONFIG_STRICT, NULL, err, errlen);
 }
 
 int lg_config_load_secret(lg_config *cfg, const char *secret, char *err, size_t errlen)
 {
-	const char *explicit_path = getenv("LG_CONFIG");
-	if (explicit_path && *explicit_path)
-		return load(cfg, explicit_path, secret, err, errlen);
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char path[4096];
-	path[0] = '\0';
-	if (xdg && *xdg == '/')
-		snprintf(path, sizeof path, "%s/langguard/config.json", xdg);
-	else if (home && *home)
-		snprintf(path, sizeof path, "%s/.config/langguard/config.json", home);
+	return lg_config_load_flags(cfg, LG_CONFIG_STRICT, secret, err, errlen);
+}
+
+/* ---- writing ---- */
+
+/* mkdir -p whose missing directories are created 0700. */
+static int mkdir_private(const char *dir)
+{
+	char *p = strdup(dir);
+	if (!p)
+		return -1;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+/* The file's text: one integration a line, so a diff shows which changed. */
+static int print_config(lg_buf *b, const cJSON *root)
+{
+	int rc = lg_buf_adds(b, "{");
+	for (const cJSON *m = root->child; m && !rc; m = m->next) {
+		rc |= lg_buf_adds(b, m == root->child ? "\n  " : ",\n  ");
+		rc |= lg_json_print_string(b, m->string, strlen(m->string));
+		rc |= lg_buf_adds(b, ": ");
+		if (strcmp(m->string, "integrations") != 0 || !cJSON_IsArray(m)) {
+			rc |= lg_json_print(b, m);
+			continue;
+		}
+		rc |= lg_buf_adds(b, "[");
+		for (const cJSON *e = m->child; e; e = e->next) {
+			rc |= lg_buf_adds(b, e == m->child ? "\n    " : ",\n    ");
+			rc |= lg_json_print(b, e);
+		}
+		rc |= lg_buf_adds(b, m->child ? "\n  ]" : "]");
+	}
+	rc |= lg_buf_adds(b, "\n}\n");
+	return rc ? -1 : 0;
+}
+
+static int write_atomic(const char *path, const cJSON *root, char *err, size_t errlen)
+{
+	lg_buf b = { 0 };
+	char tmp[4200];
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path) : 1;
+	snprintf(tmp, sizeof tmp, "%.*s/.config.json.XXXXXX", dirlen, slash ? path : ".");
+	if (print_config(&b, root) != 0) {
+		lg_buf_free(&b);
+		return fail(err, errlen, "out of memory"), LG_EXIT_IO;
+	}
+	int fd = mkstemp(tmp);
+	int ok = fd >= 0 && fchmod(fd, 0600) == 0;
+	for (size_t off = 0; ok && off < b.len;) {
+		ssize_t w = write(fd, b.data + off, b.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ok = w > 0;
+		off += ok ? (size_t)w : 0;
+	}
+	int saved = errno;
+	ok = ok && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		saved = errno ? errno : saved;
+		if (fd >= 0)
+			unlink(tmp);
+	}
+	lg_buf_free(&b);
+	if (!ok)
+		return fail(err, errlen, "%s: cannot write: %s", path, strerror(saved)), LG_EXIT_IO;
+	return 0;
+}
+
+int lg_config_edit(const char *path, lg_config_edit_fn edit, void *arg, char *err, size_t errlen)
+{
+	char dir[4096], lock[4200];
+	const char *slash = strrchr(path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (slash && slash != path && mkdir_private(dir) != 0)
+		return fail(err, errlen, "%s: cannot create: %s", dir, strerror(errno)), LG_EXIT_IO;
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lfd < 0)
+		return fail(err, errlen, "%s: %s", lock, strerror(errno)), LG_EXIT_IO;
+	while (flock(lfd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(lfd);
+			return fail(err, errlen, "%s: lock: %s", lock, strerror(errno)), LG_EXIT_IO;
+		}
+	int rc;
 	struct stat st;
-	if (path[0] && stat(path, &st) == 0)
-		return load(cfg, path, secret, err, errlen);
-	return load(cfg, NULL, secret, err, errlen);
+	cJSON *root;
+	if (stat(path, &st) == 0)
+		root = read_json(path, err, errlen);
+	else if (errno == ENOENT)
+		root = lg_json_parse("{\"integrations\":[]}", 19, &(lg_json_error){ 0 });
+	else
+		root = NULL, fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (!root)
+		rc = LG_EXIT_USAGE;
+	else if ((rc = edit(root, path, arg, err, errlen)) == 0)
+		rc = write_atomic(path, root, err, errlen);
+	cJSON_Delete(root);
+	close(lfd); /* releases the lock */
+	return rc;
 }

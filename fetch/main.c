@@ -295,6 +295,16 @@ static void list_integrations(const lg_config *cfg)
 static lg_integration *pick_integration(lg_config *cfg, const char *id)
 {
 	const char *where = cfg->path ? cfg->path : "the environment";
+	/* A bad entry was skipped at load: it fails only when it is the one asked for. */
+	const lg_config_bad *bad = NULL;
+	if (id && !lg_config_find(cfg, id))
+		bad = lg_config_find_bad(cfg, id);
+	else if (!id && cfg->n == 0 && cfg->nbad == 1)
+		bad = &cfg->bad[0];
+	if (bad) {
+		lg_err("%s", bad->msg);
+		return NULL;
+	}
 	if (cfg->n == 0) {
 		lg_usage_error("no integration: %s defines none (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY, "
 			       "or write $LG_CONFIG)", where);
@@ -308,9 +318,9 @@ static lg_integration *pick_integration(lg_config *cfg, const char *id)
 		return &cfg->items[0];
 	}
 	if (!id) {
-		if (cfg->n == 1)
+		if (cfg->n == 1 && cfg->nbad == 0)
 			return &cfg->items[0];
-		lg_usage_error("%s defines %zu integrations: choose one with --integration", where, cfg->n);
+		lg_usage_error("%s defines %zu integrations: choose one with --integration", where, cfg->n + cfg->nbad);
 		return NULL;
 	}
 	lg_integration *it = lg_config_find(cfg, id);
@@ -434,19 +444,6 @@ int main(int argc, char **argv)
 		lg_err("sigaction: %s", strerror(errno));
 		return LG_EXIT_BAD;
 	}
-	/* lg-sync starts us with SIGTERM ignored and LG_STOP_FILE naming the
-	 * file it writes before it signals a stop: a stop asked for before the
-	 * handler above was set is found here instead of lost (or, with
-	 * SIGTERM not ignored, killing us before we could end the run). */
-	const char *sf = getenv("LG_STOP_FILE");
-	FILE *stopf = sf && *sf ? fopen(sf, "r") : NULL;
-	if (stopf) {
-		char sig[16] = "";
-		if (!fgets(sig, sizeof sig, stopf))
-			sig[0] = '\0';
-		fclose(stopf);
-		stop_request(strncmp(sig, "SIGINT", 6) == 0 ? SIGINT : SIGTERM);
-	}
 	int rc = parse_options(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -460,7 +457,7 @@ int main(int argc, char **argv)
 		lg_err("--secret-key-file: %s", err);
 		return LG_EXIT_USAGE;
 	}
-	if (lg_config_load_secret(&cfg, sk, err, sizeof err) != 0) {
+	if (lg_config_load_flags(&cfg, LG_CONFIG_SKIP_BAD, sk, err, sizeof err) != 0) {
 		lg_err("%s", err);
 		wipe(sk);
 		return LG_EXIT_USAGE;

@@ -51,7 +51,14 @@ int stop_install(void)
 		if (sigaction(sig, &sa, NULL) != 0)
 			return -1;
 	}
-	return 0;
+	/* lg-sync starts us with the stop signals blocked: one it sent before
+	 * the handlers above were set waited, pending, and is delivered here,
+	 * a clean stop instead of a kill by the default action or a loss. */
+	sigset_t set;
+	sigemptyset(&set);
+	for (size_t i = 0; i < NSIGNALS; i++)
+		sigaddset(&set, stop_signals[i]);
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int stop_requested(void)

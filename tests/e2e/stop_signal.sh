@@ -45,16 +45,22 @@ within() {
 slow_server --fault-slow-ms 300 --fault-422-window 600 || exit 1
 write_config "$SERVER_URL"
 
-# ---- a stop asked before lg-fetch had set its handler: lg-sync starts it
-# with SIGTERM ignored and LG_STOP_FILE naming the file on_stop writes
-# before it signals; lg-fetch finds it at start and stops cleanly.
-printf 'SIGTERM\n' >"$T/stopfile"
-(trap '' TERM; LG_STOP_FILE="$T/stopfile" exec lg-fetch --integration prod --lookback 2h15m) >"$T/sf.out" 2>"$T/sf.err"
-expect_eq stopfile-exit 1 "$?"
-expect_eq stopfile-run-end '{"status":"failed","error":"interrupted by SIGTERM"}' "$(tail -n1 "$T/sf.out" | jq -c '{status, error}')"
-expect_eq stopfile-nothing-fetched 0 "$(grep -vc '"\$lg"' "$T/sf.out")"
-LG_STOP_FILE="$T/no-such-file" lg-fetch --integration prod --lookback 2h15m --until 2026-11-27T08:00:00Z >"$T/sf.out" 2>"$T/sf.err"
-expect_eq stopfile-absent-runs 0 "$?"
+# ---- a stop sent before lg-fetch had set its handler: lg-sync starts it
+# with the stop signals blocked, so the signal waits, pending, and lg-fetch
+# gets it once its handler is set (unblocking them): a clean stop, neither
+# lost nor a kill by the default action. Here the signal is pending across
+# exec exactly as lg-sync leaves it.
+python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+os.kill(os.getpid(), signal.SIGTERM)
+os.execvp("lg-fetch", sys.argv[1:])' lg-fetch --integration prod --lookback 2h15m >"$T/sf.out" 2>"$T/sf.err"
+expect_eq pending-stop-exit 1 "$?"
+expect_eq pending-stop-run-end '{"status":"failed","error":"interrupted by SIGTERM"}' "$(tail -n1 "$T/sf.out" | jq -c '{status, error}')"
+expect_eq pending-stop-nothing-fetched 0 "$(grep -vc '"\$lg"' "$T/sf.out")"
+python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+os.execvp("lg-fetch", sys.argv[1:])' lg-fetch --integration prod --lookback 2h15m --until 2026-11-27T08:00:00Z >"$T/sf.out" 2>"$T/sf.err"
+expect_eq blocked-no-stop-runs 0 "$?"
 
 # ---- lg-fetch | lg-map | lg-store put, SIGTERM after the fourth checkpoint
 mkfifo "$T/fifo"

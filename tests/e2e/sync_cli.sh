@@ -75,7 +75,8 @@ expect_eq status-unknown-text "lg-sync: unknown integration 'nope'" "$(cat "$T/e
 # A secret-holding config readable by others is refused, like ssh.
 chmod 644 "$LG_CONFIG"
 expect_status perms-refused 2 lg-sync list
-expect_eq perms-refused-text "lg-sync: config: $LG_CONFIG holds a secret and is readable by others (chmod 600 $LG_CONFIG)" "$(cat "$T/err")"
+# The wording of common/config.c, the same for every tool that reads the file.
+expect_eq perms-refused-text "lg-sync: config: $LG_CONFIG: holds secretKey but is readable by group or others (chmod 600 $LG_CONFIG)" "$(cat "$T/err")"
 chmod 600 "$LG_CONFIG"
 printf 'not json' >"$T/bad.json"; chmod 600 "$T/bad.json"
 expect_status config-not-json 2 lg-sync --config "$T/bad.json" list

@@ -1,0 +1,515 @@
+/* lg-sync run: one run of one integration is
+ *   lg-fetch | lg-map | lg-detect | lg-policy | lg-store put
+ * under the integration's lock, then the re-evaluation of the records whose
+ * merged content changed; a run the stages could not record themselves is
+ * recorded here (run-start / run-end control lines). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "json.h"
+#include "proc.h"
+#include "sync.h"
+#include "timeutil.h"
+
+enum { FETCH, MAP, DETECT, POLICY, STORE, NSTAGES };
+static const char *const stage_names[NSTAGES] = { "lg-fetch", "lg-map", "lg-detect", "lg-policy", "lg-store" };
+
+/* Exit codes above 7 (signals, sanitizers) are not ours: reported as 1. */
+static int normalize_code(int code)
+{
+	return code >= 1 && code <= 7 ? code : LG_EXIT_BAD;
+}
+
+/* The stage that caused a failed pipeline: the first non-zero status that
+ * is not a broken pipe (a stage dying makes its writer see SIGPIPE). */
+static int failed_stage(const stage *st, size_t n)
+{
+	int first_pipe = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].status != 0 && st[i].status != 128 + 13)
+			return (int)i;
+		if (st[i].status == 128 + 13 && first_pipe < 0)
+			first_pipe = (int)i;
+	}
+	return first_pipe;
+}
+
+static const char *now_iso(char out[32])
+{
+	return lg_time_format(lg_time_now(), out);
+}
+
+static cJSON *last_sync(const sync_ctx *c, const char *id, cJSON **status)
+{
+	*status = store_status(c, id);
+	return lg_json_get(lg_json_get(*status, "data"), "lastSync");
+}
+
+static long long num_or0(const cJSON *o, const char *key)
+{
+	double d;
+	return lg_json_get_num(o, key, &d) ? (long long)d : 0;
+}
+
+/* A temporary file holding text, positioned at its start; -1 on failure. */
+static int temp_with(const char *text, size_t len)
+{
+	FILE *f = tmpfile();
+	if (!f)
+		return -1;
+	int fd = dup(fileno(f));
+	fclose(f);
+	if (fd < 0)
+		return -1;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w <= 0 && errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+		off += w > 0 ? (size_t)w : 0;
+	}
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static void add_line(lg_buf *b, cJSON *o)
+{
+	lg_json_print(b, o);
+	lg_buf_addc(b, '\n');
+	cJSON_Delete(o);
+}
+
+/* Records a failed run that the stages could not record themselves:
+ * lg-fetch failed before its run-end, or a later stage broke the pipeline. */
+static void record_failure(const sync_ctx *c, const lg_integration *it, const char *prev, int code,
+			   const char *msg, const char *mode, const char *started)
+{
+	cJSON *status;
+	const cJSON *last = last_sync(c, it->id, &status);
+	const char *run = lg_json_str(last, "id");
+	const char *st = lg_json_str(last, "status");
+	int same = !run || (prev && strcmp(run, prev) == 0);
+	if (!same && st && strcmp(st, "failed") == 0) { /* lg-fetch recorded it */
+		cJSON_Delete(status);
+		return;
+	}
+	lg_buf in = { 0 };
+	char runid[96], t[32];
+	if (same) {
+		char stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime_r(&now, &tm));
+		srand((unsigned)(now ^ getpid()));
+		sfmt(runid, sizeof runid, "sync-%s-%ld-%d", stamp, (long)getpid(), rand() % 32768);
+		cJSON *o = cJSON_CreateObject();
+		lg_json_set(o, "$lg", cJSON_CreateString("run-start"));
+		lg_json_set(o, "run", cJSON_CreateString(runid));
+		lg_json_set(o, "integration", cJSON_CreateString(it->id));
+		lg_json_set(o, "host", cJSON_CreateString(it->host));
+		lg_json_set(o, "mode", cJSON_CreateString(mode));
+		lg_json_set(o, "api", cJSON_CreateNull());
+		lg_json_set(o, "from", cJSON_CreateNull());
+		lg_json_set(o, "to", cJSON_CreateNull());
+		lg_json_set(o, "startedAt", cJSON_CreateString(started));
+		add_line(&in, o);
+	} else {
+		sfmt(runid, sizeof runid, "%s", run);
+	}
+	cJSON *o = cJSON_CreateObject();
+	lg_json_set(o, "$lg", cJSON_CreateString("run-end"));
+	lg_json_set(o, "run", cJSON_CreateString(runid));
+	lg_json_set(o, "integration", cJSON_CreateString(it->id));
+	lg_json_set(o, "status", cJSON_CreateString("failed"));
+	lg_json_set(o, "error", cJSON_CreateString(msg));
+	lg_json_set(o, "exitCode", lg_json_int(code));
+	lg_json_set(o, "traces", lg_json_int(same ? 0 : num_or0(last, "itemsFetched")));
+	lg_json_set(o, "rows", lg_json_int(0));
+	lg_json_set(o, "requests", lg_json_int(0));
+	lg_json_set(o, "retries", lg_json_int(0));
+	lg_json_set(o, "throttledSeconds", lg_json_int(0));
+	lg_json_set(o, "completedAt", cJSON_CreateString(now_iso(t)));
+	add_line(&in, o);
+	cJSON_Delete(status);
+
+	int fd = temp_with(in.data, in.len);
+	lg_buf_free(&in);
+	char path[PATH_MAX];
+	const char *argv[] = { tool_path("lg-store", path, sizeof path), "--db", c->db, "put", NULL };
+	stage s = { .name = "lg-store", .argv = argv };
+	if (fd < 0) {
+		lg_err("%s: could not record the failed run: %s", it->id, strerror(errno));
+		return;
+	}
+	pipeline_run(&s, 1, fd, -1, NULL, 1, 0);
+	close(fd);
+	if (s.status != 0)
+		lg_err("%s: could not record the failed run: %s", it->id,
+		       stage_error(&s) ? stage_error(&s) : "lg-store put failed");
+}
+
+/* Re-runs detection and policies over the records whose merged content
+ * changed. Returns 0 or the failing stage's status (r->line says why);
+ * *count is the number of records re-evaluated. */
+static int reevaluate(const sync_ctx *c, const char *id, long *count, run_result *r)
+{
+	char p0[PATH_MAX], p1[PATH_MAX], p2[PATH_MAX];
+	const char *exp[] = { tool_path("lg-store", p0, sizeof p0), "--db", c->db, "export", "--stale",
+			      "--integration", id, NULL };
+	lg_buf out = { 0 };
+	stage s = { .name = "lg-store", .argv = exp };
+	*count = 0;
+	pipeline_run(&s, 1, -1, -1, &out, c->silent, 0);
+	if (s.status) {
+		sfmt(r->line, sizeof r->line, "re-evaluation failed: %s",
+			 stage_error(&s) ? stage_error(&s) : "lg-store: export failed");
+		lg_buf_free(&out);
+		return s.status;
+	}
+	for (size_t i = 0; i < out.len; i++)
+		*count += out.data[i] == '\n';
+	if (out.len && out.data[out.len - 1] != '\n')
+		++*count;
+	if (*count == 0) {
+		lg_buf_free(&out);
+		return 0;
+	}
+	int fd = temp_with(out.data, out.len);
+	lg_buf_free(&out);
+	if (fd < 0) {
+		sfmt(r->line, sizeof r->line, "re-evaluation failed: temporary file: %s", strerror(errno));
+		return LG_EXIT_IO;
+	}
+	const char *det[] = { tool_path("lg-detect", p0, sizeof p0), NULL };
+	const char *pol[] = { tool_path("lg-policy", p1, sizeof p1), NULL };
+	const char *put[] = { tool_path("lg-store", p2, sizeof p2), "--db", c->db, "put", "--summary", "none", NULL };
+	stage st[3] = { { .name = "lg-detect", .argv = det }, { .name = "lg-policy", .argv = pol },
+			{ .name = "lg-store", .argv = put } };
+	pipeline_run(st, 3, fd, -1, NULL, c->silent, 0);
+	close(fd);
+	for (size_t i = 0; i < 3; i++)
+		if (st[i].status) {
+			sfmt(r->line, sizeof r->line, "re-evaluation failed: %s",
+				 stage_error(&st[i]) ? stage_error(&st[i]) : st[i].name);
+			return st[i].status;
+		}
+	return 0;
+}
+
+/* The summary of a run a stop signal ended. */
+static void stopped_line(const sync_ctx *c, const char *id, const char *sig, run_result *r)
+{
+	lg_buf cur = { 0 };
+	const char *argv[] = { "lg-store", "--db", c->db, "cursor", id, NULL };
+	run_capture(argv, &cur, NULL, 0);
+	while (cur.len && (cur.data[cur.len - 1] == '\n' || cur.data[cur.len - 1] == '\r'))
+		cur.len--;
+	const char *cursor = cur.len ? lg_buf_cstr(&cur) : "";
+	cJSON *status;
+	const cJSON *last = last_sync(c, id, &status);
+	char tail[600];
+	if (*cursor)
+		sfmt(tail, sizeof tail, "the next run resumes from %s", cursor);
+	else
+		sfmt(tail, sizeof tail, "no window completed, the next run starts over");
+	sfmt(r->line, sizeof r->line, "stopped by %s: %lld traces fetched, %lld stored; %s", sig,
+		 num_or0(last, "itemsFetched"), num_or0(last, "itemsIngested"), tail);
+	cJSON_Delete(status);
+	lg_buf_free(&cur);
+}
+
+static void completed_line(const sync_ctx *c, const char *id, const lg_buf *put, long reevaluated,
+			   time_t t0, run_result *r)
+{
+	cJSON *status, *p = NULL;
+	const cJSON *last = last_sync(c, id, &status);
+	lg_json_error je;
+	if (put->len)
+		p = lg_json_parse(put->data, put->len, &je);
+	sfmt(r->line, sizeof r->line,
+		 "completed: %lld traces fetched, %lld new, %lld updated, %lld unchanged, %ld re-evaluated in %llds",
+		 num_or0(last, "itemsFetched"), num_or0(p, "ingested"), num_or0(p, "updated"),
+		 num_or0(p, "unchanged"), reevaluated, (long long)(time(NULL) - t0));
+	cJSON_Delete(p);
+	cJSON_Delete(status);
+}
+
+/* lg-fetch's arguments for this run: a range, the lookback, or on from the
+ * stored cursor. Returns 0, or the status of a failed cursor query. */
+static int fetch_args(const sync_ctx *c, const lg_integration *it, const run_opts *o, const char **args,
+		      size_t *n, char *bufs, size_t buflen, const char **mode, run_result *r)
+{
+	const char *lookback = it->raw && lg_json_str(it->raw, "lookback") ? lg_json_str(it->raw, "lookback") : "7d";
+	if (it->batch_size) {
+		sfmt(bufs, buflen / 2, "%ld", it->batch_size);
+		args[(*n)++] = "--batch-size";
+		args[(*n)++] = bufs;
+	}
+	if (o->limit) {
+		args[(*n)++] = "--limit";
+		args[(*n)++] = o->limit;
+	}
+	if (c->quiet)
+		args[(*n)++] = "--quiet";
+	*mode = o->mode;
+	if (o->since || strcmp(o->mode, "backfill") == 0) {
+		if (o->since) {
+			*mode = "range";
+			args[(*n)++] = "--since";
+			args[(*n)++] = o->since;
+		} else {
+			args[(*n)++] = "--lookback";
+			args[(*n)++] = lookback;
+		}
+		if (o->until) {
+			args[(*n)++] = "--until";
+			args[(*n)++] = o->until;
+		}
+		return 0;
+	}
+	lg_buf cur = { 0 };
+	char err[1024];
+	const char *argv[] = { "lg-store", "--db", c->db, "cursor", it->id, NULL };
+	int rc = run_capture(argv, &cur, err, sizeof err);
+	while (cur.len && (cur.data[cur.len - 1] == '\n' || cur.data[cur.len - 1] == '\r'))
+		cur.len--;
+	if (rc) {
+		sfmt(r->line, sizeof r->line, "%s%s", strncmp(err, "lg-store:", 9) == 0 ? "" : "lg-store: ",
+			 *err ? err : "cursor failed");
+	} else if (cur.len) {
+		char *cb = bufs + buflen / 2;
+		sfmt(cb, buflen / 2, "%s", lg_buf_cstr(&cur));
+		args[(*n)++] = "--cursor";
+		args[(*n)++] = cb;
+		if (it->overlap) {
+			args[(*n)++] = "--overlap";
+			args[(*n)++] = it->overlap;
+		}
+	} else {
+		args[(*n)++] = "--lookback";
+		args[(*n)++] = lookback;
+	}
+	lg_buf_free(&cur);
+	return rc;
+}
+
+/* Removes the run's quarantine files that stayed empty. */
+static void quarantine_tidy(const char *q)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	for (size_t i = MAP; i < NSTAGES; i++) {
+		sfmt(path, sizeof path, "%s.%s.ndjson", q, stage_names[i]);
+		if (stat(path, &st) == 0 && st.st_size == 0)
+			unlink(path);
+	}
+}
+
+/* The pipeline's outcome when it failed at stage i: its line and status. */
+static int pipeline_failed(const sync_ctx *c, const lg_integration *it, const stage *st, int i,
+			   const char *prev, const char *mode, const char *started, const char *q,
+			   run_result *r)
+{
+	int code = st[i].status;
+	char msg[1200];
+	const char *e = stage_error(&st[i]);
+	size_t nl = strlen(stage_names[i]);
+	if (code > 128 && code < 160)
+		sfmt(msg, sizeof msg, "%s: killed by signal %d", stage_names[i], code - 128);
+	else if (!e)
+		sfmt(msg, sizeof msg, "%s: exited with status %d", stage_names[i], code);
+	else if (strncmp(e, stage_names[i], nl) == 0 && e[nl] == ':')
+		sfmt(msg, sizeof msg, "%s", e);
+	else
+		sfmt(msg, sizeof msg, "%s: %s", stage_names[i], e);
+	/* lg-fetch ended by our stop: recorded in lg-fetch's own words. */
+	if (i == FETCH && stop_name() && (code == 1 || code == 128 + 15)) {
+		r->stopped = stop_name();
+		sfmt(msg, sizeof msg, "interrupted by SIGTERM");
+	}
+	code = normalize_code(code);
+	record_failure(c, it, prev, code, msg, mode, started);
+	sfmt(r->line, sizeof r->line, "failed (exit %d): %s", code, msg);
+	if (r->stopped)
+		stopped_line(c, it->id, r->stopped, r);
+	char qf[PATH_MAX];
+	struct stat sb;
+	sfmt(qf, sizeof qf, "%s.%s.ndjson", q, stage_names[i]);
+	if (stat(qf, &sb) == 0 && sb.st_size > 0) {
+		size_t len = strlen(r->line);
+		sfmt(r->line + len, sizeof r->line - len, " (bad lines kept in %s)", qf);
+	}
+	return code;
+}
+
+static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, run_result *r)
+{
+	time_t t0 = time(NULL);
+	const char *args[40];
+	size_t n = 0;
+	char bufs[256], started[32], q[PATH_MAX], qdir[PATH_MAX];
+	char paths[NSTAGES][PATH_MAX], qmap[PATH_MAX], qdet[PATH_MAX], qpol[PATH_MAX], qsto[PATH_MAX];
+	const char *mode;
+	args[n++] = tool_path("lg-fetch", paths[FETCH], sizeof paths[FETCH]);
+	args[n++] = "--integration";
+	args[n++] = it->id;
+	int rc = fetch_args(c, it, o, args, &n, bufs, sizeof bufs, &mode, r);
+	if (rc)
+		return normalize_code(rc);
+	args[n] = NULL;
+	now_iso(started);
+	cJSON *status;
+	const cJSON *last = last_sync(c, it->id, &status);
+	char prev[256];
+	sfmt(prev, sizeof prev, "%s", lg_json_str(last, "id") ? lg_json_str(last, "id") : "");
+	cJSON_Delete(status);
+
+	/* Bad lines are kept verbatim, per stage, next to the store. */
+	sfmt(qdir, sizeof qdir, "%s/quarantine", c->db);
+	sfmt(q, sizeof q, "%s/%s", qdir, it->id);
+	if (mkdir_private(qdir) != 0) {
+		sfmt(r->line, sizeof r->line, "cannot create %s", qdir);
+		return LG_EXIT_IO;
+	}
+	sfmt(qmap, sizeof qmap, "%s.lg-map.ndjson", q);
+	sfmt(qdet, sizeof qdet, "%s.lg-detect.ndjson", q);
+	sfmt(qpol, sizeof qpol, "%s.lg-policy.ndjson", q);
+	sfmt(qsto, sizeof qsto, "%s.lg-store.ndjson", q);
+	const char *map[] = { tool_path("lg-map", paths[MAP], sizeof paths[MAP]), "--integration", it->id,
+			      "--quarantine", qmap, NULL };
+	const char *det[] = { tool_path("lg-detect", paths[DETECT], sizeof paths[DETECT]), "--quarantine", qdet, NULL };
+	const char *pol[] = { tool_path("lg-policy", paths[POLICY], sizeof paths[POLICY]), "--quarantine", qpol, NULL };
+	const char *put[] = { tool_path("lg-store", paths[STORE], sizeof paths[STORE]), "--db", c->db, "put",
+			      "--quarantine", qsto, "--summary", "json", NULL };
+	stage st[NSTAGES] = {
+		{ .name = "lg-fetch", .argv = args }, { .name = "lg-map", .argv = map },
+		{ .name = "lg-detect", .argv = det }, { .name = "lg-policy", .argv = pol },
+		{ .name = "lg-store", .argv = put },
+	};
+	lg_buf summary = { 0 };
+	pipeline_run(st, NSTAGES, -1, -1, &summary, c->silent, 1);
+	quarantine_tidy(q);
+	int i = failed_stage(st, NSTAGES);
+	if (i >= 0) {
+		lg_buf_free(&summary);
+		return pipeline_failed(c, it, st, i, prev, mode, started, q, r);
+	}
+	long reevaluated;
+	rc = reevaluate(c, it->id, &reevaluated, r);
+	if (rc == 0)
+		completed_line(c, it->id, &summary, reevaluated, t0, r);
+	lg_buf_free(&summary);
+	return normalize_code(rc) * (rc != 0);
+}
+
+void sync_one(sync_ctx *c, const lg_integration *it, const run_opts *o, run_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (stop_name()) {
+		r->stopped = stop_name();
+		r->code = LG_EXIT_BAD;
+		sfmt(r->line, sizeof r->line, "not started: stopped by %s", r->stopped);
+		return;
+	}
+	char lock[4400];
+	lock_path(c, it->id, lock, sizeof lock);
+	if (mkdir_private(c->db) != 0) {
+		r->code = LG_EXIT_IO;
+		sfmt(r->line, sizeof r->line, "db: cannot create %s", c->db);
+		return;
+	}
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		r->code = LG_EXIT_IO;
+		sfmt(r->line, sizeof r->line, "cannot open %s", lock);
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		r->busy = 1;
+		r->code = LG_EXIT_BAD;
+		sfmt(r->line, sizeof r->line, "a sync run is already in progress (lock %s)", lock);
+		return;
+	}
+	r->code = run_locked(c, it, o, r);
+	close(fd); /* releases the lock */
+}
+
+enum { OPT_MODE = 256, OPT_SINCE, OPT_UNTIL, OPT_LIMIT };
+
+int cmd_run(sync_ctx *c, int argc, char **argv)
+{
+	static const struct option run_longopts[] = {
+		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	run_opts o = { .mode = "incremental" };
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":qh", run_longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_MODE: o.mode = optarg; break;
+		case OPT_SINCE: o.since = *optarg ? optarg : NULL; break;
+		case OPT_UNTIL: o.until = *optarg ? optarg : NULL; break;
+		case OPT_LIMIT: o.limit = optarg; break;
+		case 'q': c->quiet = 1; break;
+		case 'h': usage(); return 0;
+		default: return lg_bad_option(opt, optopt, argv[optind - 1]);
+		}
+	}
+	if (strcmp(o.mode, "incremental") != 0 && strcmp(o.mode, "backfill") != 0)
+		return lg_usage_error("run: --mode must be incremental or backfill");
+	if (o.limit && (o.limit[0] < '1' || o.limit[0] > '9' || strspn(o.limit, "0123456789") != strlen(o.limit)))
+		return lg_usage_error("run: invalid --limit '%s'", o.limit);
+	if (o.until && !o.since && strcmp(o.mode, "backfill") != 0)
+		return lg_usage_error("run: --until needs --since or --mode backfill");
+	lg_config cfg;
+	const char **ids = NULL;
+	int n = 0, skipped = 0, rc = sync_load(c, &cfg);
+	if (rc)
+		return rc;
+	rc = sync_pick(&cfg, argv + optind, argc - optind, &ids, &n, &skipped);
+	if (rc == 0 && signals_install() != 0) {
+		lg_err("sigaction: %s", strerror(errno));
+		rc = LG_EXIT_BAD;
+	}
+	/* SIGTERM or SIGINT (Ctrl-C): the current run stops after its last
+	 * completed window and is recorded; the next integrations are not
+	 * started; exit 1. */
+	int status = 0;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		if (stop_name()) {
+			lg_err("interrupted: %s and the rest not synced", ids[i]);
+			status = LG_EXIT_BAD;
+			break;
+		}
+		run_result r;
+		sync_one(c, lg_config_find(&cfg, ids[i]), &o, &r);
+		if (r.code || !c->quiet)
+			lg_err("%s: %s", ids[i], r.line);
+		if (r.code && !status)
+			status = r.code;
+	}
+	if (rc == 0)
+		rc = status ? status : skipped ? LG_EXIT_USAGE : 0;
+	free(ids);
+	lg_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,109 @@
+/* lg-sync status: the store's record of the last run, with what lg-sync
+ * alone knows (a run holds the lock now, the integration is scheduled). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "json.h"
+#include "sync.h"
+
+void lock_path(const sync_ctx *c, const char *id, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s/sync-%s.lock", c->db, id);
+}
+
+int lock_held(const sync_ctx *c, const char *id)
+{
+	char path[4400];
+	lock_path(c, id, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	int held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
+cJSON *store_status(const sync_ctx *c, const char *id)
+{
+	struct stat st;
+	cJSON *j = NULL;
+	if (stat(c->db, &st) == 0) {
+		lg_buf out = { 0 };
+		const char *argv[] = { "lg-store", "--db", c->db, "status", id, NULL };
+		lg_json_error je;
+		if (run_capture(argv, &out, NULL, 0) == 0 && out.len)
+			j = lg_json_parse(out.data, out.len, &je);
+		lg_buf_free(&out);
+		if (j && !cJSON_IsObject(lg_json_get(j, "data"))) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	if (!j) {
+		j = cJSON_CreateObject();
+		lg_json_set(j, "success", cJSON_CreateTrue());
+		lg_json_set(lg_json_obj(j, "data"), "lastSync", cJSON_CreateNull());
+	}
+	return j;
+}
+
+/* {"success":true,"data":{"integration","isActive","hasSchedule",...the store's}} */
+static int print_status(const sync_ctx *c, const lg_integration *it)
+{
+	cJSON *j = store_status(c, it->id);
+	cJSON *data = lg_json_take(j, "data"), *out = cJSON_CreateObject();
+	cJSON_Delete(lg_json_take(data, "integration"));
+	cJSON_Delete(lg_json_take(data, "isActive"));
+	cJSON_Delete(lg_json_take(data, "hasSchedule"));
+	lg_json_set(out, "integration", cJSON_CreateString(it->id));
+	lg_json_set(out, "isActive", cJSON_CreateBool(lock_held(c, it->id)));
+	lg_json_set(out, "hasSchedule", cJSON_CreateBool(it->auto_sync));
+	for (cJSON *m = data->child; m; m = data->child) {
+		cJSON_DetachItemViaPointer(data, m);
+		cJSON_AddItemToObject(out, m->string, m);
+	}
+	cJSON_Delete(data);
+	lg_json_set(j, "data", out);
+	lg_buf b = { 0 };
+	int rc = lg_json_print(&b, j) == 0 && lg_buf_addc(&b, '\n') == 0 &&
+		fwrite(b.data, 1, b.len, stdout) == b.len ? 0 : LG_EXIT_IO;
+	lg_buf_free(&b);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int cmd_status(sync_ctx *c, int argc, char **argv)
+{
+	static const struct option status_longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", status_longopts, NULL)) != -1) {
+		if (opt == 'h')
+			return usage(), 0;
+		return lg_bad_option(opt, optopt, argv[optind - 1]);
+	}
+	lg_config cfg;
+	const char **ids = NULL;
+	int n = 0, skipped = 0, rc = sync_load(c, &cfg);
+	if (rc)
+		return rc;
+	rc = sync_pick(&cfg, argv + optind, argc - optind, &ids, &n, &skipped);
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = print_status(c, lg_config_find(&cfg, ids[i]));
+	if (rc == 0 && skipped)
+		rc = LG_EXIT_USAGE; /* an integration asked for is not valid: reported by sync_load */
+	free(ids);
+	lg_config_free(&cfg);
+	return rc;
+}

@@ -2,7 +2,7 @@
 # Every option a tool accepts is in its --help, and its --help and its man
 # page name the same options: an option added in one place and forgotten in
 # another fails here, whichever place was forgotten.
-#   accepted: the longopts table (C tools) or the `--name)` case labels (lg-sync)
+#   accepted: the longopts tables (lg-sync: one per command, in sync/*.c)
 #   help:     every --name in `lg-X --help`
 #   man:      every --name a .TP tag line of man/lg-X.1 defines
 . "$(dirname "$0")/../lib.sh"
@@ -12,8 +12,8 @@ words() { tr ' ' '\n' | grep -v '^$' | LC_ALL=C sort -u | tr '\n' ' ' | sed 's/ 
 
 accepted() { # tool
 	case $1 in
-	sync) grep -E -- '^[[:space:]]*(-[a-zA-Z] \| )?--[a-z][a-z0-9-]*\)' "$ROOT/scripts/lg-sync" |
-		grep -oE -- '--[a-z][a-z0-9-]*\)' | tr -d ')' ;;
+	sync) sed -n '/struct option [a-z_]*longopts\[\]/,/};/p' "$ROOT"/sync/*.c |
+		grep -oE '\{ *"[a-z][a-z0-9-]*"' | grep -oE '[a-z][a-z0-9-]*' | sed 's/^/--/' ;;
 	*) sed -n '/struct option longopts\[\]/,/};/p' "$ROOT/$1/main.c" |
 		grep -oE '\{ *"[a-z][a-z0-9-]*"' | grep -oE '[a-z][a-z0-9-]*' | sed 's/^/--/' ;;
 	esac

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "json.h"
 #include "t.h"
 #include "timeutil.h"
 
@@ -199,6 +200,76 @@ static void test_secrets(void)
 	T_INT(lg_seconds_to_ms(0.0 / 0.0, &ms), -1, "seconds: NaN refused");
 }
 
+/* LG_CONFIG_SKIP_BAD: the bad entry's message kept, the others loaded. */
+static void test_skip_bad(void)
+{
+	lg_config c;
+	char err[512];
+	const char *p = write_file("config.json",
+		"{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\"},"
+		"{\"id\":\"b\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"host\":\"x.com\"},"
+		"{\"publicKey\":\"pk\",\"secretKey\":\"s\"},"
+		"{\"id\":\"d\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"overlap\":\"30m\"}]}", 0600);
+	T_INT(lg_config_read(&c, p, LG_CONFIG_STRICT, err, sizeof err), 2, "skip: strict fails on the bad entry");
+	T_INT(lg_config_read(&c, p, LG_CONFIG_SKIP_BAD, err, sizeof err), 0, "skip: lenient loads");
+	T_INT(c.n, 2, "skip: the two good entries");
+	T_OK(lg_config_find(&c, "a") && lg_config_find(&c, "d") && !lg_config_find(&c, "b"), "skip: good ones by id");
+	T_INT(c.nbad, 2, "skip: two skipped");
+	const lg_config_bad *b = lg_config_find_bad(&c, "b");
+	T_OK(b && strstr(b->msg, "config.json: integrations[1].host: x.com: scheme required"), "skip: message names the entry");
+	T_OK(c.bad[1].id == NULL && strstr(c.bad[1].msg, "integrations[2].id: required"), "skip: an entry without id");
+	T_STR(lg_config_find(&c, "d")->overlap, "30m", "skip: overlap as written");
+	T_OK(lg_config_find(&c, "a")->raw == c.json->child->child, "skip: raw points at the entry");
+	lg_config_free(&c);
+	p = write_file("config.json", "{\"integrations\":[{\"id\":\"a\",\"publicKey\":\"pk\",\"secretKey\":\"s\"},"
+		       "{\"id\":\"b\",\"publicKey\":\"pk\",\"secretKey\":\"s\",\"host\":\"x.com\"}]}", 0640);
+	T_INT(lg_config_read(&c, p, LG_CONFIG_SKIP_BAD, err, sizeof err), 2, "skip: a readable inline secret fails the file");
+	T_OK(strstr(err, "holds secretKey but is readable by group or others") != NULL, "skip: whole-file message");
+}
+
+static int add_entry(cJSON *root, const char *path, void *arg, char *err, size_t errlen)
+{
+	cJSON *o = cJSON_CreateObject();
+	lg_json_set(o, "id", cJSON_CreateString(arg));
+	lg_json_set(o, "publicKey", cJSON_CreateString("pk"));
+	lg_json_set(o, "secretKey", cJSON_CreateString("sk-lf-1"));
+	int rc = lg_config_check_entry(o, path, 0, err, errlen);
+	if (rc == 0)
+		cJSON_AddItemToArray(lg_json_get(root, "integrations"), o);
+	else
+		cJSON_Delete(o);
+	return rc;
+}
+
+static int refuse(cJSON *root, const char *path, void *arg, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "refused");
+	return 2;
+}
+
+/* lg_config_edit: created private, each edit kept, a refusal writes nothing. */
+static void test_edit(void)
+{
+	char path[300], err[512], one[] = "one", two[] = "two", none[] = "", x[] = "x";
+	struct stat st;
+	lg_config c;
+	snprintf(path, sizeof path, "%s/new/dir/config.json", dir);
+	T_INT(lg_config_edit(path, add_entry, one, err, sizeof err), 0, "edit: creates the file");
+	T_INT(lg_config_edit(path, add_entry, two, err, sizeof err), 0, "edit: second entry");
+	T_OK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "edit: file 0600");
+	char d[300];
+	snprintf(d, sizeof d, "%s/new/dir", dir);
+	T_OK(stat(d, &st) == 0 && (st.st_mode & 0777) == 0700, "edit: directory 0700");
+	T_INT(lg_config_edit(path, refuse, NULL, err, sizeof err), 2, "edit: refusal returned");
+	T_INT(lg_config_edit(path, add_entry, none, err, sizeof err), 2, "edit: entry the loader refuses");
+	T_INT(lg_config_load_file(&c, path, err, sizeof err), 0, "edit: result loads");
+	T_OK(c.n == 2 && lg_config_find(&c, "one") && lg_config_find(&c, "two"), "edit: both entries, nothing else");
+	lg_config_free(&c);
+	const char *bad = write_file("broken.json", "{\"integrations\":", 0600);
+	T_INT(lg_config_edit(bad, add_entry, x, err, sizeof err), 2, "edit: invalid file left alone");
+	T_OK(strstr(err, "invalid JSON") != NULL, "edit: invalid file message");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -207,6 +278,8 @@ int main(void)
 	test_secrets();
 	test_file();
 	test_env();
+	test_skip_bad();
+	test_edit();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

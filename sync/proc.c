@@ -172,6 +172,9 @@ static void pump(stage *st, size_t n, int *errfd, int *outfd, lg_buf *out, int s
 {
 	struct pollfd pf[PIPELINE_MAX + 2];
 	char buf[65536];
+	/* A stop before the pipeline started counts too: lg-fetch gets it
+	 * once its handler is set. */
+	int passed = 0;
 	for (;;) {
 		size_t k = 0;
 		for (size_t i = 0; i < n; i++)
@@ -187,9 +190,9 @@ static void pump(stage *st, size_t n, int *errfd, int *outfd, lg_buf *out, int s
 			if (errno != EINTR)
 				return;
 		}
-		if (forward_stop && stop_name()) {
+		/* Each signal is passed on once: lg-fetch's second one kills it. */
+		for (int now = stop_count(); forward_stop && passed < now; passed++) {
 			stop_drain();
-			/* Each signal is passed on: lg-fetch's second one kills it. */
 			if (st[0].pid > 0)
 				kill(st[0].pid, SIGTERM);
 		}

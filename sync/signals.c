@@ -8,7 +8,7 @@
 
 #include "sync.h"
 
-static volatile sig_atomic_t stop_sig;
+static volatile sig_atomic_t stop_sig, stops;
 static int wake[2] = { -1, -1 };
 
 static void on_stop(int sig)
@@ -16,6 +16,7 @@ static void on_stop(int sig)
 	int saved = errno;
 	if (!stop_sig)
 		stop_sig = sig;
+	stops++;
 	if (wake[1] >= 0) /* full pipe: a wake-up is pending anyway */
 		(void)!write(wake[1], "", 1);
 	errno = saved;
@@ -42,6 +43,11 @@ const char *stop_name(void)
 	case SIGINT: return "SIGINT";
 	default: return "SIGTERM";
 	}
+}
+
+int stop_count(void)
+{
+	return stops;
 }
 
 int stop_fd(void)

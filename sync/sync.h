@@ -55,6 +55,8 @@ int mkdir_private(const char *dir);
 int signals_install(void);
 /* The stop signal received ("SIGTERM", "SIGINT") or NULL. */
 const char *stop_name(void);
+/* How many stop signals came so far. */
+int stop_count(void);
 /* A pipe's read end that becomes readable at each stop signal. */
 int stop_fd(void);
 /* Drains stop_fd. */

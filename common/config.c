@@ -169,6 +169,7 @@ static void integration_free(lg_integration *it)
 	free(it->secret_key);
 	free(it->host);
 	free(it->overlap);
+	free(it->max_run_time);
 }
 
 void lg_config_free(lg_config *cfg)
@@ -341,10 +342,10 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 	snprintf(where, sizeof where, "%s: integrations[%zu]", path, idx);
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, "%s: must be an object", where), -1;
-	const char *id, *name, *pk, *host, *overlap;
+	const char *id, *name, *pk, *host, *overlap, *max_run;
 	if (opt_str(o, "id", &id, where, err, errlen) || opt_str(o, "name", &name, where, err, errlen) ||
 	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen) ||
-	    opt_str(o, "overlap", &overlap, where, err, errlen))
+	    opt_str(o, "overlap", &overlap, where, err, errlen) || opt_str(o, "maxRunTime", &max_run, where, err, errlen))
 		return -1;
 	if (!id)
 		return fail(err, errlen, "%s.id: required", where), -1;
@@ -372,6 +373,10 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 	if (overlap && lg_duration_parse(overlap, &ov) != 0)
 		return fail(err, errlen, "%s.overlap: invalid duration '%s' (use e.g. 15m)", where, overlap), -1;
 	if (overlap && !(it->overlap = strdup(overlap)))
+		return fail(err, errlen, "out of memory"), -1;
+	if (max_run && (lg_duration_parse(max_run, &ov) != 0 || ov <= 0))
+		return fail(err, errlen, "%s.maxRunTime: invalid duration '%s' (use e.g. 15m)", where, max_run), -1;
+	if (max_run && !(it->max_run_time = strdup(max_run)))
 		return fail(err, errlen, "out of memory"), -1;
 	const cJSON *bs = lg_json_get(o, "batchSize");
 	double d;

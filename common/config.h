@@ -36,6 +36,7 @@ typedef struct {
 	int64_t lookback_ms; /* 0 = not set */
 	long batch_size;     /* 0 = not set */
 	char *overlap;       /* duration as written, or NULL: not set */
+	char *max_run_time;  /* "maxRunTime", a duration as written, or NULL */
 	const struct cJSON *raw; /* the entry in lg_config.json; NULL from the environment */
 } lg_integration;
 

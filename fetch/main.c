@@ -463,9 +463,14 @@ int main(int argc, char **argv)
 		return LG_EXIT_USAGE;
 	}
 	if (o.list) {
+		/* The good ones listed, each skipped one reported: exit 2 then. */
 		list_integrations(&cfg);
+		for (size_t i = 0; i < cfg.nbad; i++)
+			lg_err("%s", cfg.bad[i].msg);
+		rc = cfg.nbad ? LG_EXIT_USAGE : 0;
 		lg_config_free(&cfg);
-		return fflush(stdout) == 0 ? 0 : LG_EXIT_IO;
+		wipe(sk);
+		return fflush(stdout) == 0 ? rc : LG_EXIT_IO;
 	}
 	lg_integration *it = pick_integration(&cfg, o.integration);
 	run_opts r;

@@ -169,7 +169,7 @@ int cmd_daemon(sync_ctx *c, int argc, char **argv)
 		return LG_EXIT_BAD;
 	}
 	srand((unsigned)(time(NULL) ^ getpid()));
-	c->quiet = c->silent = 1;
+	c->quiet = c->silent = c->daemon = 1;
 	schedule sc = { 0 };
 	sc.reported = strdup("");
 	log_line("lg-sync daemon: started (config %s, db %s)", c->config, c->db);

@@ -175,6 +175,11 @@ static int add_check(add_opts *a, const char *host)
 		return lg_usage_error("add: missing --public-key");
 	if (!a->name)
 		a->name = a->id;
+	char masked_host[600];
+	lg_url_mask(host, masked_host, sizeof masked_host);
+	if (strcmp(masked_host, host) != 0) /* never repeated: it may hold a key */
+		return lg_usage_error("add: --host must not hold credentials (user:password@); "
+				      "give the keys with --public-key and the secret on stdin");
 	if (lg_host_normalize(host, &a->host, why, sizeof why) != 0) {
 		size_t n = strlen(host);
 		const char *reason = strncmp(why, host, n) == 0 && why[n] == ':' ? why + n + 2 : why;
@@ -373,15 +378,22 @@ int cmd_remove(sync_ctx *c, int argc, char **argv)
 
 /* ---- list ---- */
 
-/* The entry as list shows it: the file's object, its inline secret masked. */
+/* The entry as list shows it: the file's object, its inline secret masked,
+ * and credentials in its host (refused by every tool, but a hand-edited
+ * file may hold them) never shown. */
 static cJSON *masked(const cJSON *raw)
 {
 	cJSON *o = cJSON_Duplicate(raw, 1);
-	const char *sk = lg_json_str(raw, "secretKey");
+	const char *sk = lg_json_str(raw, "secretKey"), *host = lg_json_str(raw, "host");
 	if (o && sk) {
 		char m[64];
 		lg_mask_secret(sk, m, sizeof m);
 		lg_json_set(o, "secretKey", cJSON_CreateString(m));
+	}
+	if (o && host) {
+		char m[4200];
+		lg_url_mask(host, m, sizeof m);
+		lg_json_set(o, "host", cJSON_CreateString(m));
 	}
 	return o;
 }
@@ -396,7 +408,9 @@ static cJSON *env_entry(void)
 	lg_json_set(o, "name", cJSON_CreateString("LANGFUSE_* environment"));
 	lg_json_set(o, "publicKey", cJSON_CreateString(pk));
 	lg_json_set(o, "secretKeyEnv", cJSON_CreateString("LANGFUSE_SECRET_KEY"));
-	lg_json_set(o, "host", cJSON_CreateString(host && *host ? host : LG_DEFAULT_HOST));
+	char m[4200];
+	lg_url_mask(host && *host ? host : LG_DEFAULT_HOST, m, sizeof m);
+	lg_json_set(o, "host", cJSON_CreateString(m));
 	return o;
 }
 

@@ -29,6 +29,10 @@ void usage(void)
 	      "      [--limit N] [--quiet]\n"
 	      "                      sync now: every integration, or the ones named\n"
 	      "  status [ID...]      one status JSON line per integration\n"
+	      "  cursor ID [--reset TIME]\n"
+	      "                      print where the next incremental run of ID starts;\n"
+	      "                      --reset sets it (also backwards) to recover from a\n"
+	      "                      wrong cursor\n"
 	      "  daemon [--once]     run every auto-sync integration at its interval\n"
 	      "                      until SIGTERM/SIGINT\n"
 	      "\n"
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 		int (*fn)(sync_ctx *, int, char **);
 	} commands[] = {
 		{ "add", cmd_add }, { "list", cmd_list }, { "remove", cmd_remove }, { "test", cmd_test },
-		{ "run", cmd_run }, { "status", cmd_status }, { "daemon", cmd_daemon },
+		{ "run", cmd_run }, { "status", cmd_status }, { "cursor", cmd_cursor }, { "daemon", cmd_daemon },
 	};
 	sync_ctx c;
 	memset(&c, 0, sizeof c);

@@ -147,7 +147,8 @@ static void record_failure(const sync_ctx *c, const lg_integration *it, const ch
 	int fd = temp_with(in.data, in.len);
 	lg_buf_free(&in);
 	char path[PATH_MAX];
-	const char *argv[] = { tool_path("lg-store", path, sizeof path), "--db", c->db, "put", NULL };
+	const char *argv[] = { tool_path("lg-store", path, sizeof path), "--db", c->db, "put", "--integration",
+			       it->id, NULL };
 	stage s = { .name = "lg-store", .argv = argv };
 	if (fd < 0) {
 		lg_err("%s: could not record the failed run: %s", it->id, strerror(errno));
@@ -263,6 +264,14 @@ static int fetch_args(const sync_ctx *c, const lg_integration *it, const run_opt
 	}
 	if (c->quiet)
 		args[(*n)++] = "--quiet";
+	/* The daemon runs integrations one after another: a server that keeps
+	 * a run going (endless pages, slow bodies) must not starve the others.
+	 * lg-fetch stops at the bound as on SIGTERM: the next run resumes from
+	 * the last completed window. */
+	if (c->daemon) {
+		args[(*n)++] = "--max-run-time";
+		args[(*n)++] = it->max_run_time ? it->max_run_time : "15m";
+	}
 	*mode = o->mode;
 	if (o->since || strcmp(o->mode, "backfill") == 0) {
 		if (o->since) {
@@ -392,7 +401,7 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 	const char *det[] = { tool_path("lg-detect", paths[DETECT], sizeof paths[DETECT]), "--quarantine", qdet, NULL };
 	const char *pol[] = { tool_path("lg-policy", paths[POLICY], sizeof paths[POLICY]), "--quarantine", qpol, NULL };
 	const char *put[] = { tool_path("lg-store", paths[STORE], sizeof paths[STORE]), "--db", c->db, "put",
-			      "--quarantine", qsto, "--summary", "json", NULL };
+			      "--integration", it->id, "--quarantine", qsto, "--summary", "json", NULL };
 	stage st[NSTAGES] = {
 		{ .name = "lg-fetch", .argv = args }, { .name = "lg-map", .argv = map },
 		{ .name = "lg-detect", .argv = det }, { .name = "lg-policy", .argv = pol },

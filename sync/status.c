@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "json.h"
+#include "proc.h"
 #include "sync.h"
 
 void lock_path(const sync_ctx *c, const char *id, char *out, size_t outlen)
@@ -50,7 +51,11 @@ cJSON *store_status(const sync_ctx *c, const char *id)
 	if (!j) {
 		j = cJSON_CreateObject();
 		lg_json_set(j, "success", cJSON_CreateTrue());
-		lg_json_set(lg_json_obj(j, "data"), "lastSync", cJSON_CreateNull());
+		cJSON *data = lg_json_obj(j, "data"), *inc = cJSON_CreateObject();
+		lg_json_set(data, "lastSync", cJSON_CreateNull());
+		lg_json_set(inc, "pending", lg_json_int(0));
+		lg_json_set(inc, "gaveUp", lg_json_int(0));
+		lg_json_set(data, "incomplete", inc);
 	}
 	return j;
 }
@@ -106,4 +111,78 @@ int cmd_status(sync_ctx *c, int argc, char **argv)
 	free(ids);
 	lg_config_free(&cfg);
 	return rc;
+}
+
+/* lg-sync cursor ID [--reset TIME]: where the next incremental run starts,
+ * or set it (recovery from a wrong cursor) under the integration's lock. */
+int cmd_cursor(sync_ctx *c, int argc, char **argv)
+{
+	static const struct option cursor_longopts[] = {
+		{ "reset", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	const char *reset = NULL, *id = NULL;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", cursor_longopts, NULL)) != -1) {
+		if (opt == 'r' && !*optarg)
+			return lg_usage_error("option '--reset' requires an argument");
+		if (opt == 'r')
+			reset = optarg;
+		else if (opt == 'h')
+			return usage(), 0;
+		else
+			return lg_bad_option(opt, optopt, argv[optind - 1]);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (id)
+			return lg_usage_error("cursor: one integration");
+		id = argv[i];
+	}
+	if (!id)
+		return lg_usage_error("cursor: which integration?");
+	lg_config cfg;
+	int rc = sync_load(c, &cfg);
+	if (rc)
+		return rc;
+	int known = lg_config_find(&cfg, id) != NULL;
+	lg_config_free(&cfg);
+	if (!known) {
+		lg_err("unknown integration '%s'", id);
+		return LG_EXIT_USAGE;
+	}
+	char path[4400], lock[4400];
+	const char *argv_store[] = { tool_path("lg-store", path, sizeof path), "--db", c->db, "cursor", id,
+				     reset ? "--reset" : NULL, reset, NULL };
+	if (!reset) {
+		union { const char *const *c; char *const *m; } av = { argv_store };
+		fflush(NULL);
+		execvp(argv_store[0], av.m);
+		lg_err("cannot run %s: %s", argv_store[0], strerror(errno));
+		return LG_EXIT_BAD;
+	}
+	if (mkdir_private(c->db) != 0) {
+		lg_err("db: cannot create %s", c->db);
+		return LG_EXIT_IO;
+	}
+	lock_path(c, id, lock, sizeof lock);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		lg_err("cannot open %s", lock);
+		return LG_EXIT_IO;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		lg_err("%s: a sync run is in progress (lock %s)", id, lock);
+		return LG_EXIT_BAD;
+	}
+	stage st = { .name = "lg-store", .argv = argv_store };
+	/* lg-store's own output and messages, as if run directly. */
+	lg_buf out = { 0 };
+	pipeline_run(&st, 1, -1, -1, &out, 0, 0);
+	fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	lg_buf_free(&out);
+	close(fd);
+	return st.status;
 }

@@ -15,6 +15,7 @@ typedef struct {
 	char db[4096];       /* the store directory */
 	int quiet;
 	int silent;          /* daemon: stages' stderr kept, not shown */
+	int daemon;          /* runs bounded by the integration's maxRunTime */
 } sync_ctx;
 
 /* ---- sync/config.c: add, list, remove, test; loading for the others ---- */
@@ -34,6 +35,7 @@ int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out,
 
 /* ---- sync/status.c ---- */
 int cmd_status(sync_ctx *c, int argc, char **argv);
+int cmd_cursor(sync_ctx *c, int argc, char **argv);
 /* The store's status of id parsed (never NULL: a neutral one without a store). */
 struct cJSON *store_status(const sync_ctx *c, const char *id);
 /* 1 when a run holds id's lock now. */

@@ -439,10 +439,24 @@ void sync_one(sync_ctx *c, const lg_integration *it, const run_opts *o, run_resu
 		sfmt(r->line, sizeof r->line, "db: cannot create %s", c->db);
 		return;
 	}
+	/* Where group or others may write, they could plant a link for the
+	 * lock or swap the store's files. */
+	struct stat sb;
+	if (stat(c->db, &sb) == 0 && (sb.st_mode & 022)) {
+		r->code = LG_EXIT_IO;
+		sfmt(r->line, sizeof r->line, "db: %s: writable by group or others, who could plant links or swap "
+		     "files there (chmod go-w %s)", c->db, c->db);
+		return;
+	}
+	if (lstat(lock, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+		r->code = LG_EXIT_IO;
+		sfmt(r->line, sizeof r->line, "%s: a symbolic link: refused", lock);
+		return;
+	}
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		r->code = LG_EXIT_IO;
-		sfmt(r->line, sizeof r->line, "cannot open %s", lock);
+		sfmt(r->line, sizeof r->line, "cannot open %s: %s", lock, strerror(errno));
 		return;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -34,36 +34,62 @@ int lock_held(const sync_ctx *c, const char *id)
 
 cJSON *store_status(const sync_ctx *c, const char *id)
 {
+	return store_status_rc(c, id, 0, NULL);
+}
+
+/* A store lg-store cannot read is said so (success false, storeReadable
+ * false, lg-store's message on stderr when loud, *rc 6 or its status),
+ * never shown as "lastSync": null, which reads as "never synced". */
+cJSON *store_status_rc(const sync_ctx *c, const char *id, int loud, int *rc)
+{
 	struct stat st;
 	cJSON *j = NULL;
-	if (stat(c->db, &st) == 0) {
-		lg_buf out = { 0 };
-		const char *argv[] = { "lg-store", "--db", c->db, "status", id, NULL };
-		lg_json_error je;
-		if (run_capture(argv, &out, NULL, 0) == 0 && out.len)
-			j = lg_json_parse(out.data, out.len, &je);
-		lg_buf_free(&out);
-		if (j && !cJSON_IsObject(lg_json_get(j, "data"))) {
-			cJSON_Delete(j);
-			j = NULL;
-		}
-	}
-	if (!j) {
+	if (rc)
+		*rc = 0;
+	if (stat(c->db, &st) != 0) {
 		j = cJSON_CreateObject();
-		lg_json_set(j, "success", cJSON_CreateTrue());
 		cJSON *data = lg_json_obj(j, "data"), *inc = cJSON_CreateObject();
+		lg_json_set(j, "success", cJSON_CreateTrue());
 		lg_json_set(data, "lastSync", cJSON_CreateNull());
 		lg_json_set(inc, "pending", lg_json_int(0));
 		lg_json_set(inc, "gaveUp", lg_json_int(0));
 		lg_json_set(data, "incomplete", inc);
+		return j;
 	}
+	lg_buf out = { 0 };
+	char err[1024];
+	const char *argv[] = { "lg-store", "--db", c->db, "status", id, NULL };
+	lg_json_error je;
+	int status = run_capture(argv, &out, err, sizeof err);
+	if (out.len)
+		j = lg_json_parse(out.data, out.len, &je);
+	lg_buf_free(&out);
+	if (loud && status && *err)
+		fprintf(stderr, "%s\n", err);
+	if (j && cJSON_IsObject(lg_json_get(j, "data"))) {
+		if (rc)
+			*rc = status;
+		return j;
+	}
+	cJSON_Delete(j);
+	char msg[128];
+	snprintf(msg, sizeof msg, "the store is unreadable (lg-store status exit %d)", status);
+	j = cJSON_CreateObject();
+	lg_json_set(j, "success", cJSON_CreateFalse());
+	lg_json_set(j, "error", cJSON_CreateString(msg));
+	cJSON *data = lg_json_obj(j, "data");
+	lg_json_set(data, "storeReadable", cJSON_CreateFalse());
+	lg_json_set(data, "lastSync", cJSON_CreateNull());
+	if (rc)
+		*rc = status ? status : LG_EXIT_IO;
 	return j;
 }
 
 /* {"success":true,"data":{"integration","isActive","hasSchedule",...the store's}} */
 static int print_status(const sync_ctx *c, const lg_integration *it)
 {
-	cJSON *j = store_status(c, it->id);
+	int store_rc;
+	cJSON *j = store_status_rc(c, it->id, 1, &store_rc);
 	cJSON *data = lg_json_take(j, "data"), *out = cJSON_CreateObject();
 	cJSON_Delete(lg_json_take(data, "integration"));
 	cJSON_Delete(lg_json_take(data, "isActive"));
@@ -79,7 +105,7 @@ static int print_status(const sync_ctx *c, const lg_integration *it)
 	lg_json_set(j, "data", out);
 	lg_buf b = { 0 };
 	int rc = lg_json_print(&b, j) == 0 && lg_buf_addc(&b, '\n') == 0 &&
-		fwrite(b.data, 1, b.len, stdout) == b.len ? 0 : LG_EXIT_IO;
+		fwrite(b.data, 1, b.len, stdout) == b.len ? store_rc : LG_EXIT_IO;
 	lg_buf_free(&b);
 	cJSON_Delete(j);
 	return rc;
@@ -104,8 +130,13 @@ int cmd_status(sync_ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	rc = sync_pick(&cfg, argv + optind, argc - optind, &ids, &n, &skipped);
-	for (int i = 0; rc == 0 && i < n; i++)
-		rc = print_status(c, lg_config_find(&cfg, ids[i]));
+	/* Every integration printed; the exit status is the worst. */
+	int worst = 0;
+	for (int i = 0; rc == 0 && i < n; i++) {
+		int one = print_status(c, lg_config_find(&cfg, ids[i]));
+		worst = one > worst ? one : worst;
+	}
+	rc = rc ? rc : worst;
 	if (rc == 0 && skipped)
 		rc = LG_EXIT_USAGE; /* an integration asked for is not valid: reported by sync_load */
 	free(ids);

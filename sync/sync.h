@@ -38,6 +38,8 @@ int cmd_status(sync_ctx *c, int argc, char **argv);
 int cmd_cursor(sync_ctx *c, int argc, char **argv);
 /* The store's status of id parsed (never NULL: a neutral one without a store). */
 struct cJSON *store_status(const sync_ctx *c, const char *id);
+/* The same; its status in *rc, lg-store's message on stderr when loud. */
+struct cJSON *store_status_rc(const sync_ctx *c, const char *id, int loud, int *rc);
 /* 1 when a run holds id's lock now. */
 int lock_held(const sync_ctx *c, const char *id);
 void lock_path(const sync_ctx *c, const char *id, char *out, size_t outlen);

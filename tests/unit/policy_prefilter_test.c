@@ -1,5 +1,5 @@
-/* The keyword prefilter (8 bytes lowercased and digits counted at a time,
- * keyword heads compared in one load) agrees with a plain reference: a
+/* The one-pass keyword prefilter (one Vectorscan database for all keywords,
+ * digits counted 8 bytes at a time) agrees with a plain reference: a
  * pattern fires exactly when its keyword occurs case-insensitively and the
  * string has its digits, at every offset and near the end of the string;
  * span type filters and object keys skip strings, never findings; the

@@ -194,7 +194,7 @@ for p, what in (("ghp", "personal access token"), ("gho", "OAuth token"), ("ghu"
         "github.blog/engineering/platform-security/behind-githubs-new-authentication-token-formats" if p == "ghp" else None, 3.0)
 add("github-fine-grained", r"(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}(?![A-Za-z0-9_])", ["github_pat_"], "`github_pat_` + 22 + `_` + 59 base62", "docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens", 3.0)
 GITLAB = [
-    ("gitlab-pat", "glpat-", "[%s]{20,}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{9})?" % B64U, "personal/project/group access token: `glpat-` + 20 base64url (newer: + `.01.` routing part)"),
+    ("gitlab-pat", "glpat-", "[%s]{20,}(?:\\.[0-9a-z]{2}\\.[0-9a-z]{6,12})?" % B64U, "personal/project/group access token: `glpat-` + 20+ base64url (newer: + `.01.` + routing part; an instance prefix such as `SIE-glpat-` allowed)"),
     ("gitlab-deploy-token", "gldt-", "[%s]{20,}" % B64U, "deploy token `gldt-`"),
     ("gitlab-runner-token", "glrt-", "[%s]{20,}" % B64U.replace("_-", "_.-"), "runner authentication token `glrt-`"),
     ("gitlab-ci-job-token", "glcbt-", "[0-9a-fA-F]{1,5}_[%s]{20,}" % B64U, "CI/CD job token `glcbt-`"),
@@ -208,7 +208,8 @@ GITLAB = [
     ("gitlab-workspace-token", "glwt-", "[%s]{20,}" % B64U, "workspace token `glwt-`"),
 ]
 for name, pre, body, facts in GITLAB:
-    prefixed(name, pre, body, facts, "docs.gitlab.com/ee/security/tokens/#token-prefixes")
+    # not after a letter or digit, but after '-': instances may prefix their own name (SIE-glpat-)
+    prefixed(name, pre, body, facts, "docs.gitlab.com/ee/security/tokens/#token-prefixes", lb=r"(?<![A-Za-z0-9_])")
 prefixed("gitlab-runner-registration", "GR1348941", "[%s]{20,}" % B64U, "legacy runner registration token `GR1348941` + 20 base64url", "docs.gitlab.com/ee/security/tokens/#token-prefixes", kw=["gr1348941"])
 prefixed("bitbucket-app-password", "ATBB", "[%s]{32}" % B62, "`ATBB` + 32 base62", "support.atlassian.com/bitbucket-cloud/docs/app-passwords", kw=["atbb"], lb=r"(?<![A-Za-z0-9])")
 prefixed("atlassian-api-token", "ATATT3", "[%s]{180,}={0,2}" % B64U, "`ATATT3` + ~186 base64url (Jira, Confluence)", "support.atlassian.com/atlassian-account/docs/manage-api-tokens-for-your-atlassian-account", kw=["atatt3"])

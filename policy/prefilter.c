@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "eval.h"
+
+#define SMALL_SET 8
 
 struct pol_prefilter {
 	hs_database_t *db;          /* NULL when no pattern has keywords */
@@ -25,6 +28,14 @@ struct pol_prefilter {
 	uint64_t *probe;            /* scorers: candidates with or without a keyword */
 	uint64_t *hit;              /* the current string's patterns whose keyword occurs */
 	uint64_t *cand;             /* the current string's candidates */
+	/* Few keywords (custom policies): searched one by one instead.
+	 * Vectorscan 5.4.9 missed a caseless 2-byte literal in a database of
+	 * two (make fuzz, tests/fuzz/regress/prefilter); with sets this small
+	 * a plain search costs nothing anyway. */
+	unsigned nsmall;
+	const char *small[SMALL_SET];
+	size_t small_len[SMALL_SET];
+	int small_exact[SMALL_SET];
 };
 
 void pol_prefilter_free(pol_engine *e)
@@ -140,8 +151,16 @@ int pol_prefilter_build(pol_engine *e, char *why, size_t whylen)
 		for (size_t j = 0; j < e->v[i].npatterns; j++, g++)
 			for (size_t w = 0; w < e->v[i].patterns[j].nkeywords + e->v[i].patterns[j].ncase_keywords; w++)
 				f->kwset[kwof[k++] * f->nwords + g / 64] |= 1ull << (g % 64);
-	if (nkw && compile_keywords(f, kw, len, exact, nkw, why, whylen))
+	if (nkw <= SMALL_SET) {
+		for (unsigned i = 0; i < nkw; i++) {
+			f->small[i] = kw[i];
+			f->small_len[i] = len[i];
+			f->small_exact[i] = exact[i];
+		}
+		f->nsmall = nkw;
+	} else if (compile_keywords(f, kw, len, exact, nkw, why, whylen)) {
 		goto out;
+	}
 	rc = 0;
 out:
 	free(kw);
@@ -183,10 +202,21 @@ static int count_digits(const char *s, size_t n)
 	return d;
 }
 
+static int has_keyword(const char *s, size_t n, const char *w, size_t m, int exact)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (exact ? memcmp(s + i, w, m) == 0 : strncasecmp(s + i, w, m) == 0)
+			return 1;
+	return 0;
+}
+
 int pol_prefilter_scan(pol_engine *e, const char *s, size_t n, int *digits)
 {
 	pol_prefilter *f = e->pf;
 	memset(f->hit, 0, f->nwords * sizeof *f->hit);
+	for (unsigned i = 0; i < f->nsmall; i++)
+		if (has_keyword(s, n, f->small[i], f->small_len[i], f->small_exact[i]))
+			on_keyword(i, 0, 0, 0, f);
 	if (f->db && n && hs_scan(f->db, s, n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (unsigned)n, 0, f->scratch,
 				  on_keyword, f) != HS_SUCCESS)
 		return -1;

@@ -166,7 +166,7 @@ int pol_ipv4_ok(const char *s, size_t n)
 			v = -1;
 			len = 0;
 		} else if (isdigit((unsigned char)s[i])) {
-			v = (v < 0 ? 0 : v * 10) + s[i] - '0';
+			v = v > 255 ? 256 : (v < 0 ? 0 : v * 10) + s[i] - '0';  /* no overflow on long runs */
 			len++;
 		} else {
 			return 0;

@@ -13,6 +13,7 @@ struct trace_group {
 	cJSON *obs;       /* array of ObservationsView */
 	cJSON *trace;     /* legacy: the trace from /traces, or NULL */
 	cJSON *ctx;       /* v2: denormalised trace fields (root row's preferred) */
+	cJSON *scores;    /* the window's scores of this trace, or NULL */
 	int ctx_is_root;
 	int64_t first;    /* earliest start (or legacy trace timestamp) */
 };
@@ -29,6 +30,7 @@ static void group_free(trace_group *g)
 	cJSON_Delete(g->obs);
 	cJSON_Delete(g->trace);
 	cJSON_Delete(g->ctx);
+	cJSON_Delete(g->scores);
 	free(g);
 }
 
@@ -339,6 +341,49 @@ int assembly_add_v2(assembly *a, cJSON *row)
 	return rc;
 }
 
+/* A v3 score in the v1 shape TraceWithFullDetails carries: traceId and
+ * observationId from its subject; a string value also as stringValue. */
+static const char *score_to_v1(cJSON *score)
+{
+	cJSON *subject = lg_json_take(score, "subject");
+	const char *kind = lg_json_str(subject, "kind");
+	const char *tid = kind && !strcmp(kind, "trace") ? lg_json_str(subject, "id")
+			  : kind && !strcmp(kind, "observation") ? lg_json_str(subject, "traceId") : NULL;
+	if (tid && *tid) {
+		lg_json_set(score, "traceId", cJSON_CreateString(tid));
+		lg_json_set(score, "observationId", !strcmp(kind, "observation")
+			    ? cJSON_CreateString(lg_json_str(subject, "id") ? lg_json_str(subject, "id") : "")
+			    : cJSON_CreateNull());
+	}
+	int scored = tid && *tid; /* tid dies with subject */
+	cJSON_Delete(subject);
+	const char *sv = lg_json_str(score, "value");
+	if (sv)
+		lg_json_set(score, "stringValue", cJSON_CreateString(sv));
+	return scored ? lg_json_str(score, "traceId") : NULL;
+}
+
+int assembly_add_score(assembly *a, cJSON *score)
+{
+	const char *tid = score_to_v1(score), *id = lg_json_str(score, "id");
+	trace_group *g = tid ? strmap_get(&a->groups, tid) : NULL;
+	if (!g || !id) {
+		cJSON_Delete(score);
+		return 0;
+	}
+	if (!g->scores && !(g->scores = cJSON_CreateArray())) {
+		cJSON_Delete(score);
+		return -1;
+	}
+	for (const cJSON *s = g->scores->child; s; s = s->next)
+		if (!strcmp(lg_json_str(s, "id"), id)) { /* a repeated row */
+			cJSON_Delete(score);
+			return 0;
+		}
+	cJSON_AddItemToArray(g->scores, score);
+	return 1;
+}
+
 int assembly_add_v1_observation(assembly *a, cJSON *obs)
 {
 	trace_group *g;
@@ -545,7 +590,8 @@ static cJSON *trace_from_rows(trace_group *g, cJSON *obs, const cJSON *syn, cons
 		pid = lg_json_str(obs->child, "projectId");
 	if (pid)
 		cJSON_AddItemToObject(t, "projectId", cJSON_CreateString(pid));
-	cJSON_AddItemToObject(t, "scores", cJSON_CreateArray());
+	cJSON_AddItemToObject(t, "scores", g->scores ? g->scores : cJSON_CreateArray());
+	g->scores = NULL;
 	double lat, cost;
 	obs_metrics(obs, &lat, &cost);
 	cJSON_AddItemToObject(t, "latency", lg_json_double(lat));
@@ -566,10 +612,15 @@ static cJSON *trace_from_legacy(trace_group *g, cJSON *obs, const char *project_
 		lg_json_set(t, "latency", lg_json_double(lat));
 	if (!(lg_json_get_num(t, "totalCost", &v) && v >= 0))
 		lg_json_set(t, "totalCost", lg_json_double(cost));
-	/* The list endpoint gives score ids only: no score objects to pass on. */
+	/* The list endpoint gives score ids only; score objects come from the
+	 * scores API (assembly_add_score). */
 	const cJSON *sc = lg_json_get(t, "scores");
-	if (!cJSON_IsArray(sc) || (sc->child && !cJSON_IsObject(sc->child)))
+	if (g->scores) {
+		lg_json_set(t, "scores", g->scores);
+		g->scores = NULL;
+	} else if (!cJSON_IsArray(sc) || (sc->child && !cJSON_IsObject(sc->child))) {
 		lg_json_set(t, "scores", cJSON_CreateArray());
+	}
 	lg_json_set(t, "observations", obs);
 	set_links(t, project_id, g->id);
 	return t;

@@ -40,6 +40,12 @@ int assembly_add_v1_observation(assembly *a, cJSON *obs);
 /* Adds one legacy trace (TraceWithDetails, ownership taken); same returns. */
 int assembly_add_v1_trace(assembly *a, cJSON *trace);
 
+/* Adds one score from /api/public/v3/scores (ownership taken) to the trace
+ * it scores (subject trace, or observation with its traceId), in the v1
+ * shape. Returns 1 added, 0 its trace is not held (or the score is not a
+ * trace's, or repeated), -1 out of memory. */
+int assembly_add_score(assembly *a, cJSON *score);
+
 typedef int (*trace_fn)(cJSON *trace, void *ctx);
 /* Builds every trace held, earliest first (then by id), and hands each to
  * fn (which must not keep it). Stops at the first non-zero return of fn

@@ -47,6 +47,8 @@ typedef struct {
 	long forged;             /* server objects dropped for a "$lg" key */
 	long win_traces;
 	int v2_checked;          /* --api auto: v2 compared with legacy (or legacy absent) */
+	int no_scores;           /* the scores API answered 404 */
+	long scores;             /* scores attached to the traces out */
 	int64_t t0;
 	char error[1100];
 	int exit_code;
@@ -639,6 +641,68 @@ static int v2_holds_too_little(run_state *s, window w)
 	return 1;
 }
 
+/* The scores whose timestamp lies in the window, from /api/public/v3/scores
+ * (cursor pages of 100, newest first), attached to the window's traces. A
+ * score of a trace read in another window is not attached (evaluations
+ * usually follow their trace within seconds to minutes; later ones fall
+ * in a later window without their trace). A 404 (a server without the v3
+ * scores API, such as self-hosted v3) turns scores off for the run. */
+static win_result read_scores(run_state *s, window w)
+{
+	char *cursor = NULL;
+	win_result res = WIN_DONE;
+	lg_buf u = { 0 };
+	while (!s->no_scores) {
+		u.len = 0;
+		lg_buf_adds(&u, "/api/public/v3/scores");
+		url_param(&u, "fields", "core,details,subject");
+		url_param_long(&u, "limit", 100);
+		url_param_time(&u, "fromTimestamp", w.from);
+		url_param_time(&u, "toTimestamp", w.to);
+		if (cursor)
+			url_param(&u, "cursor", cursor);
+		cJSON *body;
+		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
+		if (g == GET_NOT_FOUND) {
+			if (s->c->verbose)
+				lg_err("no v3 scores API at %s; traces come without scores", s->c->host);
+			s->c->error[0] = '\0';
+			s->no_scores = 1;
+			break;
+		}
+		if (g == GET_NARROW || g == GET_TOO_LARGE) {
+			res = narrowed(s, w);
+			break;
+		}
+		if (g == GET_FAIL) {
+			res = client_fail(s);
+			break;
+		}
+		cJSON *data = lg_json_get(body, "data");
+		while (cJSON_IsArray(data) && data->child)
+			if (assembly_add_score(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
+				cJSON_Delete(body);
+				res = run_fail(s, LG_EXIT_BAD, "out of memory");
+				goto out;
+			}
+		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
+		int same = next && cursor && strcmp(next, cursor) == 0;
+		free(cursor);
+		cursor = next && *next ? strdup(next) : NULL;
+		cJSON_Delete(body);
+		if (same) {
+			res = run_fail(s, LG_EXIT_API, "the server returned the same scores cursor twice");
+			break;
+		}
+		if (!cursor)
+			break;
+	}
+out:
+	free(cursor);
+	lg_buf_free(&u);
+	return res;
+}
+
 /* Reads and emits one window. Returns 0 to go on, 1 to stop (limit, closed
  * output), -1 on failure. */
 static int one_window(run_state *s, window w)
@@ -659,6 +723,8 @@ static int one_window(run_state *s, window w)
 		assembly_clear(&s->a);
 		return window_plan(&s->q, w.from, w.to) == 0 ? 0 : -1;
 	}
+	if (s->a.n && (r = read_scores(s, w)) != WIN_DONE)
+		return r == WIN_AGAIN ? 0 : -1;
 	long rows = s->a.rows;
 	s->win_traces = 0;
 	int rc = assembly_emit(&s->a, s->project_id, emit_trace, s);

@@ -21,9 +21,10 @@ expect_eq "v3: no request per trace" "0" "$(grep -c '/api/public/traces/' "$T/lo
 expect_eq "v3: traces ascending with a fixed toTimestamp" "timestamp.asc $END" \
 	"$(grep '"/api/public/traces"' "$T/log.v3" | jq -r '[.query.orderBy, .query.toTimestamp] | join(" ")' | sort -u | sed 's/\.000Z$/Z/')"
 
-# legacy and v2 map to the same records (v2 truncates long metadata values)
+# legacy and v2 map to the same records (v2 truncates long metadata values;
+# a v3 server has no scores API, so its records come without scores)
 for m in cloud v3; do
-	grep -v '"\$lg"' "$T/out.$m" | lg-map | jq -S -c 'del(.source) | del(.. | .prompt_template?)' | sort >"$T/map.$m"
+	grep -v '"\$lg"' "$T/out.$m" | lg-map | jq -S -c 'del(.source) | del(.. | .prompt_template?) | del(.scores)' | sort >"$T/map.$m"
 done
 expect_eq "lg-map records from v2" "150" "$(wc -l <"$T/map.cloud" | tr -d ' ')"
 expect_eq "v2 and legacy give lg-map the same records" "" "$(cmp "$T/map.cloud" "$T/map.v3" 2>&1)"

@@ -8,9 +8,10 @@ gen 150 11 "$T/ds.json"
 # records, with what the two APIs cannot agree on taken out of both: long
 # metadata values (v2 cuts them) and span metadata entries equal to the
 # trace's (v2 copies trace metadata into the observations of legacy-ingested
-# traces; an observation's own equal entry cannot be told apart)
+# traces; an observation's own equal entry cannot be told apart), and scores
+# (a v3 server has no scores API)
 records() {
-	grep -v '"\$lg"' "$1" | lg-map | jq -S -c 'del(.source) | del(.. | .prompt_template?)
+	grep -v '"\$lg"' "$1" | lg-map | jq -S -c 'del(.source) | del(.scores) | del(.. | .prompt_template?)
 		| .metadata as $tm | .spans[].metadata |= (if type == "object"
 			then with_entries(select(.key as $k | $tm[$k] != .value)) else . end)' | sort
 }
@@ -127,4 +128,23 @@ start_server --dataset "$T/ties.json" --mode v3 --legacy-ties --seed 3 || exit 1
 fetch --batch-size 100
 expect_eq "legacy ties: exit 0" 0 "$FETCH_STATUS"
 same_sets "legacy ties" "$T/ties.json" "$T/out"
+stop_server
+
+# scores from /api/public/v3/scores (cursor pages of 100) on their traces
+start_server --dataset "$T/ds.json" --log "$T/log.scores" || exit 1
+fetch --batch-size 100
+expect_eq "scores: exit 0" 0 "$FETCH_STATUS"
+jq -r --arg s "$SINCE" --arg e "$END" '.scores[] | select(.timestamp >= $s and .timestamp < $e) | "\(.traceId) \(.id) \(.name)"' "$T/ds.json" | sort >"$T/want_s"
+grep -v '"\$lg"' "$T/out" | jq -r '.id as $t | .scores[] | "\(.traceId) \(.id) \(.name)" | select(startswith($t))' | sort >"$T/got_s"
+expect_eq "scores: every score of the window on its trace" "$(cat "$T/want_s")" "$(cat "$T/got_s")"
+expect_eq "scores: the dataset has some" yes "$([ "$(wc -l <"$T/want_s")" -gt 10 ] && echo yes)"
+expect_eq "scores: values as the server sent them" "true" \
+	"$(grep -v '"\$lg"' "$T/out" | jq -s '[.[].scores[]] | all(.dataType == "NUMERIC" and (.value | type) == "number" or .dataType == "CATEGORICAL" and .stringValue == .value)')"
+expect_eq "scores: one request per window" 1 "$(grep -c '"/api/public/v3/scores"' "$T/log.scores")"
+grep -v '"\$lg"' "$T/out" | lg-map >"$T/rec"
+expect_eq "scores: in the record" "$(wc -l <"$T/want_s" | tr -d ' ')" "$(jq '.scores // [] | length' "$T/rec" | jq -s add)"
+stop_server
+start_server --dataset "$T/ds.json" --mode v3 || exit 1
+fetch --batch-size 100
+expect_eq "scores on v3 (no scores API): exit 0, none" "0 0" "$FETCH_STATUS $(grep -v '"\$lg"' "$T/out" | jq '.scores | length' | jq -s add)"
 stop_server

@@ -230,6 +230,7 @@ class Dataset:
             for k in [k for k in s if k.startswith("_")]:
                 del s[k]
             self.scores_by_trace.setdefault(s.get("traceId"), []).append(s)
+        self.scores_v3 = sorted(raw.get("scores") or [], key=lambda s: (parse_iso_ms(s["timestamp"]), s["id"]))
 
 
 def visible(row, n):
@@ -639,6 +640,36 @@ def render_v2(o, t, groups, expand, project_id):
     return d
 
 
+def score_v3(s, groups, project_id):
+    """A dataset score (v1 shape) as /api/public/v3/scores renders it: one polymorphic value."""
+    dt = s.get("dataType") or "NUMERIC"
+    if dt == "BOOLEAN":
+        value = bool(s.get("value"))
+    elif dt in ("CATEGORICAL", "TEXT", "CORRECTION"):
+        value = s.get("stringValue") if s.get("stringValue") is not None else str(s.get("value"))
+    else:
+        value = s.get("value")
+    d = {"id": s["id"], "projectId": s.get("projectId") or project_id, "name": s.get("name"),
+         "source": s.get("source") or "API", "timestamp": s["timestamp"],
+         "environment": s.get("environment") or "default", "createdAt": s.get("createdAt") or s["timestamp"],
+         "updatedAt": s.get("updatedAt") or s["timestamp"], "dataType": dt, "value": value}
+    if "details" in groups:
+        d["comment"] = s.get("comment")
+        d["configId"] = s.get("configId")
+        d["metadata"] = s.get("metadata") or {}
+    if "annotation" in groups:
+        d["authorUserId"] = s.get("authorUserId")
+        d["queueId"] = s.get("queueId")
+    if "subject" in groups:
+        if s.get("observationId"):
+            d["subject"] = {"kind": "observation", "id": s["observationId"], "traceId": s.get("traceId")}
+        elif s.get("traceId"):
+            d["subject"] = {"kind": "trace", "id": s["traceId"]}
+        elif s.get("sessionId"):
+            d["subject"] = {"kind": "session", "id": s["sessionId"]}
+    return d
+
+
 # --------------------------------------------------------------------------- request errors
 
 class ApiError(Exception):
@@ -971,6 +1002,44 @@ class Api:
         if to - frm > w * 1000:
             raise ApiError(422, MSG_422_TIMEOUT, fault="422-window")
 
+    # ---- scores v3
+    def scores_v3(self, q, ds):
+        """GET /api/public/v3/scores: timestamp DESC, id DESC; cursor = base64url of
+        {"v":1,"lastTimestamp","lastId"}; limit 1..100 (default 50); fromTimestamp >=, toTimestamp <;
+        fields core (default), details, subject, annotation; traceId (comma-separated, any of)."""
+        limit = q_int(q, "limit", 50, 1, 100)
+        frm = q_time(q, "fromTimestamp")
+        to = q_time(q, "toTimestamp")
+        groups = set(q_list(q, "fields") or ["core"]) | {"core"}
+        trace_ids = set(x for v in (q.get("traceId") or []) for x in v.split(",") if x)
+        ckey = None
+        cur = q_one(q, "cursor")
+        if cur:
+            try:
+                c = json.loads(base64.urlsafe_b64decode(cur + "=" * (-len(cur) % 4)).decode("utf-8"))
+                ckey = (parse_iso_ms(c["lastTimestamp"]), str(c["lastId"]))
+            except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
+                raise ApiError(400, {"message": "Invalid cursor format", "error": "InvalidRequestError"})
+        out = []
+        for s in reversed(ds.scores_v3):
+            key = (parse_iso_ms(s["timestamp"]), s["id"])
+            if (frm is not None and key[0] < frm) or (to is not None and key[0] >= to):
+                continue
+            if ckey is not None and not key < ckey:
+                continue
+            if trace_ids and s.get("traceId") not in trace_ids:
+                continue
+            out.append(s)
+            if len(out) > limit:
+                break
+        page = out[:limit]
+        meta = {"limit": limit}
+        if len(out) > limit:
+            last = page[-1]
+            c = jdump({"v": 1, "lastTimestamp": last["timestamp"], "lastId": last["id"]}).encode("utf-8")
+            meta["cursor"] = base64.urlsafe_b64encode(c).decode("ascii").rstrip("=")
+        return {"data": [score_v3(s, groups, ds.project_id) for s in page], "meta": meta}, len(page)
+
     # ---- legacy traces
     def traces_list(self, q, n, ds):
         page = q_int(q, "page", 1, 1, None)
@@ -1275,6 +1344,8 @@ class Handler(BaseHTTPRequestHandler):
             trace_id = path[len("/api/public/traces/"):]
         elif path == "/api/public/observations":
             kind = "observations"
+        elif path == "/api/public/v3/scores":
+            kind = "scores"
         if kind is None:
             if path.startswith("/api/public/"):
                 self.check_auth(st)
@@ -1285,7 +1356,7 @@ class Handler(BaseHTTPRequestHandler):
         ds = st.load()
         if kind == "projects":
             return 200, {"data": [ds.project]}, {}, 1, None
-        legacy = kind != "v2"
+        legacy = kind not in ("v2", "scores")
         # ---- faults (data requests only), in precedence order
         k = st.next_k()
         lim = st.limiter_legacy if (legacy and st.limiter_legacy) else st.limiter
@@ -1319,12 +1390,16 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, MSG_EVENTS_ONLY)
         if legacy and a.mode == "sunset":
             raise ApiError(410, MSG_SUNSET)
-        if not legacy and v3 and a.mode != "v3-preview":
+        if kind == "scores" and v3:
+            raise ApiError(404, {"message": "Route %s not found" % path, "error": "LangfuseNotFoundError"})
+        if kind == "v2" and v3 and a.mode != "v3-preview":
             raise ApiError(404, MSG_V2_DISABLED)
         api = Api(st)
         try:
             if kind == "v2":
                 body, rows = api.v2_observations(q, n, ds)
+            elif kind == "scores":
+                body, rows = api.scores_v3(q, ds)
             elif kind == "traces":
                 body, rows = api.traces_list(q, n, ds)
             elif kind == "trace":

@@ -337,6 +337,36 @@ def test_metadata_full(tmp, path, ds):
         s.stop()
 
 
+def test_scores(tmp, path, ds):
+    for mode, want_status in (("cloud", 200), ("v3", 404)):
+        s = Server(tmp, path, "--mode", mode)
+        try:
+            got, cursor, status, pages = [], None, None, 0
+            while True:
+                q = dict(limit=5, fromTimestamp=FROM, toTimestamp="2026-08-20T13:00:00.000Z", fields="core,subject")
+                if cursor:
+                    q["cursor"] = cursor
+                status, _, body = s.get("/api/public/v3/scores", **q)
+                if status != 200:
+                    break
+                pages += 1
+                got.extend(body["data"])
+                cursor = body["meta"].get("cursor")
+                if not cursor:
+                    break
+            if mode == "v3":
+                check("scores v3: 404 on a v3 server", status == want_status, status)
+                continue
+            want = sorted(((x["timestamp"], x["id"]) for x in ds["scores"]), reverse=True)
+            check("scores v3: cursor pages give every score once, newest first",
+                  [(x["timestamp"], x["id"]) for x in got] == want and pages > 1, (len(got), len(want), pages))
+            check("scores v3: subject names the trace",
+                  all(x["subject"] == {"kind": "trace", "id": y["traceId"]}
+                      for x, y in zip(got, sorted(ds["scores"], key=lambda z: (z["timestamp"], z["id"]), reverse=True))))
+        finally:
+            s.stop()
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="real_selftest.", dir=os.environ.get("TMPDIR_T") or None)
     try:
@@ -349,6 +379,7 @@ def main():
         test_v2_modes(tmp, path, ds)
         test_legacy_ties(tmp)
         test_metadata_full(tmp, path, ds)
+        test_scores(tmp, path, ds)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if FAILS else 0

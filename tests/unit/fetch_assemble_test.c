@@ -198,8 +198,40 @@ static void test_roots(void)
 	cJSON_Delete(z);
 }
 
+static void test_scores(void)
+{
+	assembly a;
+	assembly_init(&a);
+	assembly_add_v2(&a, parse("{\"id\":\"r\",\"traceId\":\"T\",\"startTime\":\"2026-01-01T00:00:00.000Z\","
+				  "\"parentObservationId\":null,\"type\":\"SPAN\"}"));
+	const char *sc[] = {
+		"{\"id\":\"s1\",\"name\":\"fb\",\"dataType\":\"NUMERIC\",\"value\":1,\"subject\":{\"kind\":\"trace\",\"id\":\"T\"}}",
+		"{\"id\":\"s2\",\"name\":\"ok\",\"dataType\":\"CATEGORICAL\",\"value\":\"correct\","
+		"\"subject\":{\"kind\":\"observation\",\"id\":\"r\",\"traceId\":\"T\"}}",
+		"{\"id\":\"s1\",\"name\":\"fb\",\"dataType\":\"NUMERIC\",\"value\":1,\"subject\":{\"kind\":\"trace\",\"id\":\"T\"}}",
+		"{\"id\":\"s3\",\"name\":\"fb\",\"value\":1,\"subject\":{\"kind\":\"trace\",\"id\":\"other\"}}",
+		"{\"id\":\"s4\",\"name\":\"fb\",\"value\":1,\"subject\":{\"kind\":\"session\",\"id\":\"T\"}}",
+	};
+	int got[5];
+	for (int i = 0; i < 5; i++)
+		got[i] = assembly_add_score(&a, parse(sc[i]));
+	T_OK(got[0] == 1 && got[1] == 1, "scores: trace and observation scores attached");
+	T_OK(got[2] == 0 && got[3] == 0 && got[4] == 0, "scores: repeated, other trace's, session's not");
+	cJSON *out = cJSON_CreateArray();
+	assembly_emit(&a, "p", collect, out);
+	const cJSON *s = lg_json_get(cJSON_GetArrayItem(out, 0), "scores");
+	T_INT(cJSON_GetArraySize(s), 2, "scores: on the trace");
+	const cJSON *s2 = cJSON_GetArrayItem(s, 1);
+	T_STR(lg_json_str(s2, "traceId"), "T", "scores: traceId from the subject");
+	T_STR(lg_json_str(s2, "observationId"), "r", "scores: observationId from the subject");
+	T_STR(lg_json_str(s2, "stringValue"), "correct", "scores: a string value also as stringValue");
+	T_OK(!lg_json_get(s2, "subject"), "scores: subject folded in");
+	cJSON_Delete(out);
+}
+
 int main(void)
 {
+	test_scores();
 	test_empty_strings();
 	test_synthetic_root();
 	test_duplicates();

@@ -63,16 +63,22 @@ function tokenize(s, st) {
     }
     if (/^[\u201c\u2018\u00ab]/.test(t)) quote = 1;
     if (/\u{1f512}|\u{1f513}/u.test(t)) feat(st, 10, ALTEREGO, 30, m.index, m.index + 2);
-    let w = t.replace(INVISIBLE, '').replace(/[\u201c\u201d\u2018\u00ab\u00bb\u2013\u2014\u2026]|\u{1f512}|\u{1f513}/gu, '');
-    if (!w) continue;
-    w = w.replace(/\u2019/g, "'");
+    let w = t;
+    const ascii = !/[^\x00-\x7f]/.test(t);
+    if (!ascii) {
+      w = t.replace(INVISIBLE, '').replace(/[\u201c\u201d\u2018\u00ab\u00bb\u2013\u2014\u2026]|\u{1f512}|\u{1f513}/gu, '');
+      if (!w) continue;
+      w = w.replace(/\u2019/g, "'");
+    }
     const upper = (w.match(/[A-Z]/g) || []).length, lower = (w.match(/[a-z]/g) || []).length;
-    w = [...w].map((c) => LOOKALIKE[c] || (c >= '\uff21' && c <= '\uff3a' ? String.fromCharCode(c.charCodeAt(0) - 0xff21 + 97)
+    w = ascii ? w.toLowerCase() : [...w].map((c) => LOOKALIKE[c] || (c >= '\uff21' && c <= '\uff3a' ? String.fromCharCode(c.charCodeAt(0) - 0xff21 + 97)
       : c >= '\uff41' && c <= '\uff5a' ? String.fromCharCode(c.charCodeAt(0) - 0xff41 + 97) : c)).join('').toLowerCase();
     if (/[0-9]/.test(w) && (w.match(/[a-z]/g) || []).length >= 2 && w.length >= 3) w = w.replace(/[0-9]/g, (d) => LEET[d]);
     if (w.length > 3 && w.endsWith("'s")) w = w.slice(0, -2);
-    if (Buffer.byteLength(w) > 23) w = '';
-    const after = s.slice(m.index + t.length).match(/^[ \t]*(.)/);
+    if ((ascii ? w.length : Buffer.byteLength(w)) > 23) w = '';
+    let j = m.index + t.length;
+    while (j < s.length && (s[j] === ' ' || s[j] === '\t')) j++;
+    const after = j < s.length ? [null, s[j]] : null;
     const tok = { w, cls: VOCAB.get(w) || 0, s: m.index, e: m.index + t.length, brk, quote, caps: upper >= 2 && !lower,
       cap1: /^[A-Z]/.test(t),
       colon: !!after && after[1] === ':', comma: !!after && after[1] === ',', single: w.length === 1 && /[a-z]/.test(w) };

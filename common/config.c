@@ -559,27 +559,6 @@ int lg_config_load_secret(lg_config *cfg, const char *secret, char *err, size_t 
 
 /* ---- writing ---- */
 
-/* mkdir -p whose missing directories are created 0700. */
-static int mkdir_private(const char *dir)
-{
-	char *p = strdup(dir);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
-}
-
 /* The file's text: one integration a line, so a diff shows which changed. */
 static int print_config(lg_buf *b, const cJSON *root)
 {
@@ -644,7 +623,7 @@ int lg_config_edit(const char *path, lg_config_edit_fn edit, void *arg, char *er
 	char dir[4096], lock[4200];
 	const char *slash = strrchr(path, '/');
 	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	if (slash && slash != path && mkdir_private(dir) != 0)
+	if (slash && slash != path && lg_mkdir_private(dir) != 0)
 		return fail(err, errlen, "%s: cannot create: %s", dir, strerror(errno)), LG_EXIT_IO;
 	snprintf(lock, sizeof lock, "%s.lock", path);
 	int lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -12,6 +12,9 @@
  * data), refused if it is a symbolic link (O_NOFOLLOW). NULL with the
  * error reported. */
 FILE *lg_quarantine_open(const char *path);
+/* mkdir -p whose missing directories are created 0700; 0 when dir is (or
+ * now is) a directory, else -1 with errno set. */
+int lg_mkdir_private(const char *dir);
 /* 0 when dir is a directory that neither group nor others may write to;
  * else -1 with why in err ("DIR: ..."). */
 int lg_private_dir(const char *dir, char *err, size_t errlen);

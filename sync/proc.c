@@ -45,29 +45,6 @@ const char *tool_path(const char *name, char *out, size_t outlen)
 	return out;
 }
 
-int mkdir_private(const char *dir)
-{
-	struct stat st;
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : -1;
-	char *p = strdup(dir);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
-}
-
 /* A stage's error is its last stderr line that is not blank, a hint or a
  * retry announcement (lg-fetch prints hints after the error). */
 static int is_blank(const char *s)

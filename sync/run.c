@@ -18,6 +18,7 @@
 #include "err.h"
 #include "json.h"
 #include "proc.h"
+#include "private.h"
 #include "sync.h"
 #include "timeutil.h"
 
@@ -388,7 +389,7 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 	/* Bad lines are kept verbatim, per stage, next to the store. */
 	sfmt(qdir, sizeof qdir, "%s/quarantine", c->db);
 	sfmt(q, sizeof q, "%s/%s", qdir, it->id);
-	if (mkdir_private(qdir) != 0) {
+	if (lg_mkdir_private(qdir) != 0) {
 		sfmt(r->line, sizeof r->line, "cannot create %s", qdir);
 		return LG_EXIT_IO;
 	}
@@ -434,7 +435,7 @@ void sync_one(sync_ctx *c, const lg_integration *it, const run_opts *o, run_resu
 	}
 	char lock[4400];
 	lock_path(c, it->id, lock, sizeof lock);
-	if (mkdir_private(c->db) != 0) {
+	if (lg_mkdir_private(c->db) != 0) {
 		r->code = LG_EXIT_IO;
 		sfmt(r->line, sizeof r->line, "db: cannot create %s", c->db);
 		return;

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "json.h"
 #include "proc.h"
+#include "private.h"
 #include "sync.h"
 
 void lock_path(const sync_ctx *c, const char *id, char *out, size_t outlen)
@@ -193,7 +194,7 @@ int cmd_cursor(sync_ctx *c, int argc, char **argv)
 		lg_err("cannot run %s: %s", argv_store[0], strerror(errno));
 		return LG_EXIT_BAD;
 	}
-	if (mkdir_private(c->db) != 0) {
+	if (lg_mkdir_private(c->db) != 0) {
 		lg_err("db: cannot create %s", c->db);
 		return LG_EXIT_IO;
 	}

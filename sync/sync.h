@@ -51,8 +51,6 @@ const char *tool_path(const char *name, char *out, size_t outlen);
  * the last stderr line into err (may be NULL). Returns the exit status
  * (128+N when killed by signal N), or -1 when it could not start. */
 int run_capture(const char *const *argv, lg_buf *out, char *err, size_t errlen);
-/* mkdir -p whose last directory is created 0700. */
-int mkdir_private(const char *dir);
 
 /* ---- sync/signals.c ---- */
 /* SIGTERM/SIGINT set the stop (and wake sig_fd); 0 or -1. */

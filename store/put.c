@@ -895,6 +895,7 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	MDB_stat st;
 
 	memset(&c, 0, sizeof c);
+	memset(counts, 0, sizeof *counts); /* the caller prints them on every return */
 	control_close(&c.trust);
 	c.db = db;
 	c.o = o;

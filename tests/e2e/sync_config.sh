@@ -76,3 +76,29 @@ LG_NOW=2026-11-27T10:05:00Z expect_status bad-entry-gone 0 lg-sync run --quiet
 # add refuses what the loader would refuse (a batch size it cannot load).
 expect_status add-refuses-unloadable 2 sh -c 'echo sk-lf-x-secret-1234 | lg-sync add big --public-key pk-lf-x --batch-size 5000'
 expect_eq add-refuses-unloadable-file "good1 good2" "$(jq -r '[.integrations[].id] | join(" ")' "$LG_CONFIG")"
+
+# 5. The daemon: a bad entry written into the config while it runs is said
+# once and skipped; the good integrations go on running every cycle.
+jq '.integrations |= map(. + {autoSync: true, interval: "1s"})' "$LG_CONFIG" >"$T/cfg.new" && mv "$T/cfg.new" "$LG_CONFIG"
+lg-sync daemon >"$T/daemon.log" 2>"$T/daemon.err" &
+DPID=$!
+trap 'stop_server; kill "$PID2" 2>/dev/null; kill "$DPID" 2>/dev/null' EXIT
+# wait_runs ID N: until the daemon log has N completed runs of ID (30 s at most)
+wait_runs() {
+	_i=0
+	while [ "$(grep -c " $1 completed: " "$T/daemon.log")" -lt "$2" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
+wait_runs good1 1
+jq '.integrations += [{id: "bad2", publicKey: "pk-lf-g", secretKey: "sk-lf-good-secret-0001",
+	host: "http://127.0.0.1:9", batchSize: "many", autoSync: true, interval: "1s"}]' "$LG_CONFIG" >"$T/cfg.new" &&
+	mv "$T/cfg.new" "$LG_CONFIG"
+before1=$(grep -c ' good1 completed: ' "$T/daemon.log") before2=$(grep -c ' good2 completed: ' "$T/daemon.log")
+wait_runs good1 $((before1 + 3))
+wait_runs good2 $((before2 + 3))
+kill -TERM "$DPID"
+wait "$DPID"
+expect_eq daemon-bad-entry-exit 0 "$?"
+expect_eq daemon-bad-entry-good1-runs 1 "$([ "$(grep -c ' good1 completed: ' "$T/daemon.log")" -ge $((before1 + 3)) ] && echo 1)"
+expect_eq daemon-bad-entry-good2-runs 1 "$([ "$(grep -c ' good2 completed: ' "$T/daemon.log")" -ge $((before2 + 3)) ] && echo 1)"
+expect_eq daemon-bad-entry-said-once 1 "$(grep -c 'integrations\[2\].batchSize.*(integration skipped)$' "$T/daemon.err")"
+expect_not_contains daemon-bad-entry-not-run "$T/daemon.log" " bad2 "

@@ -20,6 +20,7 @@
 #include "text.h"
 #include "timeutil.h"
 
+/* Two strings: C compilers need not take one longer than 4095. */
 static const char usage[] =
 	"Usage: lg-fetch [OPTION]...\n"
 	"Page a Langfuse project's traces and print one Langfuse trace\n"
@@ -42,8 +43,12 @@ static const char usage[] =
 	"      --until TIME           up to TIME (excluded)\n"
 	"      --lookback DUR         from now - DUR (default: the integration's\n"
 	"                             lookback, else 7d)\n"
-	"      --cursor TIME          incremental: from TIME - overlap\n"
-	"      --overlap DUR          re-read before the cursor (default 15m)\n"
+	"      --cursor TIME          incremental: what is new since TIME, and\n"
+	"                             once more what has since become overlap old\n"
+	"      --overlap DUR          how late a row may arrive (default 1h): each\n"
+	"                             row is read when new and again when overlap\n"
+	"                             old ([TIME - overlap, now - overlap)); 0 reads\n"
+	"                             each row once\n"
 	"      --lag DUR              leave the newest DUR out (default 0)\n"
 	"      --limit N              stop after N traces (at a window end)\n"
 	"      --batch-size N         page size (v2 up to 1000, legacy up to 100;\n"
@@ -52,7 +57,13 @@ static const char usage[] =
 	"                             except for these comma-separated keys\n"
 	"      --max-rows N           rows one window may hold before it is split\n"
 	"                             (default 50000)\n"
-	"\n"
+	"      --trace-id ID          re-fetch this trace whole instead of windows\n"
+	"                             (repeatable; rows started in the last 30 days,\n"
+	"                             or --since/--lookback/--until); no checkpoint\n"
+	"      --trace-ids FILE       the same for each id in FILE, one per line\n"
+	"                             (- = standard input)\n"
+	"\n";
+static const char usage_requests[] =
 	"Requests:\n"
 	"      --rate N               at most N requests per minute\n"
 	"      --retries N            attempts per request for 5xx, timeouts, cut\n"
@@ -94,7 +105,7 @@ enum {
 	OPT_LOOKBACK, OPT_CURSOR, OPT_OVERLAP, OPT_LAG, OPT_LIMIT, OPT_BATCH, OPT_MAX_ROWS,
 	OPT_RATE, OPT_RETRIES, OPT_RETRY_BASE, OPT_MAX_WAIT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND, OPT_MAX_TIME, OPT_MAX_BODY, OPT_MAX_REQUESTS,
-	OPT_MAX_RUN_TIME, OPT_PROXY_HTTP,
+	OPT_MAX_RUN_TIME, OPT_PROXY_HTTP, OPT_TRACE_ID, OPT_TRACE_IDS,
 };
 
 typedef struct {
@@ -104,7 +115,70 @@ typedef struct {
 	int test, list, progress, quiet, verbose, proxy_http;
 	long limit, batch, max_rows, rate, retries, retry_base, timeout, connect_timeout;
 	long max_time, max_body, max_requests;
+	char **trace_ids;        /* --trace-id, --trace-ids */
+	size_t n_ids, cap_ids;
+	int by_id;
 } options;
+
+static int add_trace_id(options *o, const char *id)
+{
+	if (!*id || strlen(id) > 1000)
+		return lg_usage_error("--trace-id: '%.40s' is not a trace id", id);
+	if (o->n_ids == o->cap_ids) {
+		size_t cap = o->cap_ids ? o->cap_ids * 2 : 16;
+		char **v = realloc(o->trace_ids, cap * sizeof *v);
+		if (!v)
+			return LG_EXIT_BAD;
+		o->trace_ids = v;
+		o->cap_ids = cap;
+	}
+	if (!(o->trace_ids[o->n_ids] = strdup(id)))
+		return LG_EXIT_BAD;
+	o->n_ids++;
+	return 0;
+}
+
+static void free_trace_ids(options *o)
+{
+	for (size_t i = 0; i < o->n_ids; i++)
+		free(o->trace_ids[i]);
+	free(o->trace_ids);
+	o->trace_ids = NULL;
+	o->n_ids = 0;
+}
+
+/* One id per line; blank lines skipped, "\r\n" accepted. */
+static int read_trace_ids(options *o, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f) {
+		lg_err("--trace-ids: %s: %s", path, strerror(errno));
+		return LG_EXIT_USAGE;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int rc = 0;
+	unsigned long lineno = 0;
+	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (strlen(line) != (size_t)n) {
+			lg_err("--trace-ids: %s:%lu: not a trace id", path, lineno);
+			rc = LG_EXIT_USAGE;
+		} else {
+			rc = add_trace_id(o, line);
+		}
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	o->by_id = 1;
+	return rc;
+}
 
 static int parse_long(const char *opt, const char *s, long lo, long hi, long *out)
 {
@@ -154,6 +228,8 @@ static int parse_options(int argc, char **argv, options *o)
 		{ "batch-size", required_argument, NULL, OPT_BATCH },
 		{ "expand-metadata", required_argument, NULL, OPT_EXPAND },
 		{ "max-rows", required_argument, NULL, OPT_MAX_ROWS },
+		{ "trace-id", required_argument, NULL, OPT_TRACE_ID },
+		{ "trace-ids", required_argument, NULL, OPT_TRACE_IDS },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "retry-base-ms", required_argument, NULL, OPT_RETRY_BASE },
@@ -200,6 +276,8 @@ static int parse_options(int argc, char **argv, options *o)
 		case OPT_RETRIES: rc = parse_long("--retries", optarg, 1, 100, &o->retries); break;
 		case OPT_RETRY_BASE: rc = parse_long("--retry-base-ms", optarg, 0, 600000, &o->retry_base); break;
 		case OPT_EXPAND: o->expand = optarg; break;
+		case OPT_TRACE_ID: o->by_id = 1; rc = add_trace_id(o, optarg); break;
+		case OPT_TRACE_IDS: rc = read_trace_ids(o, optarg); break;
 		case OPT_MAX_WAIT: o->max_wait = optarg; break;
 		case OPT_TIMEOUT: rc = parse_long("--timeout", optarg, 1, 86400, &o->timeout); break;
 		case OPT_CONNECT_TIMEOUT: rc = parse_long("--connect-timeout", optarg, 1, 3600, &o->connect_timeout); break;
@@ -211,7 +289,7 @@ static int parse_options(int argc, char **argv, options *o)
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
-		case 'h': fputs(usage, stdout); return -1;
+		case 'h': fputs(usage, stdout); fputs(usage_requests, stdout); return -1;
 		case OPT_VERSION: lg_print_version(); return -1;
 		default: return lg_bad_option(c, optopt, argv[optind - 1]);
 		}
@@ -242,9 +320,11 @@ static int plan_range(const options *o, const lg_integration *it, run_opts *r)
 	int64_t lag, overlap, lookback, until = 0, since = 0, cursor = 0;
 	if (o->cursor && (o->since || o->lookback))
 		return lg_usage_error("--cursor cannot be combined with --since or --lookback");
+	if (o->by_id && (o->cursor || o->test))
+		return lg_usage_error("--trace-id cannot be combined with --cursor or --test");
 	if (o->since && o->lookback)
 		return lg_usage_error("--since cannot be combined with --lookback");
-	if (duration_opt("--lag", o->lag, 0, &lag) || duration_opt("--overlap", o->overlap, 15 * 60000, &overlap) ||
+	if (duration_opt("--lag", o->lag, 0, &lag) || duration_opt("--overlap", o->overlap, FETCH_OVERLAP_MS, &overlap) ||
 	    duration_opt("--lookback", o->lookback, it->lookback_ms ? it->lookback_ms : 7 * 86400000LL, &lookback) ||
 	    time_opt("--until", o->until, &until) || time_opt("--since", o->since, &since) ||
 	    time_opt("--cursor", o->cursor, &cursor))
@@ -253,12 +333,26 @@ static int plan_range(const options *o, const lg_integration *it, run_opts *r)
 	if (o->cursor) {
 		r->from = cursor - overlap;
 		r->mode = "incremental";
+		/* Rows before cursor - overlap were read once they were overlap
+		 * old; read [cursor, to) new and [cursor - overlap, to - overlap)
+		 * settled, one range when they meet. */
+		if (overlap > 0 && r->to - overlap < cursor) {
+			r->settle_to = r->to - overlap;
+			r->fresh_from = cursor;
+		}
 	} else if (o->since) {
 		r->from = since;
 		r->mode = "range";
 	} else {
 		r->from = r->to - lookback;
 		r->mode = o->until ? "range" : "backfill";
+	}
+	if (o->by_id) {
+		/* A trace re-fetched may have started long before the
+		 * integration's lookback: its rows count from its start. */
+		if (!o->since && !o->lookback)
+			r->from = r->to - FETCH_REFETCH_SPAN_MS;
+		r->mode = "refetch";
 	}
 	if (o->until && o->since && since >= until)
 		return lg_usage_error("--since must be before --until");
@@ -445,8 +539,10 @@ int main(int argc, char **argv)
 		return LG_EXIT_BAD;
 	}
 	int rc = parse_options(argc, argv, &o);
-	if (rc)
+	if (rc) {
+		free_trace_ids(&o);
 		return rc < 0 ? 0 : rc;
+	}
 
 	char err[1100];
 	lg_config cfg;
@@ -455,11 +551,13 @@ int main(int argc, char **argv)
 	 * integration of the environment. */
 	if (o.secret_file && lg_secret_from_file(o.secret_file, &sk, err, sizeof err) != 0) {
 		lg_err("--secret-key-file: %s", err);
+		free_trace_ids(&o);
 		return LG_EXIT_USAGE;
 	}
 	if (lg_config_load_flags(&cfg, LG_CONFIG_SKIP_BAD, sk, err, sizeof err) != 0) {
 		lg_err("%s", err);
 		wipe(sk);
+		free_trace_ids(&o);
 		return LG_EXIT_USAGE;
 	}
 	if (o.list) {
@@ -470,6 +568,7 @@ int main(int argc, char **argv)
 		rc = cfg.nbad ? LG_EXIT_USAGE : 0;
 		lg_config_free(&cfg);
 		wipe(sk);
+		free_trace_ids(&o);
 		return fflush(stdout) == 0 ? rc : LG_EXIT_IO;
 	}
 	lg_integration *it = pick_integration(&cfg, o.integration);
@@ -515,8 +614,9 @@ int main(int argc, char **argv)
 		r.progress = o.progress || isatty(STDERR_FILENO);
 		r.quiet = o.quiet;
 		r.c = &c;
-		rc = o.test ? run_test(&r) : run_fetch(&r, stdout);
+		rc = o.test ? run_test(&r) : o.by_id ? run_refetch(&r, o.trace_ids, o.n_ids, stdout) : run_fetch(&r, stdout);
 	}
+	free_trace_ids(&o);
 	if (c.http.curl)
 		http_free(&c.http);
 	wipe(basic);

@@ -748,6 +748,15 @@ static int one_window(run_state *s, window w)
 	return s->o->limit && s->traces >= s->o->limit ? 1 : 0;
 }
 
+/* The run's windows: one range, or the settling range then the new one
+ * (the queue is a stack: the newest goes in first). */
+static int plan_windows(window_queue *q, const run_opts *o)
+{
+	if (o->fresh_from <= 0)
+		return window_plan(q, o->from, o->to);
+	return window_plan(q, o->fresh_from, o->to) || window_plan(q, o->from, o->settle_to) ? -1 : 0;
+}
+
 int run_fetch(const run_opts *o, FILE *out)
 {
 	run_state s;
@@ -763,7 +772,7 @@ int run_fetch(const run_opts *o, FILE *out)
 		return LG_EXIT_IO;
 	if (fetch_project(&s) != 0) {
 		run_fail(&s, s.c->exit_code, s.c->error);
-	} else if (window_plan(&s.q, o->from, o->to) != 0) {
+	} else if (plan_windows(&s.q, o) != 0) {
 		run_fail(&s, LG_EXIT_BAD, "out of memory");
 	} else {
 		/* A stop signal abandons the window being read: its traces are
@@ -913,4 +922,156 @@ int run_test(const run_opts *o)
 		return LG_EXIT_IO;
 	}
 	return code;
+}
+
+/* ---- re-fetching traces by id ----
+ * lg-sync re-reads the traces lg-store still holds incomplete: each one by
+ * itself, v2 by traceId (every row of it whatever its start), legacy as
+ * GET /traces/{id}, through the same assembly as a window. No checkpoint:
+ * a re-fetch says nothing about the cursor. */
+
+/* One trace by v2 traceId, all its pages. */
+static win_result refetch_v2(run_state *s, const char *id)
+{
+	char *cursor = NULL;
+	win_result res = WIN_DONE;
+	lg_buf u = { 0 };
+	for (;;) {
+		u.len = 0;
+		lg_buf_adds(&u, "/api/public/v2/observations");
+		url_param(&u, "fields", V2_FIELDS);
+		if (s->o->expand_metadata)
+			url_param(&u, "expandMetadata", s->o->expand_metadata);
+		url_param_long(&u, "limit", s->v2_limit);
+		url_param(&u, "traceId", id);
+		url_param_time(&u, "fromStartTime", s->o->from);
+		url_param_time(&u, "toStartTime", s->o->to);
+		if (cursor)
+			url_param(&u, "cursor", cursor);
+		cJSON *body;
+		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
+		if (g == GET_NOT_FOUND && s->api == API_AUTO) {
+			res = WIN_FALLBACK;
+			break;
+		}
+		if (g != GET_OK) {
+			res = client_fail(s);
+			break;
+		}
+		s->api = API_V2;
+		cJSON *data = lg_json_get(body, "data");
+		while (cJSON_IsArray(data) && data->child)
+			if (assembly_add_v2(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
+				cJSON_Delete(body);
+				res = run_fail(s, LG_EXIT_BAD, "out of memory");
+				goto out;
+			}
+		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
+		int same = next && cursor && strcmp(next, cursor) == 0;
+		free(cursor);
+		cursor = next && *next ? strdup(next) : NULL;
+		cJSON_Delete(body);
+		if (same) {
+			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
+			break;
+		}
+		if (!cursor)
+			break;
+	}
+out:
+	free(cursor);
+	lg_buf_free(&u);
+	return res;
+}
+
+/* One trace by GET /traces/{id}: TraceWithFullDetails, split into the
+ * trace and its observations for the assembly. A trace the server does not
+ * know (404) is skipped. */
+static win_result refetch_legacy(run_state *s, const char *id)
+{
+	lg_buf u = { 0 }, q = { 0 };
+	url_param(&q, "i", id); /* "?i=<id percent-encoded>" */
+	lg_buf_adds(&u, "/api/public/traces/");
+	lg_buf_adds(&u, lg_buf_cstr(&q) + 3);
+	cJSON *body;
+	get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
+	lg_buf_free(&u);
+	lg_buf_free(&q);
+	if (g == GET_NOT_FOUND) {
+		if (s->c->verbose)
+			lg_err("trace %s: not found", id);
+		return WIN_DONE;
+	}
+	if (g != GET_OK)
+		return client_fail(s);
+	s->api = API_LEGACY;
+	cJSON *obs = lg_json_take(body, "observations");
+	while (cJSON_IsArray(obs) && obs->child) {
+		cJSON *o = cJSON_DetachItemViaPointer(obs, obs->child);
+		if (cJSON_IsObject(o) && assembly_add_v1_observation(&s->a, o) < 0) {
+			cJSON_Delete(obs);
+			cJSON_Delete(body);
+			return run_fail(s, LG_EXIT_BAD, "out of memory");
+		} else if (!cJSON_IsObject(o)) {
+			cJSON_Delete(o);
+		}
+	}
+	cJSON_Delete(obs);
+	if (assembly_add_v1_trace(&s->a, body) < 0)
+		return run_fail(s, LG_EXIT_BAD, "out of memory");
+	return WIN_DONE;
+}
+
+int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
+{
+	run_state s;
+	memset(&s, 0, sizeof s);
+	s.o = o;
+	s.c = o->c;
+	s.api = o->api;
+	s.t0 = client_clock_ms();
+	s.v2_limit = o->batch_size > 0 && o->batch_size < V2_MAX_LIMIT ? o->batch_size : V2_MAX_LIMIT;
+	assembly_init(&s.a);
+	make_run_id(&s);
+	if (lg_stream_init(&s.st, out, NULL) != 0)
+		return LG_EXIT_IO;
+	if (fetch_project(&s) != 0) {
+		run_fail(&s, s.c->exit_code, s.c->error);
+	} else if (start_run(&s) == 0) {
+		for (size_t i = 0; i < n && !s.st.stop; i++) {
+			if (stop_requested()) {
+				char e[64];
+				snprintf(e, sizeof e, "interrupted by %s", stop_signal_name());
+				run_fail(&s, LG_EXIT_BAD, e);
+				break;
+			}
+			win_result r = s.api == API_LEGACY ? WIN_FALLBACK : refetch_v2(&s, ids[i]);
+			if (r == WIN_FALLBACK) {
+				assembly_clear(&s.a);
+				r = refetch_legacy(&s, ids[i]);
+			}
+			if (r == WIN_FAIL)
+				break;
+			if (assembly_emit(&s.a, s.project_id, emit_trace, &s) < 0) {
+				run_fail(&s, LG_EXIT_BAD, "out of memory");
+				break;
+			}
+		}
+	}
+	if (s.exit_code)
+		lg_err("%s", s.error);
+	if (!s.st.stop)
+		emit_run_end(&s);
+	if (!s.st.stop && fflush(out) != 0 && errno != EPIPE)
+		s.st.write_error = errno;
+	int status = s.exit_code;
+	if (s.st.write_error) {
+		lg_err("write error: %s", strerror(s.st.write_error));
+		status = LG_EXIT_IO;
+	}
+	assembly_clear(&s.a);
+	free(s.project_id);
+	lg_buf_free(&s.line);
+	lg_stream_free(&s.st);
+	return status;
 }

@@ -10,12 +10,21 @@
 
 typedef enum { API_AUTO, API_V2, API_LEGACY } api_mode;
 
+/* How late a row may become visible after its start and still be read:
+ * Langfuse documents up to 15 minutes, peers re-read an hour. */
+#define FETCH_OVERLAP_MS (60 * 60000LL)
+/* Rows a re-fetch by trace id asks for: started in the last 30 days. */
+#define FETCH_REFETCH_SPAN_MS (30 * 86400000LL)
+
 typedef struct {
 	const char *integration;
 	const char *expand_metadata; /* v2: metadata keys not truncated at 200 chars */
 	const char *mode;        /* incremental | backfill | range */
 	api_mode api;
 	int64_t from, to;        /* [from, to) */
+	int64_t settle_to, fresh_from; /* when fresh_from > 0: only [from, settle_to)
+	                          * and [fresh_from, to), the first settling rows
+	                          * read new before (incremental) */
 	long batch_size;         /* page size; 0 = the API's maximum */
 	long max_rows;           /* rows one window may hold */
 	long limit;              /* stop after this many traces (0 = all) */
@@ -25,6 +34,10 @@ typedef struct {
 
 /* Runs and returns the exit status. */
 int run_fetch(const run_opts *o, FILE *out);
+/* lg-fetch --trace-id: the n traces named, each read whole (v2 by traceId
+ * over [from, to), legacy GET /traces/{id}; auto falls back on 404), one
+ * line per trace found, between run-start and run-end, no checkpoint. */
+int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out);
 /* lg-fetch --test: credentials, project and API generation. */
 int run_test(const run_opts *o);
 #endif

@@ -141,7 +141,7 @@ expect_eq "head -n1: stopped paging early" "yes" "$([ "$(grep -c v2/observations
 stop_server
 
 # incremental: a checkpoint, then new rows and late rows; the next run from
-# the cursor (overlap covering the late rows) emits them
+# the cursor, once the late rows are an overlap old, emits them
 gen 80 21 "$T/inc.json" --late-fraction 0.2
 start_server --dataset "$T/inc.json" --late-after 3 || exit 1
 LG_NOW=$END LANGFUSE_HOST="$SERVER_URL" lg-fetch >"$T/run1" 2>"$T/err"
@@ -154,7 +154,7 @@ python3 "$ROOT/tests/server/gen_dataset.py" --traces 20 --seed 22 --out "$T/new.
 jq -s '.[0].traces += .[1].traces | .[0].observations += .[1].observations | .[0]' "$T/inc.json" "$T/new.json" >"$T/all.json.tmp"
 mv "$T/all.json.tmp" "$T/inc.json"
 sleep 1.1
-LG_NOW=2026-11-27T00:40:00Z LANGFUSE_HOST="$SERVER_URL" lg-fetch --cursor "$cursor" --overlap 3h >"$T/run2" 2>"$T/err"
+LG_NOW=2026-11-27T03:10:00Z LANGFUSE_HOST="$SERVER_URL" lg-fetch --cursor "$cursor" --overlap 3h >"$T/run2" 2>"$T/err"
 expect_eq "incremental run 2: exit 0, mode incremental" "0 incremental" "$? $(head -1 "$T/run2" | jq -r .mode)"
 jq -r '.traces[].id' "$T/inc.json" | sort >"$T/want"
 grep -vh '"\$lg"' "$T/run2" | jq -r .id | sort -u >"$T/got"

@@ -1,0 +1,46 @@
+# lg-fetch's incremental ranges and --trace-id: a run from a cursor reads
+# what is new and, once more, what has become an overlap old (never the
+# whole overlap again); --trace-id/--trace-ids read traces whole by id,
+# v2 and legacy, without a checkpoint; unknown ids are skipped.
+. "$ROOT/tests/lib.sh"
+unset LG_CONFIG
+export XDG_CONFIG_HOME="$T/none"
+python3 "$ROOT/tests/server/gen_dataset.py" --traces 12 --seed 61 --end 2026-11-27T01:00:00Z --span 1h \
+	--obs-min 2 --obs-max 4 --out "$T/ds.json"
+start_server --dataset "$T/ds.json" --log "$T/req.log" || exit 1
+trap 'stop_server' EXIT
+export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=sk-lf-test LANGFUSE_HOST=$SERVER_URL
+
+# the windows of an incremental run 5 minutes after its cursor
+windows() { jq -r 'select(.path == "/api/public/v2/observations") | "\(.query.fromStartTime)-\(.query.toStartTime)"' "$T/req.log" | sort -u | paste -sd' '; }
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:05:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z >"$T/inc.out"
+expect_eq settle-and-new-ranges \
+	"2026-11-27T01:00:00.000Z-2026-11-27T01:05:00.000Z 2026-11-27T02:00:00.000Z-2026-11-27T02:05:00.000Z" "$(windows)"
+expect_eq settle-checkpoints "2026-11-27T01:05:00.000Z 2026-11-27T02:05:00.000Z" \
+	"$(jq -r 'select(."$lg" == "checkpoint") | .cursor' "$T/inc.out" | paste -sd' ')"
+# a pause longer than the overlap: one range from cursor - overlap
+: >"$T/req.log"
+LG_NOW=2026-11-27T03:30:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z --overlap 30m >/dev/null
+expect_eq one-range-after-pause "2026-11-27T01:30:00.000Z-2026-11-27T03:30:00.000Z" "$(windows)"
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:05:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z --overlap 0 >/dev/null
+expect_eq overlap-0-new-only "2026-11-27T02:00:00.000Z-2026-11-27T02:05:00.000Z" "$(windows)"
+
+# by id
+jq -r '.traces[].id' "$T/ds.json" | sort >"$T/all.ids"
+id1=$(sed -n 1p "$T/all.ids") id2=$(sed -n 2p "$T/all.ids")
+LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --trace-id "$id1" --trace-id no-such-trace --trace-id "$id2" >"$T/f.out"
+expect_eq trace-id-v2 "run-start refetch|$id1|$id2|run-end completed" \
+	"$(jq -r 'if ."$lg" then "\(."$lg") \(.mode // .status)" else .id end' "$T/f.out" | paste -sd'|')"
+expect_eq trace-id-no-checkpoint 0 "$(grep -c '"checkpoint"' "$T/f.out")"
+want=$(jq -c --arg i "$id1" '[.observations[] | select(.traceId == $i) | .id] | sort' "$T/ds.json")
+expect_eq trace-id-whole "$want" "$(jq -c --arg i "$id1" 'select(.id == $i) | [.observations[].id] | sort' "$T/f.out")"
+printf '%s\r\n\n%s\n' "$id2" no-such-trace >"$T/ids"
+LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --api legacy --trace-ids "$T/ids" >"$T/l.out"
+expect_eq trace-ids-legacy "$id2" "$(jq -r 'select(."$lg" == null) | .id' "$T/l.out")"
+printf '%s\n' "$id1" | LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --trace-ids - >"$T/s.out"
+expect_eq trace-ids-stdin "$id1" "$(jq -r 'select(."$lg" == null) | .id' "$T/s.out")"
+expect_status trace-id-with-cursor 2 lg-fetch --trace-id x --cursor 2026-11-27T00:00:00Z
+expect_status trace-ids-missing-file 2 lg-fetch --trace-ids "$T/nope"
+expect_status trace-id-empty 2 lg-fetch --trace-id ""

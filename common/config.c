@@ -170,6 +170,7 @@ static void integration_free(lg_integration *it)
 	free(it->host);
 	free(it->overlap);
 	free(it->max_run_time);
+	free(it->refetch_horizon);
 }
 
 void lg_config_free(lg_config *cfg)
@@ -211,6 +212,7 @@ static lg_integration *config_add(lg_config *cfg)
 	cfg->items = p;
 	memset(&p[cfg->n], 0, sizeof *p);
 	p[cfg->n].auto_sync = 1;
+	p[cfg->n].refetch_limit = -1;
 	return &p[cfg->n++];
 }
 
@@ -338,14 +340,16 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 	char where[600], why[512];
 	memset(it, 0, sizeof *it);
 	it->auto_sync = 1;
+	it->refetch_limit = -1;
 	it->raw = o;
 	snprintf(where, sizeof where, "%s: integrations[%zu]", path, idx);
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, "%s: must be an object", where), -1;
-	const char *id, *name, *pk, *host, *overlap, *max_run;
+	const char *id, *name, *pk, *host, *overlap, *max_run, *horizon;
 	if (opt_str(o, "id", &id, where, err, errlen) || opt_str(o, "name", &name, where, err, errlen) ||
 	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen) ||
-	    opt_str(o, "overlap", &overlap, where, err, errlen) || opt_str(o, "maxRunTime", &max_run, where, err, errlen))
+	    opt_str(o, "overlap", &overlap, where, err, errlen) || opt_str(o, "maxRunTime", &max_run, where, err, errlen) ||
+	    opt_str(o, "refetchHorizon", &horizon, where, err, errlen))
 		return -1;
 	if (!id)
 		return fail(err, errlen, "%s.id: required", where), -1;
@@ -378,8 +382,17 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 		return fail(err, errlen, "%s.maxRunTime: invalid duration '%s' (use e.g. 15m)", where, max_run), -1;
 	if (max_run && !(it->max_run_time = strdup(max_run)))
 		return fail(err, errlen, "out of memory"), -1;
-	const cJSON *bs = lg_json_get(o, "batchSize");
+	if (horizon && (lg_duration_parse(horizon, &ov) != 0 || ov <= 0))
+		return fail(err, errlen, "%s.refetchHorizon: invalid duration '%s' (use e.g. 24h)", where, horizon), -1;
+	if (horizon && !(it->refetch_horizon = strdup(horizon)))
+		return fail(err, errlen, "out of memory"), -1;
+	const cJSON *bs = lg_json_get(o, "batchSize"), *rl = lg_json_get(o, "refetchLimit");
 	double d;
+	if (rl && !cJSON_IsNull(rl)) {
+		if (!lg_json_num(rl, &d) || d < 0 || d > 1000 || d != (double)(long)d)
+			return fail(err, errlen, "%s.refetchLimit: must be an integer from 0 to 1000", where), -1;
+		it->refetch_limit = (long)d;
+	}
 	if (bs && !cJSON_IsNull(bs)) {
 		if (!lg_json_num(bs, &d) || d < 1 || d > 1000 || d != (double)(long)d)
 			return fail(err, errlen, "%s.batchSize: must be an integer from 1 to 1000", where), -1;

@@ -37,6 +37,8 @@ typedef struct {
 	long batch_size;     /* 0 = not set */
 	char *overlap;       /* duration as written, or NULL: not set */
 	char *max_run_time;  /* "maxRunTime", a duration as written, or NULL */
+	long refetch_limit;  /* "refetchLimit": incomplete traces re-fetched per run; -1 = not set */
+	char *refetch_horizon; /* "refetchHorizon", a duration as written, or NULL */
 	const struct cJSON *raw; /* the entry in lg_config.json; NULL from the environment */
 } lg_integration;
 

@@ -16,6 +16,7 @@
 #include "query.h"
 #include "timeutil.h"
 
+/* Two strings: C compilers need not take one longer than 4095. */
 static const char usage[] =
 	"Usage: lg-store [--db DIR] COMMAND [OPTION]... [ARG]\n"
 	"Store LangGuard trace records in LMDB, merge fragments, keep sync state,\n"
@@ -67,6 +68,8 @@ static const char usage[] =
 	"      --meta KEY=VALUE  metadata value (KEY may be a path: a.b)\n"
 	"      --stale           records whose policies must run again\n"
 	"      (for violations, --status is the violation's: new, acknowledged, resolved)\n"
+	"";
+static const char usage_more[] =
 	"  stats:\n"
 	"      --by KEY          agent, model, day, policy, integration, user, session\n"
 	"      --json            JSON instead of a table\n"
@@ -78,6 +81,8 @@ static const char usage[] =
 	"                        each counted as tried (lg-sync uses it)\n"
 	"      --horizon DUR     with --due: give up on a trace first seen longer\n"
 	"                        ago than DUR (default 24h); it stays stored and listed\n"
+	"      --settle DUR      with --due: only traces that started DUR ago or more\n"
+	"                        (a late row comes with the next read of its window)\n"
 	"  status:\n"
 	"      --active, --scheduled   what lg-sync knows: a sync is running / scheduled\n"
 	"  -h, --help            show this help and exit\n"
@@ -95,7 +100,7 @@ enum {
 	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
-	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_NOCONTROL, O_RESET, O_CREATE,
+	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_SETTLE, O_NOCONTROL, O_RESET, O_CREATE,
 };
 
 typedef struct {
@@ -104,7 +109,7 @@ typedef struct {
 	int json, active, scheduled, no_control, create;
 	long limit;              /* incomplete */
 	int due;
-	int64_t horizon;
+	int64_t horizon, settle;
 	query_filter f;
 } options;
 
@@ -224,6 +229,10 @@ static int set_option(options *o, int c, const char *arg)
 		if (lg_duration_parse(arg, &o->horizon) != 0 || o->horizon <= 0)
 			return lg_usage_error("--horizon: not a duration: '%s'", arg);
 		return 0;
+	case O_SETTLE:
+		if (lg_duration_parse(arg, &o->settle) != 0 || o->settle < 0)
+			return lg_usage_error("--settle: not a duration: '%s'", arg);
+		return 0;
 	case O_NOCONTROL: o->no_control = 1; return 0;
 	case O_RESET: {
 		int64_t ms;
@@ -293,7 +302,8 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 	if (!strcmp(cmd, "check"))
 		return admin_check(db, stdout);
 	if (!strcmp(cmd, "incomplete"))
-		return pending_command(db, args[0], o->limit, o->due, o->horizon ? o->horizon : PENDING_HORIZON_MS, stdout);
+		return pending_command(db, args[0], o->limit, o->due, o->horizon ? o->horizon : PENDING_HORIZON_MS,
+				       o->settle, stdout);
 	return admin_backup(db, args[0]);
 }
 
@@ -351,6 +361,7 @@ int main(int argc, char **argv)
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "due", no_argument, NULL, O_DUE },
 		{ "horizon", required_argument, NULL, O_HORIZON },
+		{ "settle", required_argument, NULL, O_SETTLE },
 		{ "no-control", no_argument, NULL, O_NOCONTROL },
 		{ "reset", required_argument, NULL, O_RESET },
 		{ "create", no_argument, NULL, O_CREATE },
@@ -369,6 +380,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":q:h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(usage, stdout);
+			fputs(usage_more, stdout);
 			goto out;
 		}
 		if (c == O_VERSION) {

@@ -190,7 +190,7 @@ typedef struct {
 	FILE *out;
 	long limit, shown;
 	int due, werr;
-	int64_t now, horizon;
+	int64_t now, horizon, settle;
 	lg_buf line;
 } listing;
 
@@ -232,7 +232,7 @@ static int list_one(void *ctx, const char *id, cJSON *e, int *dirty)
 		*dirty = 1;
 		return 0;
 	}
-	if (!is_due(e, l->now))
+	if (l->now - time_at(e, "since", l->now) < l->settle || !is_due(e, l->now))
 		return 0;
 	double tries = 0;
 	char ts[32];
@@ -244,11 +244,12 @@ static int list_one(void *ctx, const char *id, cJSON *e, int *dirty)
 	return print_line(l, id, strlen(id));
 }
 
-int pending_command(store_db *db, const char *integration, long limit, int due, int64_t horizon_ms, FILE *out)
+int pending_command(store_db *db, const char *integration, long limit, int due, int64_t horizon_ms,
+		    int64_t settle_ms, FILE *out)
 {
 	char prefix[600];
 	MDB_txn *txn;
-	listing l = { out, limit, 0, due, 0, lg_time_now(), horizon_ms, { 0 } };
+	listing l = { out, limit, 0, due, 0, lg_time_now(), horizon_ms, settle_ms, { 0 } };
 	prefix_of(prefix, sizeof prefix, integration);
 	int rc = db_txn_begin(db, due ? 0 : MDB_RDONLY, &txn);
 	if (rc)

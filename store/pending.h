@@ -31,6 +31,8 @@ void pending_count(MDB_txn *txn, store_db *db, const char *integration, long *pe
  * (0: all). With due: only the ids of the traces due for a re-fetch now,
  * one per line, at most limit, each claimed (tries + 1, lastTry now) in
  * the same transaction; entries first seen longer than horizon_ms ago are
- * marked gaveUp instead. Returns an exit status. */
-int pending_command(store_db *db, const char *integration, long limit, int due, int64_t horizon_ms, FILE *out);
+ * marked gaveUp instead, and traces that started less than settle_ms ago
+ * are left for later. Returns an exit status. */
+int pending_command(store_db *db, const char *integration, long limit, int due, int64_t horizon_ms,
+		    int64_t settle_ms, FILE *out);
 #endif

@@ -233,10 +233,11 @@ static void stopped_line(const sync_ctx *c, const char *id, const char *sig, run
 }
 
 static void completed_line(const sync_ctx *c, const char *id, const lg_buf *put, long reevaluated,
-			   time_t t0, run_result *r)
+			   long refetched, time_t t0, run_result *r)
 {
 	cJSON *status, *p = NULL;
 	const cJSON *last = last_sync(c, id, &status);
+	const cJSON *inc = lg_json_get(lg_json_get(status, "data"), "incomplete");
 	lg_json_error je;
 	if (put->len)
 		p = lg_json_parse(put->data, put->len, &je);
@@ -244,6 +245,11 @@ static void completed_line(const sync_ctx *c, const char *id, const lg_buf *put,
 		 "completed: %lld traces fetched, %lld new, %lld updated, %lld unchanged, %ld re-evaluated in %llds",
 		 num_or0(last, "itemsFetched"), num_or0(p, "ingested"), num_or0(p, "updated"),
 		 num_or0(p, "unchanged"), reevaluated, (long long)(time(NULL) - t0));
+	long long pending = num_or0(inc, "pending"), gave_up = num_or0(inc, "gaveUp");
+	size_t n = strlen(r->line);
+	if (refetched || pending || gave_up)
+		sfmt(r->line + n, sizeof r->line - n,
+		     "; %ld incomplete re-fetched, %lld still incomplete, %lld given up", refetched, pending, gave_up);
 	cJSON_Delete(p);
 	cJSON_Delete(status);
 }
@@ -364,6 +370,126 @@ static int pipeline_failed(const sync_ctx *c, const lg_integration *it, const st
 	return code;
 }
 
+/* Incomplete traces re-fetched per run, and for how long, by default. */
+#define REFETCH_LIMIT 20
+#define REFETCH_HORIZON "24h"
+/* lg-fetch's default overlap: how late a row may come and still be read. */
+#define REFETCH_SETTLE "1h"
+
+/* The lines of text that are not control lines, as a temporary file. */
+static int data_lines(const lg_buf *in, long *lines)
+{
+	lg_buf out = { 0 };
+	*lines = 0;
+	for (size_t i = 0; i < in->len;) {
+		const char *nl = memchr(in->data + i, '\n', in->len - i);
+		size_t end = nl ? (size_t)(nl - in->data) + 1 : in->len;
+		if (strncmp(in->data + i, "{\"$lg\":", 7) != 0) {
+			lg_buf_add(&out, in->data + i, end - i);
+			++*lines;
+		}
+		i = end;
+	}
+	int fd = temp_with(out.data ? out.data : "", out.len);
+	lg_buf_free(&out);
+	return fd;
+}
+
+/* Re-fetches the traces lg-store holds incomplete (a root or parent not
+ * arrived yet, spans without an end) that are due: at most refetchLimit
+ * per run, none first seen longer than refetchHorizon ago (those are given
+ * up: stored, still marked, counted apart), and none younger than the
+ * overlap, whose second read brings a late row for free. They go through
+ * the same stages; lg-fetch's control lines stay out of the store, so the
+ * sync run stays the integration's last run and the cursor never moves
+ * here. Returns 0 or the failing stage's status (r->line says why). */
+static int refetch_incomplete(const sync_ctx *c, const lg_integration *it, const char *q, long *count,
+			      run_result *r)
+{
+	long limit = it->refetch_limit < 0 ? REFETCH_LIMIT : it->refetch_limit;
+	char p[NSTAGES][PATH_MAX], lim[32], batch[32], qf[4][PATH_MAX];
+	*count = 0;
+	if (limit == 0)
+		return 0;
+	sfmt(lim, sizeof lim, "%ld", limit);
+	const char *due[] = { tool_path("lg-store", p[STORE], sizeof p[STORE]), "--db", c->db, "incomplete", it->id,
+			      "--due", "--limit", lim, "--horizon", it->refetch_horizon ? it->refetch_horizon : REFETCH_HORIZON,
+			      "--settle", it->overlap ? it->overlap : REFETCH_SETTLE, NULL };
+	lg_buf ids = { 0 }, out = { 0 };
+	char err[1024];
+	int rc = run_capture(due, &ids, err, sizeof err);
+	if (rc) {
+		sfmt(r->line, sizeof r->line, "re-fetch of incomplete traces failed: %s%s",
+		     strncmp(err, "lg-store:", 9) == 0 ? "" : "lg-store: ", *err ? err : "incomplete failed");
+		lg_buf_free(&ids);
+		return rc;
+	}
+	long n = 0;
+	for (size_t i = 0; i < ids.len; i++)
+		n += ids.data[i] == '\n';
+	int fd = n ? temp_with(ids.data, ids.len) : -1;
+	lg_buf_free(&ids);
+	if (n == 0)
+		return 0;
+	if (fd < 0) {
+		sfmt(r->line, sizeof r->line, "re-fetch of incomplete traces failed: temporary file: %s", strerror(errno));
+		return LG_EXIT_IO;
+	}
+	const char *fetch[12] = { tool_path("lg-fetch", p[FETCH], sizeof p[FETCH]), "--integration", it->id,
+				  "--trace-ids", "-", "--quiet" };
+	size_t nf = 6;
+	if (it->batch_size) {
+		sfmt(batch, sizeof batch, "%ld", it->batch_size);
+		fetch[nf++] = "--batch-size";
+		fetch[nf++] = batch;
+	}
+	if (c->daemon) {
+		fetch[nf++] = "--max-run-time";
+		fetch[nf++] = it->max_run_time ? it->max_run_time : "15m";
+	}
+	fetch[nf] = NULL;
+	stage f = { .name = "lg-fetch", .argv = fetch };
+	pipeline_run(&f, 1, fd, -1, &out, c->silent, 1);
+	close(fd);
+	if (f.status) {
+		const char *e = stage_error(&f);
+		sfmt(r->line, sizeof r->line, "re-fetch of incomplete traces failed: %s%s",
+		     e && strncmp(e, "lg-fetch:", 9) == 0 ? "" : "lg-fetch: ", e ? e : "exited with an error");
+		lg_buf_free(&out);
+		return f.status;
+	}
+	long traces;
+	fd = data_lines(&out, &traces);
+	lg_buf_free(&out);
+	if (fd < 0) {
+		sfmt(r->line, sizeof r->line, "re-fetch of incomplete traces failed: temporary file: %s", strerror(errno));
+		return LG_EXIT_IO;
+	}
+	for (size_t i = MAP; i < NSTAGES; i++)
+		sfmt(qf[i - MAP], sizeof qf[i - MAP], "%s.%s.ndjson", q, stage_names[i]);
+	const char *map[] = { tool_path("lg-map", p[MAP], sizeof p[MAP]), "--integration", it->id, "--quarantine",
+			      qf[0], NULL };
+	const char *det[] = { tool_path("lg-detect", p[DETECT], sizeof p[DETECT]), "--quarantine", qf[1], NULL };
+	const char *pol[] = { tool_path("lg-policy", p[POLICY], sizeof p[POLICY]), "--quarantine", qf[2], NULL };
+	const char *put[] = { p[STORE], "--db", c->db, "put", "--integration", it->id, "--quarantine", qf[3],
+			      "--summary", "none", NULL };
+	stage st[4] = { { .name = "lg-map", .argv = map }, { .name = "lg-detect", .argv = det },
+			{ .name = "lg-policy", .argv = pol }, { .name = "lg-store", .argv = put } };
+	pipeline_run(st, 4, fd, -1, NULL, c->silent, 0);
+	close(fd);
+	quarantine_tidy(q);
+	for (size_t i = 0; i < 4; i++)
+		if (st[i].status) {
+			const char *e = stage_error(&st[i]);
+			sfmt(r->line, sizeof r->line, "re-fetch of incomplete traces failed: %s%s%s",
+			     e && strncmp(e, st[i].name, strlen(st[i].name)) == 0 ? "" : st[i].name,
+			     e && strncmp(e, st[i].name, strlen(st[i].name)) == 0 ? "" : ": ", e ? e : "failed");
+			return st[i].status;
+		}
+	*count = n;
+	return 0;
+}
+
 static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, run_result *r)
 {
 	time_t t0 = time(NULL);
@@ -416,10 +542,15 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 		lg_buf_free(&summary);
 		return pipeline_failed(c, it, st, i, prev, mode, started, q, r);
 	}
-	long reevaluated;
-	rc = reevaluate(c, it->id, &reevaluated, r);
+	long reevaluated = 0, refetched = 0;
+	/* After a window run from the cursor only: a range or a backfill
+	 * says nothing of what came late, and a stopped run stops here. */
+	if (strcmp(mode, "incremental") == 0 && !stop_name())
+		rc = refetch_incomplete(c, it, q, &refetched, r);
 	if (rc == 0)
-		completed_line(c, it->id, &summary, reevaluated, t0, r);
+		rc = reevaluate(c, it->id, &reevaluated, r);
+	if (rc == 0)
+		completed_line(c, it->id, &summary, reevaluated, refetched, t0, r);
 	lg_buf_free(&summary);
 	return normalize_code(rc) * (rc != 0);
 }

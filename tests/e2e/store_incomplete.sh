@@ -28,6 +28,8 @@ expect_eq list-other-integration "" "$(S incomplete staging)"
 expect_eq status-count '{"pending":2,"gaveUp":0}' "$(S status prod | jq -c .data.incomplete)"
 # due: first 5 minutes after first seen (the trace's age then, at least 5m)
 expect_eq due-not-yet "" "$(S incomplete prod --due)"
+# --settle: none that started less than that ago (11 and 10 minutes here)
+expect_eq due-settle-not-yet "" "$(LG_NOW=2026-11-27T10:11:00Z S incomplete prod --due --settle 11m30s)"
 expect_eq due-after-wait "t1 t3" "$(LG_NOW=2026-11-27T10:11:00Z S incomplete prod --due | tr '\n' ' ' | sed 's/ $//')"
 expect_eq due-claimed "1 2026-11-27T10:11:00.000Z" "$(S incomplete prod --limit 1 | jq -r '"\(.tries) \(.lastTry)"')"
 expect_eq due-limit "t1" "$(LG_NOW=2026-11-27T10:30:00Z S incomplete prod --due --limit 1)"
@@ -44,4 +46,5 @@ expect_eq gave-up-not-due "" "$(LG_NOW=2026-11-28T12:00:00Z S incomplete prod --
 expect_status check-ok 0 S check
 expect_status bad-limit 2 S incomplete --limit 0
 expect_status bad-horizon 2 S incomplete --due --horizon soon
+expect_status bad-settle 2 S incomplete --due --settle later
 expect_status full-disk 6 sh -c "lg-store --db '$DB' incomplete >/dev/full"

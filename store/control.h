@@ -7,7 +7,7 @@
  *    cursor must lie within the run's [from, to] (when run-start gave one)
  *    and no further than CONTROL_SKEW_MS past the present;
  *  - a run-end for a run that is not open must name the bound integration
- *    (and, checked in put.c against the store, the stored run's own).
+ *    (and, checked in put_control.c against the store, the stored run's own).
  * A refused line is a bad line (reported, quarantined, exit 1); the cursor
  * and the runs stay as they were. */
 #ifndef STORE_CONTROL_H

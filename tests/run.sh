@@ -56,12 +56,16 @@ run_one() { # name cmd...
 		echo "FAIL $name: exited $rc without reporting a failure" >>"$out"
 		f=1
 	fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+	# A suite that cannot run here (a browser that is not installed) says
+	# "SKIP why" and checks nothing; any other silent suite is a failure.
+	sk=$(grep -a '^SKIP ' "$out" | head -n1)
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ -z "$sk" ]; then
 		echo "FAIL $name: ran no check" >>"$out"
 		f=1
 	fi
 	passed=$((passed + p)); failed=$((failed + f))
 	printf '%-40s %4d passed %3d failed  %3ss\n' "$name" "$p" "$f" "$(( $(date +%s) - start ))"
+	[ -n "$sk" ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && printf '    %s\n' "$sk"
 	if [ "$f" -ne 0 ]; then
 		grep -a '^FAIL ' "$out" | head -20 | sed 's/^/    /'
 		tail -5 "$out.err" | sed 's/^/    stderr: /'

@@ -4,19 +4,25 @@
 # messages naming them, are relative), with the arguments of <name>.args
 # (one per line; absent = none). The case passes when standard output equals
 # <name>.out, standard error equals <name>.err (absent = empty) and the exit
-# status equals <name>.status (absent = 0). Any other file in the folder is a
-# fixture a case names (rules, policies).
+# status equals <name>.status (absent = 0). "Now" is LG_NOW below, so times
+# in outputs are data; <name>.env (VAR=value lines) sets a case's own
+# environment on top. Any other file in the folder is a fixture a case names
+# (rules, policies).
 # LG_CASES_UPDATE=1 rewrites .out, .err and .status from what the tools print
 # now: for a deliberate change of output; review the diff before committing.
 . "$(dirname "$0")/../lib.sh"
+
+export LG_NOW=2026-11-27T10:00:00Z
 
 for in in "$ROOT"/tests/cases/*/*.in; do
 	[ -f "$in" ] || continue
 	dir=$(dirname "$in") base=${in%.in} name="$(basename "$dir")/$(basename "$base")"
 	tool=lg-$(basename "$dir")
 	args=()
+	env=()
 	[ -f "$base.args" ] && mapfile -t args <"$base.args"
-	(cd "$dir" && "$tool" "${args[@]}" <"$in" >"$T/out" 2>"$T/err"); s=$?
+	[ -f "$base.env" ] && mapfile -t env <"$base.env"
+	(cd "$dir" && env "${env[@]}" "$tool" "${args[@]}" <"$in" >"$T/out" 2>"$T/err"); s=$?
 	if [ "${LG_CASES_UPDATE:-0}" = 1 ]; then
 		cp "$T/out" "$base.out"
 		if [ -s "$T/err" ]; then cp "$T/err" "$base.err"; else rm -f "$base.err"; fi

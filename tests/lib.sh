@@ -1,8 +1,10 @@
 # Sourced by every tests/e2e/*.sh. A case is an input, the exact expected
 # output and the exact exit status; results are lines "PASS name" or
 # "FAIL name: why" on stdout, counted by tests/run.sh.
-# Environment from run.sh: ROOT (repo), BIN (binaries), TMPDIR_T (private dir).
+# Environment from run.sh: ROOT (repo), BIN (binaries), REAL_BIN (the
+# binaries themselves when BIN holds valgrind wrappers), TMPDIR_T (private dir).
 : "${ROOT:?}" "${BIN:?}" "${TMPDIR_T:?}"
+: "${REAL_BIN:=$BIN}"
 export PATH="$BIN:$PATH"
 T="$TMPDIR_T"
 
@@ -32,6 +34,20 @@ expect_contains() {
 # expect_not_contains NAME FILE TEXT
 expect_not_contains() {
 	if grep -qF -- "$3" "$2"; then fail "$1" "[$3] found in $2"; else pass "$1"; fi
+}
+
+# copy_tool NAME DIR: a copy of the binary NAME in DIR, which finds the tools
+# it runs beside itself (/proc/self/exe) there. Under VALGRIND=1, BIN's NAME
+# is run.sh's wrapper: the binary goes to DIR/.NAME and DIR/NAME is that
+# wrapper pointed at it.
+copy_tool() {
+	if [ "$REAL_BIN" = "$BIN" ]; then
+		cp "$BIN/$1" "$2/$1"
+		return
+	fi
+	cp "$REAL_BIN/$1" "$2/.$1"
+	sed "s|\"$REAL_BIN/$1\"|\"$2/.$1\"|" "$BIN/$1" >"$2/$1"
+	chmod 755 "$2/$1"
 }
 
 # jqv FILE FILTER: one jq value, raw

@@ -13,6 +13,8 @@ BIN="$BUILD/bin"
 # points at; an error makes the tool exit 97, so the test that ran it fails.
 # PCRE2's JIT code is opaque to memcheck (false "uninitialised" reports):
 # under valgrind the tools match with PCRE2's interpreter (LG_NO_JIT=1).
+# REAL_BIN is where the binaries themselves are (tests/lib.sh's copy_tool).
+REAL_BIN="$BIN"
 if [ "${VALGRIND:-0}" = 1 ]; then
 	VBIN="$ROOT/build/valgrind-bin"
 	mkdir -p "$VBIN"
@@ -28,7 +30,7 @@ EOW
 	done
 	BIN="$VBIN"
 fi
-export ROOT BIN
+export ROOT BIN REAL_BIN
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98:${UBSAN_OPTIONS:-}"
 export LC_ALL=C.UTF-8

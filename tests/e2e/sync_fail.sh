@@ -44,7 +44,7 @@ expect_eq no-server-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
 #    of lg-sync next to a broken lg-detect (the tools beside lg-sync win).
 config "$SERVER_URL" "$SECRET"
 mkdir -p "$T/bin"
-cp "$BIN/lg-sync" "$T/bin/lg-sync"
+copy_tool lg-sync "$T/bin"
 for t in lg-fetch lg-map lg-policy lg-store; do ln -s "$BIN/$t" "$T/bin/$t"; done
 printf '#!/bin/sh\nhead -c 100 >/dev/null\necho "lg-detect: rules: broken on purpose" >&2\nexit 2\n' >"$T/bin/lg-detect"
 chmod 755 "$T/bin/lg-detect"

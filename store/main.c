@@ -70,8 +70,14 @@ static const char usage[] =
 	"      (for violations, --status is the violation's: new, acknowledged, resolved)\n"
 	"";
 static const char usage_more[] =
+	"  export, violations:\n"
+	"      --reverse         newest first\n"
+	"      --limit N         at most N lines\n"
+	"      --after MS:ID     export: resume after the record whose time key this is\n"
+	"                        (its timestamp in ms since the epoch, its externalId)\n"
 	"  stats:\n"
-	"      --by KEY          agent, model, day, policy, integration, user, session\n"
+	"      --by KEY          agent, model, day, hour, policy, integration, user,\n"
+	"                        session\n"
 	"      --json            JSON instead of a table\n"
 	"  ack, resolve:\n"
 	"      --note TEXT       keep a note with the violation\n"
@@ -100,14 +106,15 @@ enum {
 	O_DB = 256, O_MAPSIZE, O_BATCH, O_SUMMARY, O_FROM, O_TO, O_AGENT, O_STATUS,
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
-	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_SETTLE, O_NOCONTROL, O_RESET, O_CREATE,
+	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_SETTLE, O_NOCONTROL, O_RESET, O_CREATE, O_AFTER,
+	O_REVERSE,
 };
 
 typedef struct {
 	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
 	int json, active, scheduled, no_control, create;
-	long limit;              /* incomplete */
+	long limit;              /* incomplete (export and violations: f.limit) */
 	int due;
 	int64_t horizon, settle;
 	query_filter f;
@@ -209,7 +216,7 @@ static int set_option(options *o, int c, const char *arg)
 	case O_STALE: f->stale = 1; return 0;
 	case O_BY:
 		if (!query_valid_by(arg))
-			return lg_usage_error("--by: want agent, model, day, policy, integration, user or session, not '%s'", arg);
+			return lg_usage_error("--by: want agent, model, day, hour, policy, integration, user or session, not '%s'", arg);
 		o->by = arg;
 		return 0;
 	case O_JSON: o->json = 1; return 0;
@@ -222,8 +229,14 @@ static int set_option(options *o, int c, const char *arg)
 		if (!*arg || *end || n < 1)
 			return lg_usage_error("--limit: want a number from 1, not '%s'", arg);
 		o->limit = n;
+		f->limit = n;
 		return 0;
 	}
+	case O_AFTER:
+		if (query_parse_after(arg, &f->after_ms, &f->after_id) != 0)
+			return lg_usage_error("--after: want MS:ID (a time key), not '%s'", arg);
+		return 0;
+	case O_REVERSE: f->reverse = 1; return 0;
 	case O_DUE: o->due = 1; return 0;
 	case O_HORIZON:
 		if (lg_duration_parse(arg, &o->horizon) != 0 || o->horizon <= 0)
@@ -365,6 +378,8 @@ int main(int argc, char **argv)
 		{ "no-control", no_argument, NULL, O_NOCONTROL },
 		{ "reset", required_argument, NULL, O_RESET },
 		{ "create", no_argument, NULL, O_CREATE },
+		{ "after", required_argument, NULL, O_AFTER },
+		{ "reverse", no_argument, NULL, O_REVERSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -422,6 +437,10 @@ int main(int argc, char **argv)
 	}
 	/* A closed pipe is an errno, not a signal: "| head -n1" ends quietly. */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.f.after_id && strcmp(cmd, "export") != 0) {
+		status = lg_usage_error("--after goes with export");
+		goto out;
+	}
 	if (o.reset && strcmp(cmd, "cursor") != 0) {
 		status = lg_usage_error("--reset goes with cursor");
 		goto out;

@@ -19,6 +19,21 @@ void query_filter_init(query_filter *f)
 	f->min_cost = f->max_cost = NAN;
 }
 
+int query_parse_after(const char *s, int64_t *ms, const char **id)
+{
+	const char *colon = strchr(s, ':');
+	char *end;
+	if (!colon || colon == s || !colon[1])
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end != colon)
+		return -1;
+	*ms = (int64_t)v;
+	*id = colon + 1;
+	return 0;
+}
+
 int query_severity(const char *s)
 {
 	static const char *const names[] = { "low", "medium", "high", "critical" };
@@ -140,15 +155,45 @@ static int scan_complete(store_db *db, MDB_txn *txn, MDB_dbi dbi, size_t seen)
 	return LG_EXIT_IO;
 }
 
-/* Calls fn for every matching record in timestamp order. fn returns 0 to
- * go on, 1 to stop. need_tree: 0 lets fn see raw bytes only (rec NULL)
- * when no filter is set. Returns an exit status. */
+/* Where a walk starts: the first key at or after the start (oldest first),
+ * or the last key before it (newest first, which starts at --to). With
+ * --after, the first key past that record's, either way. */
+static int scan_first(MDB_cursor *cur, const query_filter *f, MDB_val *k, MDB_val *v)
+{
+	unsigned char key[STORE_TIME_KEY + 512];
+	size_t idlen = f->after_id ? strlen(f->after_id) : 0;
+	int rc;
+	if (idlen > sizeof key - STORE_TIME_KEY)
+		idlen = sizeof key - STORE_TIME_KEY; /* longer than any stored id: the same position */
+	if (!f->reverse) {
+		k->mv_size = f->after_id && f->after_ms >= f->from ? db_time_key(key, f->after_ms, f->after_id, idlen)
+								   : db_time_key(key, f->from, "", 0);
+		k->mv_data = key;
+		rc = db_cursor_get(cur, k, v, MDB_SET_RANGE);
+		if (rc == 0 && f->after_id && f->after_ms >= f->from && k->mv_size == STORE_TIME_KEY + idlen &&
+		    memcmp(k->mv_data, key, k->mv_size) == 0)
+			rc = db_cursor_get(cur, k, v, MDB_NEXT);
+		return rc;
+	}
+	k->mv_size = f->after_id && f->after_ms < f->to ? db_time_key(key, f->after_ms, f->after_id, idlen)
+							 : db_time_key(key, f->to, "", 0);
+	k->mv_data = key;
+	if (f->to == INT64_MAX && !f->after_id)
+		return db_cursor_get(cur, k, v, MDB_LAST);
+	rc = db_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return db_cursor_get(cur, k, v, MDB_LAST);
+	return rc ? rc : db_cursor_get(cur, k, v, MDB_PREV);
+}
+
+/* Calls fn for every matching record in timestamp order (newest first with
+ * f->reverse). fn returns 0 to go on, 1 to stop. need_tree: 0 lets fn see
+ * raw bytes only (rec NULL) when no filter is set. Returns an exit status. */
 static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v, rv;
-	unsigned char key[16];
 	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
 	if (rc)
 		return db_fail(db, "begin", rc);
@@ -157,18 +202,17 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 		mdb_txn_abort(txn);
 		return db_fail(db, "cursor", rc);
 	}
-	int parse = need_tree || query_filter_active(f), whole = 1;
+	int parse = need_tree || query_filter_active(f), whole = !f->after_id;
 	size_t seen = 0;
-	k.mv_size = db_time_key(key, f->from, "", 0);
-	k.mv_data = key;
-	for (rc = db_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = db_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	MDB_cursor_op step = f->reverse ? MDB_PREV : MDB_NEXT;
+	for (rc = scan_first(cur, f, &k, &v); rc == 0; rc = db_cursor_get(cur, &k, &v, step)) {
 		if (k.mv_size <= STORE_TIME_KEY) {
 			db_report_damage(db, f->stale ? db->stale : db->by_time, &k, "key too short");
 			status = LG_EXIT_IO;
 			break;
 		}
-		if (db_time_of_key(k.mv_data) >= f->to)
+		int64_t t = db_time_of_key(k.mv_data);
+		if (f->reverse ? t < f->from : t >= f->to)
 			break;
 		seen++;
 		if ((rc = db_get(txn, db->records, (const char *)k.mv_data + STORE_TIME_KEY,
@@ -214,6 +258,7 @@ typedef struct {
 	lg_buf buf;
 	int failed;
 	unsigned long n;
+	unsigned long limit;  /* stop after this many lines; 0: never */
 } out_ctx;
 
 static int out_line(out_ctx *o, const void *p, size_t n)
@@ -241,13 +286,14 @@ static int out_done(out_ctx *o, int status)
 
 static int export_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 {
+	out_ctx *o = vctx;
 	(void)rec;
-	return out_line(vctx, raw->mv_data, raw->mv_size);
+	return out_line(o, raw->mv_data, raw->mv_size) || (o->limit && ++o->n >= o->limit);
 }
 
 int query_export(store_db *db, const query_filter *f, FILE *out)
 {
-	out_ctx o = { out, { 0 }, 0, 0 };
+	out_ctx o = { out, { 0 }, 0, 0, (unsigned long)f->limit };
 	return out_done(&o, scan(db, f, 0, export_one, &o));
 }
 
@@ -260,7 +306,7 @@ static int count_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 
 int query_count(store_db *db, const query_filter *f, FILE *out)
 {
-	out_ctx o = { out, { 0 }, 0, 0 };
+	out_ctx o = { out, { 0 }, 0, 0, 0 };
 	int status = scan(db, f, 0, count_one, &o);
 	if (status == 0)
 		fprintf(out, "%lu\n", o.n);
@@ -293,13 +339,15 @@ static int violations_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 		cJSON_Delete(line);
 		if (err || out_line(&c->o, c->o.buf.data, c->o.buf.len))
 			return 1;
+		if (c->o.limit && ++c->o.n >= c->o.limit)
+			return 1;
 	}
 	return 0;
 }
 
 int query_violations(store_db *db, const query_filter *f, FILE *out)
 {
-	viol_ctx c = { { out, { 0 }, 0, 0 }, *f };
+	viol_ctx c = { { out, { 0 }, 0, 0, (unsigned long)f->limit }, *f };
 	query_filter rf = *f;
 	/* status, severity and policy apply to each violation, not the record. */
 	rf.status = NULL;
@@ -407,7 +455,7 @@ static int stats_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 {
 	groups *gs = vctx;
 	const char *by = gs->by, *key = NULL;
-	char day[11];
+	char day[11], hour[32];
 	(void)raw;
 	if (!by) {
 		key = "all";
@@ -421,6 +469,16 @@ static int stats_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 			memcpy(day, ts, 10);
 			day[10] = '\0';
 			key = day;
+		}
+	} else if (!strcmp(by, "hour")) {
+		/* The UTC hour of the trace's time, as an ISO time. */
+		int64_t ms;
+		const char *ts = lg_json_str(rec, "timestamp");
+		if (ts && lg_time_parse(ts, &ms) == 0) {
+			char iso[32];
+			lg_time_format(ms - (ms % 3600000 + 3600000) % 3600000, iso);
+			snprintf(hour, sizeof hour, "%.13s:00:00Z", iso);
+			key = hour;
 		}
 	} else if (!strcmp(by, "integration")) {
 		key = lg_json_str(lg_json_get(rec, "source"), "integration");
@@ -448,7 +506,7 @@ static int stats_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 
 int query_valid_by(const char *by)
 {
-	static const char *const ok[] = { "agent", "model", "day", "policy", "integration", "user", "session" };
+	static const char *const ok[] = { "agent", "model", "day", "hour", "policy", "integration", "user", "session" };
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
 		if (strcmp(by, ok[i]) == 0)
 			return 1;
@@ -527,7 +585,7 @@ static void print_table(FILE *out, const char *by, group *g, size_t n)
 int query_stats(store_db *db, const query_filter *f, const char *by, int json, FILE *out)
 {
 	groups gs = { NULL, 0, 0, by, 0 };
-	out_ctx o = { out, { 0 }, 0, 0 };
+	out_ctx o = { out, { 0 }, 0, 0, 0 };
 	int status = scan(db, f, 1, stats_one, &gs);
 	size_t n = 0;
 	if (gs.oom && !status) {

@@ -16,9 +16,19 @@ typedef struct {
 	int severity;                     /* at least this (1 low .. 4 critical), 0 any */
 	int has_violations, stale;
 	double min_duration, max_duration, min_tokens, max_tokens, min_cost, max_cost; /* NAN: unset */
+	/* Paging (export, violations): the walk's direction, where it resumes,
+	 * how many lines it prints. */
+	int reverse;                      /* newest first */
+	const char *after_id;             /* resume after the time key (after_ms, after_id); NULL: from the start */
+	int64_t after_ms;
+	long limit;                       /* at most this many lines; 0: all */
 } query_filter;
 
 void query_filter_init(query_filter *f);
+/* "MS:ID", the time key of a record (its timestamp in ms since the epoch,
+ * INT64_MIN when it has none, and its externalId) as --after takes it:
+ * 0, or -1 when s has another form. *id points into s. */
+int query_parse_after(const char *s, int64_t *ms, const char **id);
 /* 1..4 for low, medium, high, critical (any case), 0 otherwise. */
 int query_severity(const char *s);
 /* Whether any record-level filter is set (export can then copy bytes). */
@@ -31,7 +41,7 @@ int query_match_violation(const query_filter *f, const cJSON *v);
 int query_export(store_db *db, const query_filter *f, FILE *out);
 int query_count(store_db *db, const query_filter *f, FILE *out);
 int query_violations(store_db *db, const query_filter *f, FILE *out);
-/* by: NULL (everything), agent, model, day, policy, integration, user, session. */
+/* by: NULL (everything), agent, model, day, hour, policy, integration, user, session. */
 int query_stats(store_db *db, const query_filter *f, const char *by, int json, FILE *out);
 int query_valid_by(const char *by);
 #endif

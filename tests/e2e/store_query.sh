@@ -44,6 +44,34 @@ expect_status "bad --from exit 2" 2 lg-store --db "$DB" export --from yesterday
 expect_status "--from after --to exit 2" 2 lg-store --db "$DB" count --from 2026-11-22 --to 2026-11-21
 expect_status "bad --min-cost exit 2" 2 lg-store --db "$DB" count --min-cost cheap
 
+# ---- paging: --reverse, --limit, --after ----
+expect_eq "export --reverse: newest first" "b3 b2 b1 a3 a2 a1" "$(S export --reverse | ids)"
+expect_eq "export --limit" "a1 a2" "$(S export --limit 2 | ids)"
+# a2's time key: 2026-11-20T11:00:00Z in ms, a colon, its id
+expect_eq "export --after a2's key" "a3 b1" "$(S export --after 1795172400000:a2 --limit 2 | ids)"
+expect_eq "export --reverse --after a2's key" "a1" "$(S export --reverse --after 1795172400000:a2 | ids)"
+expect_eq "export --after with a filter" "a3" "$(S export --after 1795172400000:a2 --agent Support | ids)"
+expect_eq "export --after a key between records" "a2 a3" "$(S export --after 1795172400000:a1 --limit 2 | ids)"
+expect_eq "export --after before --from starts at --from" "a3 b1" "$(S export --after 1795172400000:a2 --from 2026-11-21 --to 2026-11-22 | ids)"
+expect_eq "export --reverse --to --after past --to starts at --to" "b1 a3" "$(S export --reverse --to 2026-11-22 --after 1800000000000:zz --limit 2 | ids)"
+pages="" cur=""
+for _ in 1 2 3 4; do
+	page=$(S export --reverse --limit 2 ${cur:+--after "$cur"})
+	[ -n "$page" ] || break
+	pages="$pages$(echo "$page" | ids) |"
+	last=$(echo "$page" | tail -n1 | jq -r .externalId)
+	case $last in
+	a1) cur="1795168800000:a1" ;; a3) cur="1795251600000:a3" ;; b2) cur="1795305600000:b2" ;;
+	*) cur="" ;;
+	esac
+done
+expect_eq "pages of 2, newest first, each once" "b3 b2 |b1 a3 |a2 a1 |" "$pages"
+expect_eq "violations --reverse --limit" "v-b1-sec v-a2-inj" "$(S violations --reverse --limit 2 | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
+expect_status "bad --after exit 2" 2 lg-store --db "$DB" export --after nocolon
+expect_status "--after with count exit 2" 2 lg-store --db "$DB" count --after 1:a1
+expect_eq "stats --by hour" "2026-11-20T10:00:00Z:1 2026-11-20T11:00:00Z:1 2026-11-21T09:00:00Z:1 2026-11-21T10:00:00Z:1 2026-11-22T00:00:00Z:1 2026-11-23T00:00:00Z:1" \
+	"$(S stats --by hour --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | sort | join(" ")')"
+
 # ---- stats ----
 expect_eq "stats --by agent --json" '{"by":"agent","groups":[{"key":"Support","traces":3,"successRate":0.6667,"avgDuration":2000,"p95Duration":3000,"tokens":570,"cost":0.042,"violations":{"critical":1,"high":1,"medium":0,"low":1,"total":3}},{"key":"(none)","traces":2,"successRate":1,"avgDuration":8000,"p95Duration":8000,"tokens":10,"cost":0.001,"violations":{"critical":0,"high":0,"medium":0,"low":0,"total":0}},{"key":"Coder","traces":1,"successRate":0,"avgDuration":500,"p95Duration":500,"tokens":2000,"cost":0.2,"violations":{"critical":1,"high":0,"medium":0,"low":0,"total":1}}]}' \
 	"$(S stats --by agent --json)"

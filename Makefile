@@ -6,19 +6,23 @@ VERSION    := 0.1.0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/lg
 CC         ?= cc
 PKGS       := libcurl libcjson lmdb libpcre2-8 libhs
+# Linked into lg-sync alone (its HTTP server).
+SYNC_PKGS  := libmicrohttpd
 TOOLS      := fetch map detect policy store sync
 
 LG_WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
               -Wvla -Wnull-dereference -Wno-unused-parameter
-LG_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLG_VERSION='"$(VERSION)"' -Icommon $(LG_WARN)
+LG_CFLAGS  := -std=c11 -D_GNU_SOURCE -DLG_VERSION='"$(VERSION)"' -DLG_DATADIR='"$(DATADIR)"' -Icommon $(LG_WARN)
 ifeq ($(CI),true)
 LG_CFLAGS  += -Werror
 endif
-PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) $(SYNC_PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+sync_LIBS   = $(shell pkg-config --libs $(SYNC_PKGS) 2>/dev/null) -pthread
 
 
 .SECONDEXPANSION:
@@ -51,9 +55,11 @@ $(1)_SRC := $$(wildcard $(1)/*.c)
 $(1)_OBJ := $$($(1)_SRC:%.c=$(OUT)/%.o)
 $(1)_LIBOBJ := $$(filter-out $(OUT)/$(1)/main.o,$$($(1)_OBJ))
 $(BINOUT)/lg-$(1): $$($(1)_OBJ) $(COMMON_LIB) | $(BINOUT)
-	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $$(PKG_LIBS)
+	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $$(PKG_LIBS) $$($(1)_LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))
+# lg-sync's unit tests take its pure pieces only (the rest needs main.c).
+sync_LIBOBJ := $(OUT)/sync/http.o
 
 BINS       := $(TOOLS:%=$(BINOUT)/lg-%)
 
@@ -75,7 +81,7 @@ build: pkgcheck $(BINS)
 
 # A fresh machine: say which step installs the libraries, not a missing header.
 pkgcheck:
-	@pkg-config --exists $(PKGS) || { echo "lg: missing libraries (pkg-config $(PKGS)): run 'make deps' (scripts/install-deps)" >&2; exit 1; }
+	@pkg-config --exists $(PKGS) $(SYNC_PKGS) || { echo "lg: missing libraries (pkg-config $(PKGS) $(SYNC_PKGS)): run 'make deps' (scripts/install-deps)" >&2; exit 1; }
 
 $(BINOUT):
 	@mkdir -p $@
@@ -124,10 +130,12 @@ install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)/
 	for m in man/*.1; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	if [ -d console ]; then install -d $(DESTDIR)$(DATADIR)/console && cp -R console/. $(DESTDIR)$(DATADIR)/console/; fi
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/lg-%)
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	rm -rf $(DESTDIR)$(DATADIR)/console
 
 clean:
 	rm -rf build bin

@@ -81,6 +81,9 @@ static const char usage_requests[] =
 	"      --max-requests N       requests per run (default 100000)\n"
 	"      --max-run-time DUR     stop the run cleanly after DUR, as SIGTERM\n"
 	"                             does (default none)\n"
+	"      --run-id ID            the run's id in run-start and run-end (letters,\n"
+	"                             digits, . _ : -; at most 63; default: made\n"
+	"                             from the time and a random number)\n"
 	"      --proxy-http           let http_proxy/ALL_PROXY carry requests to a\n"
 	"                             plain http:// host (the keys travel in clear\n"
 	"                             to the proxy; by default it is bypassed)\n"
@@ -105,12 +108,12 @@ enum {
 	OPT_LOOKBACK, OPT_CURSOR, OPT_OVERLAP, OPT_LAG, OPT_LIMIT, OPT_BATCH, OPT_MAX_ROWS,
 	OPT_RATE, OPT_RETRIES, OPT_RETRY_BASE, OPT_MAX_WAIT, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_PROGRESS, OPT_VERSION, OPT_EXPAND, OPT_MAX_TIME, OPT_MAX_BODY, OPT_MAX_REQUESTS,
-	OPT_MAX_RUN_TIME, OPT_PROXY_HTTP, OPT_TRACE_ID, OPT_TRACE_IDS,
+	OPT_MAX_RUN_TIME, OPT_PROXY_HTTP, OPT_TRACE_ID, OPT_TRACE_IDS, OPT_RUN_ID,
 };
 
 typedef struct {
 	const char *integration, *host, *secret_file, *since, *until, *lookback, *cursor;
-	const char *overlap, *lag, *max_wait, *expand, *max_run_time;
+	const char *overlap, *lag, *max_wait, *expand, *max_run_time, *run_id;
 	api_mode api;
 	int test, list, progress, quiet, verbose, proxy_http;
 	long limit, batch, max_rows, rate, retries, retry_base, timeout, connect_timeout;
@@ -241,6 +244,7 @@ static int parse_options(int argc, char **argv, options *o)
 		{ "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 		{ "max-run-time", required_argument, NULL, OPT_MAX_RUN_TIME },
 		{ "proxy-http", no_argument, NULL, OPT_PROXY_HTTP },
+		{ "run-id", required_argument, NULL, OPT_RUN_ID },
 		{ "progress", no_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -286,6 +290,13 @@ static int parse_options(int argc, char **argv, options *o)
 		case OPT_MAX_REQUESTS: rc = parse_long("--max-requests", optarg, 1, LONG_MAX, &o->max_requests); break;
 		case OPT_MAX_RUN_TIME: o->max_run_time = optarg; break;
 		case OPT_PROXY_HTTP: o->proxy_http = 1; break;
+		case OPT_RUN_ID:
+			/* It becomes a store key and a word in log lines. */
+			if (!*optarg || strlen(optarg) > 63 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != strlen(optarg))
+				rc = lg_usage_error("--run-id: want 1 to 63 letters, digits, '.', '_', ':', '-', not '%s'", optarg);
+			o->run_id = optarg;
+			break;
 		case OPT_PROGRESS: o->progress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -611,6 +622,7 @@ int main(int argc, char **argv)
 		r.batch_size = o.batch ? o.batch : it->batch_size;
 		r.max_rows = o.max_rows ? o.max_rows : 50000;
 		r.limit = o.limit;
+		r.run_id = o.run_id;
 		r.progress = o.progress || isatty(STDERR_FILENO);
 		r.quiet = o.quiet;
 		r.c = &c;

@@ -577,6 +577,10 @@ static int fetch_project(run_state *s)
 static void make_run_id(run_state *s)
 {
 	char t[32];
+	if (s->o->run_id) {
+		snprintf(s->run_id, sizeof s->run_id, "%s", s->o->run_id);
+		return;
+	}
 	lg_time_format(lg_time_now(), t);
 	char compact[32], *o = compact;
 	for (const char *p = t; *p && *p != '.'; p++)

@@ -28,6 +28,7 @@ typedef struct {
 	long batch_size;         /* page size; 0 = the API's maximum */
 	long max_rows;           /* rows one window may hold */
 	long limit;              /* stop after this many traces (0 = all) */
+	const char *run_id;      /* the run's id, or NULL: one is made */
 	int progress, quiet;
 	client *c;
 } run_opts;

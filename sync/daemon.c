@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "serve.h"
 #include "sync.h"
 
 typedef struct {
@@ -144,14 +145,24 @@ int cmd_daemon(sync_ctx *c, int argc, char **argv)
 {
 	static const struct option daemon_longopts[] = {
 		{ "once", no_argument, NULL, 'o' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "console", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt, once = 0;
+	serve_opts so = { 0 };
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", daemon_longopts, NULL)) != -1) {
 		if (opt == 'o')
 			once = 1;
+		else if (opt == 'l')
+			so.listen = optarg;
+		else if (opt == 't')
+			so.token_file = optarg;
+		else if (opt == 'c')
+			so.console = optarg;
 		else if (opt == 'h')
 			return usage(), 0;
 		else
@@ -159,6 +170,8 @@ int cmd_daemon(sync_ctx *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return lg_usage_error("daemon: unexpected argument '%s'", argv[optind]);
+	if ((so.token_file || so.console) && !so.listen)
+		return lg_usage_error("daemon: --token-file and --console go with --listen");
 	lg_config cfg;
 	int rc = sync_load(c, &cfg);
 	if (rc)
@@ -168,6 +181,10 @@ int cmd_daemon(sync_ctx *c, int argc, char **argv)
 		lg_err("sigaction: %s", strerror(errno));
 		return LG_EXIT_BAD;
 	}
+	/* The API answers from its own threads while the loop below runs. */
+	serve_server *sv = NULL;
+	if (so.listen && !(sv = serve_start(c, &so, &rc)))
+		return rc;
 	srand((unsigned)(time(NULL) ^ getpid()));
 	c->quiet = c->silent = c->daemon = 1;
 	schedule sc = { 0 };
@@ -200,6 +217,7 @@ int cmd_daemon(sync_ctx *c, int argc, char **argv)
 			poll(&pf, 1, (int)(wait_s * 1000));
 		}
 	}
+	serve_stop(sv);
 	log_line("lg-sync daemon: stopped");
 	for (size_t i = 0; i < sc.n; i++)
 		free(sc.s[i].id);

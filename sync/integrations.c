@@ -381,7 +381,7 @@ int cmd_remove(sync_ctx *c, int argc, char **argv)
 /* The entry as list shows it: the file's object, its inline secret masked,
  * and credentials in its host (refused by every tool, but a hand-edited
  * file may hold them) never shown. */
-static cJSON *masked(const cJSON *raw)
+cJSON *integration_masked(const cJSON *raw)
 {
 	cJSON *o = cJSON_Duplicate(raw, 1);
 	const char *sk = lg_json_str(raw, "secretKey"), *host = lg_json_str(raw, "host");
@@ -398,7 +398,7 @@ static cJSON *masked(const cJSON *raw)
 	return o;
 }
 
-static cJSON *env_entry(void)
+cJSON *integration_env_entry(void)
 {
 	const char *pk = getenv("LANGFUSE_PUBLIC_KEY"), *host = getenv("LANGFUSE_HOST");
 	if (!pk || !*pk)
@@ -465,7 +465,7 @@ int cmd_list(sync_ctx *c, int argc, char **argv)
 	if (!json)
 		printf("%-16s %-24s %-34s %-5s %-8s %s\n", "ID", "NAME", "HOST", "AUTO", "INTERVAL", "SECRET");
 	if (!config_present(c)) {
-		cJSON *o = env_entry();
+		cJSON *o = integration_env_entry();
 		if (o)
 			list_row(o, json);
 		cJSON_Delete(o);
@@ -479,7 +479,7 @@ int cmd_list(sync_ctx *c, int argc, char **argv)
 		return rc;
 	const cJSON *list = lg_json_get(cfg.json, "integrations");
 	for (const cJSON *e = list ? list->child : NULL; e; e = e->next) {
-		cJSON *o = cJSON_IsObject(e) ? masked(e) : NULL;
+		cJSON *o = cJSON_IsObject(e) ? integration_masked(e) : NULL;
 		if (o)
 			list_row(o, json);
 		cJSON_Delete(o);

@@ -26,15 +26,25 @@ void usage(void)
 	      "  remove ID           remove an integration (its stored traces stay)\n"
 	      "  test [ID]           check the credentials (lg-fetch --test)\n"
 	      "  run [ID...] [--mode incremental|backfill] [--since T] [--until T]\n"
-	      "      [--limit N] [--quiet]\n"
+	      "      [--limit N] [--quiet] [--run-id ID]\n"
 	      "                      sync now: every integration, or the ones named\n"
 	      "  status [ID...]      one status JSON line per integration\n"
 	      "  cursor ID [--reset TIME]\n"
 	      "                      print where the next incremental run of ID starts;\n"
 	      "                      --reset sets it (also backwards) to recover from a\n"
 	      "                      wrong cursor\n"
-	      "  daemon [--once]     run every auto-sync integration at its interval\n"
-	      "                      until SIGTERM/SIGINT\n"
+	      "  daemon [--once] [--listen ADDR:PORT [--token-file FILE] [--console DIR]]\n"
+	      "                      run every auto-sync integration at its interval\n"
+	      "                      until SIGTERM/SIGINT; --listen serves the API too\n"
+	      "  serve [--listen ADDR:PORT] [--token-file FILE] [--console DIR]\n"
+	      "                      answer the HTTP API (docs/api.md) and serve the web\n"
+	      "                      console until SIGTERM/SIGINT: --listen defaults to\n"
+	      "                      127.0.0.1:8077 (port 0: any free one); every /api/\n"
+	      "                      request but /api/health needs 'Authorization: Bearer'\n"
+	      "                      with the token of --token-file (default\n"
+	      "                      $XDG_CONFIG_HOME/langguard/api-token, created 0600\n"
+	      "                      when missing); --console DIR: the console's files\n"
+	      "                      (default $LG_CONSOLE_DIR, else the installed ones)\n"
 	      "\n"
 	      "SIGTERM or SIGINT during a run (run, daemon) stops it after its last\n"
 	      "completed window: lg-fetch alone gets SIGTERM, the stages after it drain,\n"
@@ -119,6 +129,7 @@ int main(int argc, char **argv)
 	} commands[] = {
 		{ "add", cmd_add }, { "list", cmd_list }, { "remove", cmd_remove }, { "test", cmd_test },
 		{ "run", cmd_run }, { "status", cmd_status }, { "cursor", cmd_cursor }, { "daemon", cmd_daemon },
+		{ "serve", cmd_serve },
 	};
 	sync_ctx c;
 	memset(&c, 0, sizeof c);

@@ -114,7 +114,10 @@ static void record_failure(const sync_ctx *c, const lg_integration *it, const ch
 		struct tm tm;
 		strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime_r(&now, &tm));
 		srand((unsigned)(now ^ getpid()));
-		sfmt(runid, sizeof runid, "sync-%s-%ld-%d", stamp, (long)getpid(), rand() % 32768);
+		if (c->run_id)
+			sfmt(runid, sizeof runid, "%s", c->run_id);
+		else
+			sfmt(runid, sizeof runid, "sync-%s-%ld-%d", stamp, (long)getpid(), rand() % 32768);
 		cJSON *o = cJSON_CreateObject();
 		lg_json_set(o, "$lg", cJSON_CreateString("run-start"));
 		lg_json_set(o, "run", cJSON_CreateString(runid));
@@ -195,11 +198,18 @@ static int reevaluate(const sync_ctx *c, const char *id, long *count, run_result
 		return LG_EXIT_IO;
 	}
 	const char *det[] = { tool_path("lg-detect", p0, sizeof p0), NULL };
-	const char *pol[] = { tool_path("lg-policy", p1, sizeof p1), NULL };
+	const char *pol_base[] = { tool_path("lg-policy", p1, sizeof p1), NULL };
+	const char **pol = policy_argv(c, pol_base);
+	if (!pol) {
+		close(fd);
+		sfmt(r->line, sizeof r->line, "re-evaluation failed: out of memory");
+		return LG_EXIT_BAD;
+	}
 	const char *put[] = { tool_path("lg-store", p2, sizeof p2), "--db", c->db, "put", "--summary", "none", NULL };
 	stage st[3] = { { .name = "lg-detect", .argv = det }, { .name = "lg-policy", .argv = pol },
 			{ .name = "lg-store", .argv = put } };
 	pipeline_run(st, 3, fd, -1, NULL, c->silent, 0);
+	policy_argv_free(pol);
 	close(fd);
 	for (size_t i = 0; i < 3; i++)
 		if (st[i].status) {
@@ -271,6 +281,10 @@ static int fetch_args(const sync_ctx *c, const lg_integration *it, const run_opt
 	}
 	if (c->quiet)
 		args[(*n)++] = "--quiet";
+	if (c->run_id) {
+		args[(*n)++] = "--run-id";
+		args[(*n)++] = c->run_id;
+	}
 	/* The daemon runs integrations one after another: a server that keeps
 	 * a run going (endless pages, slow bodies) must not starve the others.
 	 * lg-fetch stops at the bound as on SIGTERM: the next run resumes from
@@ -526,7 +540,12 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 	const char *map[] = { tool_path("lg-map", paths[MAP], sizeof paths[MAP]), "--integration", it->id,
 			      "--quarantine", qmap, NULL };
 	const char *det[] = { tool_path("lg-detect", paths[DETECT], sizeof paths[DETECT]), "--quarantine", qdet, NULL };
-	const char *pol[] = { tool_path("lg-policy", paths[POLICY], sizeof paths[POLICY]), "--quarantine", qpol, NULL };
+	const char *pol_base[] = { tool_path("lg-policy", paths[POLICY], sizeof paths[POLICY]), "--quarantine", qpol, NULL };
+	const char **pol = policy_argv(c, pol_base);
+	if (!pol) {
+		sfmt(r->line, sizeof r->line, "out of memory");
+		return LG_EXIT_BAD;
+	}
 	const char *put[] = { tool_path("lg-store", paths[STORE], sizeof paths[STORE]), "--db", c->db, "put",
 			      "--integration", it->id, "--quarantine", qsto, "--summary", "json", NULL };
 	stage st[NSTAGES] = {
@@ -536,6 +555,7 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 	};
 	lg_buf summary = { 0 };
 	pipeline_run(st, NSTAGES, -1, -1, &summary, c->silent, 1);
+	policy_argv_free(pol);
 	quarantine_tidy(q);
 	int i = failed_stage(st, NSTAGES);
 	if (i >= 0) {
@@ -602,7 +622,7 @@ void sync_one(sync_ctx *c, const lg_integration *it, const run_opts *o, run_resu
 	close(fd); /* releases the lock */
 }
 
-enum { OPT_MODE = 256, OPT_SINCE, OPT_UNTIL, OPT_LIMIT };
+enum { OPT_MODE = 256, OPT_SINCE, OPT_UNTIL, OPT_LIMIT, OPT_RUN_ID };
 
 int cmd_run(sync_ctx *c, int argc, char **argv)
 {
@@ -611,6 +631,7 @@ int cmd_run(sync_ctx *c, int argc, char **argv)
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "run-id", required_argument, NULL, OPT_RUN_ID },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -624,6 +645,7 @@ int cmd_run(sync_ctx *c, int argc, char **argv)
 		case OPT_SINCE: o.since = *optarg ? optarg : NULL; break;
 		case OPT_UNTIL: o.until = *optarg ? optarg : NULL; break;
 		case OPT_LIMIT: o.limit = optarg; break;
+		case OPT_RUN_ID: c->run_id = optarg; break;
 		case 'q': c->quiet = 1; break;
 		case 'h': usage(); return 0;
 		default: return lg_bad_option(opt, optopt, argv[optind - 1]);
@@ -633,6 +655,12 @@ int cmd_run(sync_ctx *c, int argc, char **argv)
 		return lg_usage_error("run: --mode must be incremental or backfill");
 	if (o.limit && (o.limit[0] < '1' || o.limit[0] > '9' || strspn(o.limit, "0123456789") != strlen(o.limit)))
 		return lg_usage_error("run: invalid --limit '%s'", o.limit);
+	if (c->run_id && (!*c->run_id || strlen(c->run_id) > 63 ||
+			  strspn(c->run_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-") != strlen(c->run_id)))
+		return lg_usage_error("run: --run-id: want 1 to 63 letters, digits, '.', '_', ':', '-'");
+	/* One id names one run. */
+	if (c->run_id && argc - optind != 1)
+		return lg_usage_error("run: --run-id names the run of one integration");
 	if (o.until && !o.since && strcmp(o.mode, "backfill") != 0)
 		return lg_usage_error("run: --until needs --since or --mode backfill");
 	lg_config cfg;

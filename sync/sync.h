@@ -16,6 +16,7 @@ typedef struct {
 	int quiet;
 	int silent;          /* daemon: stages' stderr kept, not shown */
 	int daemon;          /* runs bounded by the integration's maxRunTime */
+	const char *run_id;  /* run --run-id: the id the run is recorded under, or NULL */
 } sync_ctx;
 
 /* ---- sync/config.c: add, list, remove, test; loading for the others ---- */
@@ -32,6 +33,12 @@ int sync_load(sync_ctx *c, lg_config *cfg);
  * *skipped. Returns 0 or LG_EXIT_USAGE (message printed); *ids_out is
  * malloc'd. */
 int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped);
+
+/* The entry as `list` shows it: a copy, its inline secret masked, no
+ * credentials in its host. */
+struct cJSON *integration_masked(const struct cJSON *raw);
+/* The LANGFUSE_* environment's integration as `list` shows it, or NULL. */
+struct cJSON *integration_env_entry(void);
 
 /* ---- sync/status.c ---- */
 int cmd_status(sync_ctx *c, int argc, char **argv);
@@ -82,6 +89,19 @@ int cmd_run(sync_ctx *c, int argc, char **argv);
 
 /* ---- sync/daemon.c ---- */
 int cmd_daemon(sync_ctx *c, int argc, char **argv);
+
+/* ---- sync/serve.c ---- */
+int cmd_serve(sync_ctx *c, int argc, char **argv);
+
+/* ---- sync/policies.c: the policy toggles the config keeps ---- */
+/* base (NULL-terminated, lg-policy's argv) with --enable ID / --disable ID
+ * for each entry of the config's "policies"; malloc'd, NULL out of
+ * memory. Free with policy_argv_free. */
+const char **policy_argv(const sync_ctx *c, const char *const *base);
+void policy_argv_free(const char **argv);
+/* Sets policy id on or off in the config (locked, atomic). Returns 0 or
+ * an exit status with why in err. */
+int policy_toggle(const sync_ctx *c, const char *id, int enabled, char *err, size_t errlen);
 
 /* ---- sync/main.c ---- */
 void usage(void);

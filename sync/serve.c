@@ -1,0 +1,739 @@
+/* lg-sync serve: the HTTP server around the API (api.c) on
+ * libmicrohttpd. A fixed pool of threads answers every connection, so the
+ * server's memory and the number of store queries running at once do not
+ * grow with the number of clients. Here: the listen socket, the limits,
+ * the bearer token, static files for the console, the access log, and
+ * the sync runs started over HTTP until they are reaped. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "http.h"
+#include "private.h"
+#include "serve.h"
+
+#define POOL_THREADS 8        /* store queries at once, too */
+#define CONN_ANSWERED 256     /* open connections answered; more get 429 */
+#define CONN_ACCEPTED 320     /* open connections accepted at all */
+#define CONN_TIMEOUT 10       /* seconds without a byte before a connection is closed */
+#define CONN_MEMORY (32 * 1024) /* per connection: request line, headers, buffers */
+#define TOKEN_MIN 16
+
+static const char csp[] =
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+struct serve_server;
+static struct serve_server *volatile lingering;
+
+struct serve_server {
+	serve_ctx s;
+	struct MHD_Daemon *d;
+	atomic_int open;
+	char where[300];
+};
+
+/* A request being read: its body, and when it began (for the log). */
+typedef struct {
+	struct timespec t0;
+	lg_buf body;
+	int too_big;
+} request;
+
+/* ---- the token ---- */
+
+/* Reads the token file into s (s->mu held): 0, or -1 with why in err. */
+static int token_read(serve_ctx *s, char *err, size_t errlen)
+{
+	struct stat st;
+	char buf[512];
+	int fd = open(s->token_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", s->token_path, errno == ELOOP ? "a symbolic link: refused" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "%s: not a regular file", s->token_path);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		snprintf(err, errlen, "%s: readable by group or others: refused (chmod 600 %s)", s->token_path, s->token_path);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		snprintf(err, errlen, "%s: not owned by this user: refused", s->token_path);
+		return -1;
+	}
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", s->token_path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	char *p = buf + strspn(buf, " \t\r\n"), *e = p + strcspn(p, "\r\n");
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	size_t len = (size_t)(e - p);
+	if (len < TOKEN_MIN || len >= sizeof s->token) {
+		snprintf(err, errlen, "%s: the token must be %d to %zu characters on its first line", s->token_path,
+			 TOKEN_MIN, sizeof s->token - 1);
+		return -1;
+	}
+	memcpy(s->token, p, len);
+	s->token[len] = '\0';
+	s->token_len = len;
+	s->token_st = st;
+	explicit_bzero(buf, sizeof buf);
+	return 0;
+}
+
+/* A missing token file is created: 32 random bytes in hex, mode 0600, in
+ * a 0700 directory. 0, or -1 with why in err. */
+static int token_create(const char *path, char *err, size_t errlen)
+{
+	unsigned char r[32];
+	char hex[66], dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (lg_mkdir_private(dir) != 0) {
+			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+		snprintf(err, errlen, "getrandom: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	hex[64] = '\n';
+	hex[65] = '\0';
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	int ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+	close(fd);
+	explicit_bzero(hex, sizeof hex);
+	explicit_bzero(r, sizeof r);
+	if (!ok) {
+		snprintf(err, errlen, "cannot write %s", path);
+		unlink(path);
+		return -1;
+	}
+	lg_err("serve: created the API token in %s", path);
+	return 0;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	       a->st_mode == b->st_mode;
+}
+
+int serve_auth(serve_ctx *s, const char *auth)
+{
+	struct stat st;
+	char err[4400];
+	pthread_mutex_lock(&s->mu);
+	/* A rotated file is read again at once; one gone bad stops every
+	 * request rather than keep an old token in force. */
+	if (lstat(s->token_path, &st) != 0 || !s->token_ok || !same_file(&st, &s->token_st)) {
+		int was = s->token_ok;
+		s->token_ok = token_read(s, err, sizeof err) == 0;
+		if (!s->token_ok && was)
+			lg_err("serve: token: %s", err);
+		else if (s->token_ok && !was)
+			lg_err("serve: token: %s is good again", s->token_path);
+	}
+	int ok = s->token_ok;
+	int eq = ok && auth && strncmp(auth, "Bearer ", 7) == 0 &&
+		 http_token_eq(auth + 7, strlen(auth + 7), s->token, s->token_len);
+	pthread_mutex_unlock(&s->mu);
+	return !ok ? 500 : eq ? 0 : 401;
+}
+
+/* ---- runs started over HTTP ---- */
+
+typedef struct {
+	serve_ctx *s;
+	pid_t pid;
+} reap_arg;
+
+static void *reaper(void *p)
+{
+	reap_arg a = *(reap_arg *)p;
+	int ws;
+	free(p);
+	while (waitpid(a.pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&a.s->mu);
+	for (size_t i = 0; i < SERVE_MAX_RUNS; i++)
+		if (a.s->runs[i].pid == a.pid)
+			a.s->runs[i].pid = 0;
+	pthread_mutex_unlock(&a.s->mu);
+	return NULL;
+}
+
+int serve_run_add(serve_ctx *s, const char *id, const char *run, pid_t pid)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	reap_arg *a = malloc(sizeof *a);
+	size_t i;
+	if (!a)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < SERVE_MAX_RUNS && s->runs[i].pid; i++)
+		;
+	if (i < SERVE_MAX_RUNS) {
+		snprintf(s->runs[i].id, sizeof s->runs[i].id, "%s", id);
+		snprintf(s->runs[i].run, sizeof s->runs[i].run, "%s", run);
+		s->runs[i].pid = pid;
+	}
+	pthread_mutex_unlock(&s->mu);
+	*a = (reap_arg){ s, pid };
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 64 * 1024);
+	int rc = pthread_create(&t, &at, reaper, a);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		free(a);
+		pthread_mutex_lock(&s->mu);
+		if (i < SERVE_MAX_RUNS)
+			s->runs[i].pid = 0;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	return 0;
+}
+
+int serve_run_find(serve_ctx *s, const char *id, char *out, size_t outlen)
+{
+	int found = -1;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < SERVE_MAX_RUNS && found; i++)
+		if (s->runs[i].pid && strcmp(s->runs[i].id, id) == 0) {
+			snprintf(out, outlen, "%s", s->runs[i].run);
+			found = 0;
+		}
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
+/* ---- answering ---- */
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* One line per request: who, what (the path without its query, bytes
+ * that are not printable shown as '?'), the status, the time, the size.
+ * Never a header: the token is in one. */
+static void access_log(struct MHD_Connection *conn, const char *method, const char *url, int status,
+		       const request *q, size_t bytes)
+{
+	char who[INET6_ADDRSTRLEN] = "?", path[201], line[400];
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, who, sizeof who);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, who, sizeof who);
+	}
+	size_t i;
+	for (i = 0; url[i] && i < sizeof path - 1; i++)
+		path[i] = url[i] >= 0x20 && url[i] < 0x7f && url[i] != '"' ? url[i] : '?';
+	path[i] = '\0';
+	int n = snprintf(line, sizeof line, "lg-sync: %s \"%.10s %s\" %d %.1fms %zuB\n", who, method, path, status,
+			 q ? ms_since(&q->t0) : 0.0, bytes);
+	if (n > 0)
+		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+static void common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "Content-Security-Policy", csp);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, const char *method, const char *url,
+				 const request *q, api_resp *a)
+{
+	static char empty[1];
+	struct MHD_Response *r = MHD_create_response_from_buffer(a->body.len, a->body.data ? a->body.data : empty,
+								 MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	common_headers(r);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (a->allow)
+		MHD_add_response_header(r, "Allow", a->allow);
+	if (a->www_auth)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"lg\"");
+	if (a->retry_after) {
+		char ra[16];
+		snprintf(ra, sizeof ra, "%d", a->retry_after);
+		MHD_add_response_header(r, "Retry-After", ra);
+	}
+	if (a->status == 413 || a->status == 429)
+		MHD_add_response_header(r, "Connection", "close");
+	enum MHD_Result rc = MHD_queue_response(conn, (unsigned)a->status, r);
+	MHD_destroy_response(r);
+	access_log(conn, method, url, a->status, q, a->body.len);
+	lg_buf_free(&a->body);
+	return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, const char *method, const char *url,
+				  const request *q, int status, const char *code, const char *msg)
+{
+	api_resp a = { 0 };
+	api_error(&a, status, code, "%s", msg);
+	if (status == 429)
+		a.retry_after = 1;
+	return send_json(conn, method, url, q, &a);
+}
+
+/* ---- static files ---- */
+
+/* Opens DIR/segs... with no symbolic link followed at any step below DIR:
+ * an fd of a regular file, or -1. */
+static int open_below(const char *dir, char **segs, int n, struct stat *st)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; fd >= 0 && i < n; i++) {
+		int last = i == n - 1;
+		int next = openat(fd, segs[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+		close(fd);
+		fd = next;
+	}
+	if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static enum MHD_Result send_file(struct MHD_Connection *conn, const char *method, const char *url,
+				 const request *q, int fd, const struct stat *st, const char *type)
+{
+	struct MHD_Response *r = MHD_create_response_from_fd((size_t)st->st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	common_headers(r);
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	access_log(conn, method, url, 200, q, (size_t)st->st_size);
+	return rc;
+}
+
+static enum MHD_Result serve_static(serve_server *sv, struct MHD_Connection *conn, const char *method,
+				    const char *url, const request *q, char **segs, int n)
+{
+	static char index_name[] = "index.html";
+	static char *index_seg[] = { index_name };
+	struct stat st;
+	int fd = -1;
+	const char *type = NULL;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		api_resp a = { 0 };
+		api_error(&a, 405, "method_not_allowed", "only GET and HEAD here");
+		a.allow = "GET, HEAD";
+		return send_json(conn, method, url, q, &a);
+	}
+	if (n == 2 && !strcmp(segs[0], "vendor") && !strcmp(segs[1], "chart.js")) {
+		if (*sv->s.chartjs && (fd = open(sv->s.chartjs, O_RDONLY | O_CLOEXEC)) >= 0 &&
+		    (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+		type = "text/javascript; charset=utf-8";
+	} else if (*sv->s.console) {
+		char **file = NULL;
+		int nfile = 0;
+		if (n == 1 && !*segs[0]) { /* "/" */
+			file = index_seg;
+			nfile = 1;
+		} else if (n >= 1 && !strcmp(segs[0], "console")) {
+			file = n == 1 || (n == 2 && !*segs[1]) ? index_seg : segs + 1;
+			nfile = n == 1 || (n == 2 && !*segs[1]) ? 1 : n - 1;
+		}
+		if (file && http_static_ok(file, nfile) && (type = http_content_type(file[nfile - 1])) != NULL)
+			fd = open_below(sv->s.console, file, nfile, &st);
+	}
+	if (fd < 0)
+		return send_error(conn, method, url, q, 404, "not_found", "no such file");
+	return send_file(conn, method, url, q, fd, &st, type);
+}
+
+/* ---- libmicrohttpd's callbacks ---- */
+
+/* Paths reach us as sent: each segment is decoded once by the router, so
+ * "%2F" inside an id is not a separator and "%2e%2e" is seen as "..". */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls, (void)c;
+	return strlen(s);
+}
+
+static const char *query_arg(void *cls, const char *name)
+{
+	return MHD_lookup_connection_value(cls, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	serve_server *sv = cls;
+	request *q = *con_cls;
+	(void)version;
+	if (!q) {
+		if (!(q = calloc(1, sizeof *q)))
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &q->t0);
+		*con_cls = q;
+		if (atomic_load(&sv->open) > CONN_ANSWERED)
+			return send_error(conn, method, url, q, 429, "too_many_requests", "too many connections; retry in a second");
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > SERVE_MAX_BODY)
+			return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (q->too_big || q->body.len + *upload_size > SERVE_MAX_BODY)
+			q->too_big = 1;
+		else if (lg_buf_add(&q->body, upload, *upload_size) != 0)
+			return MHD_NO;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (q->too_big)
+		return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
+	char buf[4096], *segs[HTTP_MAX_SEGS];
+	int n = http_split_path(url, segs, HTTP_MAX_SEGS, buf, sizeof buf);
+	if (n == -1)
+		return send_error(conn, method, url, q, 400, "bad_request", "the path has a bad percent escape or a NUL");
+	if (n < 0)
+		return send_error(conn, method, url, q, 404, "not_found", "no such endpoint");
+	if (n >= 1 && !strcmp(segs[0], "api")) {
+		api_resp a = { 0 };
+		api_req r = { method, segs + 1, n - 1, q->body.data, q->body.len,
+			      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+			      query_arg, conn };
+		api_handle(&sv->s, &r, &a);
+		return send_json(conn, method, url, q, &a);
+	}
+	return serve_static(sv, conn, method, url, q, segs, n);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	request *q = *con_cls;
+	(void)cls, (void)c, (void)toe;
+	if (q) {
+		lg_buf_free(&q->body);
+		free(q);
+		*con_cls = NULL;
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	serve_server *sv = cls;
+	(void)c, (void)socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&sv->open, 1);
+	else
+		atomic_fetch_sub(&sv->open, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[600];
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	lg_err("serve: %s", msg);
+}
+
+/* ---- starting ---- */
+
+/* The console's files: --console, $LG_CONSOLE_DIR, the installed share
+ * directory, or console/ of the source tree the binary was built in. */
+static void find_console(serve_ctx *s, const char *opt)
+{
+	const char *env = getenv("LG_CONSOLE_DIR");
+	char self[PATH_MAX], cand[PATH_MAX + 64], real[PATH_MAX];
+	struct stat st;
+	s->console[0] = '\0';
+	if (opt || (env && *env)) {
+		snprintf(s->console, sizeof s->console, "%s", opt ? opt : env);
+		return;
+	}
+#ifdef LG_DATADIR
+	if (stat(LG_DATADIR "/console", &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(s->console, sizeof s->console, "%s", LG_DATADIR "/console");
+		return;
+	}
+#endif
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	static const char *const up[] = { "/../console", "/../../../console" };
+	for (size_t i = 0; i < sizeof up / sizeof *up; i++) {
+		snprintf(cand, sizeof cand, "%s%s", self, up[i]);
+		if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (!realpath(cand, real) || strlen(real) >= sizeof s->console)
+				continue;
+			memcpy(s->console, real, strlen(real) + 1);
+			return;
+		}
+	}
+}
+
+static void find_chartjs(serve_ctx *s)
+{
+	static const char *const paths[] = { "/usr/share/javascript/chart.js/chart.min.js",
+					     "/usr/share/javascript/chart.js/chart.js" };
+	s->chartjs[0] = '\0';
+	for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+		if (access(paths[i], R_OK) == 0) {
+			snprintf(s->chartjs, sizeof s->chartjs, "%s", paths[i]);
+			return;
+		}
+}
+
+static int default_token_path(char *out, size_t n)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	if (xdg && *xdg)
+		return snprintf(out, n, "%s/langguard/api-token", xdg) < (int)n ? 0 : -1;
+	if (home && *home)
+		return snprintf(out, n, "%s/.config/langguard/api-token", home) < (int)n ? 0 : -1;
+	return -1;
+}
+
+/* The listen socket, bound: an fd, or -1 with why in err. */
+static int listen_on(const char *spec, char *where, size_t wlen, int *loopback, char *err, size_t errlen)
+{
+	char host[256];
+	unsigned port;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof ss);
+	if (http_parse_listen(spec, host, sizeof host, &port) != 0) {
+		snprintf(err, errlen, "--listen: want ADDRESS:PORT (127.0.0.1:8077, [::1]:8077, localhost:8077), not '%s'", spec);
+		return -1;
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		sl = sizeof *v4;
+		*loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		sl = sizeof *v6;
+		*loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+	} else {
+		snprintf(err, errlen, "--listen: '%s' is not an IP address (or localhost)", host);
+		return -1;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, 512) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sl = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	if (ss.ss_family == AF_INET)
+		snprintf(where, wlen, "http://%s:%u", host, ntohs(v4->sin_port));
+	else
+		snprintf(where, wlen, "http://[%s]:%u", host, ntohs(v6->sin6_port));
+	return fd;
+}
+
+serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
+{
+	char err[4600];
+	int loopback = 0;
+	serve_server *sv = calloc(1, sizeof *sv);
+	*rc = LG_EXIT_USAGE;
+	if (!sv) {
+		*rc = LG_EXIT_BAD;
+		return NULL;
+	}
+	serve_ctx *s = &sv->s;
+	s->c = c;
+	pthread_mutex_init(&s->mu, NULL);
+	if (o->token_file)
+		snprintf(s->token_path, sizeof s->token_path, "%s", o->token_file);
+	else if (default_token_path(s->token_path, sizeof s->token_path) != 0) {
+		lg_usage_error("serve: no token file: use --token-file or set HOME");
+		goto fail;
+	}
+	struct stat st;
+	if (lstat(s->token_path, &st) != 0 && errno == ENOENT && token_create(s->token_path, err, sizeof err) != 0) {
+		lg_err("serve: %s", err);
+		goto fail;
+	}
+	if (token_read(s, err, sizeof err) != 0) {
+		lg_err("serve: %s", err);
+		goto fail;
+	}
+	s->token_ok = 1;
+	find_console(s, o->console);
+	find_chartjs(s);
+	int fd = listen_on(o->listen ? o->listen : "127.0.0.1:8077", sv->where, sizeof sv->where, &loopback, err, sizeof err);
+	if (fd < 0) {
+		lg_err("serve: %s", err);
+		goto fail;
+	}
+	if (!loopback)
+		lg_err("serve: warning: %s is not a loopback address: the API has no TLS; put it behind a TLS proxy", sv->where);
+	signal(SIGPIPE, SIG_IGN);
+	sv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, sv,
+				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sv,
+				 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
+				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_ACCEPTED,
+				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+				 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+				 MHD_OPTION_NOTIFY_COMPLETED, on_completed, sv,
+				 MHD_OPTION_NOTIFY_CONNECTION, on_connection, sv,
+				 MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, sv,
+				 MHD_OPTION_END);
+	if (!sv->d) {
+		close(fd);
+		lg_err("serve: cannot start the HTTP server on %s", sv->where);
+		*rc = LG_EXIT_BAD;
+		goto fail;
+	}
+	lg_err("serving %s (token in %s; console %s)", sv->where, s->token_path, *s->console ? s->console : "none");
+	*rc = 0;
+	return sv;
+fail:
+	pthread_mutex_destroy(&s->mu);
+	explicit_bzero(s->token, sizeof s->token);
+	free(sv);
+	return NULL;
+}
+
+void serve_stop(serve_server *sv)
+{
+	if (!sv)
+		return;
+	MHD_stop_daemon(sv->d);
+	/* Runs we started go on (each holds its lock and records itself);
+	 * their reapers end with the process. */
+	explicit_bzero(sv->s.token, sizeof sv->s.token);
+	pthread_mutex_lock(&sv->s.mu);
+	int running = 0;
+	for (size_t i = 0; i < SERVE_MAX_RUNS; i++)
+		running += sv->s.runs[i].pid != 0;
+	pthread_mutex_unlock(&sv->s.mu);
+	if (!running) {
+		pthread_mutex_destroy(&sv->s.mu);
+		free(sv);
+		return;
+	}
+	lg_err("serve: %d sync run%s started over HTTP still running", running, running == 1 ? "" : "s");
+	/* Their reapers still use sv: it stays until exit. */
+	lingering = sv;
+}
+
+enum { OPT_LISTEN = 256, OPT_TOKEN_FILE, OPT_CONSOLE };
+
+int cmd_serve(sync_ctx *c, int argc, char **argv)
+{
+	static const struct option serve_longopts[] = {
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	serve_opts o = { 0 };
+	int opt, rc;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", serve_longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_LISTEN: o.listen = optarg; break;
+		case OPT_TOKEN_FILE: o.token_file = optarg; break;
+		case OPT_CONSOLE: o.console = optarg; break;
+		case 'h': usage(); return 0;
+		default: return lg_bad_option(opt, optopt, argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return lg_usage_error("serve: unexpected argument '%s'", argv[optind]);
+	if (signals_install() != 0) {
+		lg_err("sigaction: %s", strerror(errno));
+		return LG_EXIT_BAD;
+	}
+	serve_server *sv = serve_start(c, &o, &rc);
+	if (!sv)
+		return rc;
+	while (!stop_name()) {
+		struct pollfd pf = { .fd = stop_fd(), .events = POLLIN };
+		poll(&pf, 1, 60000);
+	}
+	serve_stop(sv);
+	lg_err("serve: stopped by %s", stop_name());
+	return 0;
+}

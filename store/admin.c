@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "changes.h"
 #include "err.h"
 #include "pending.h"
 #include "json.h"
@@ -262,6 +263,8 @@ static int set_violation_txn(store_db *db, MDB_txn *txn, const char *vid, const 
 	if (t == 0) {
 		lg_buf b = { 0 };
 		rc = lg_json_print(&b, rec) ? ENOMEM : db_put(txn, db->records, (const char *)idv.mv_data, idv.mv_size, b.data, b.len);
+		if (!rc) /* an ack or resolve is a change of the record */
+			rc = changes_note(db, txn, (const char *)idv.mv_data, idv.mv_size, 0);
 		lg_buf_free(&b);
 	}
 	cJSON_Delete(rec);
@@ -484,6 +487,31 @@ static void check_run(checker *c, const MDB_val *k, const MDB_val *v)
 	cJSON_Delete(run);
 }
 
+/* A change names a stored record whose index entry points back at it. */
+static void check_change(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	MDB_val ik = *v, iv, rk = *v, rv;
+	if (mdb_get(c->txn, c->db->records, &rk, &rv) != 0)
+		problem(c, "change feed entry for a missing record", v->mv_data, v->mv_size);
+	else if (mdb_get(c->txn, c->db->change_ids, &ik, &iv) != 0 || db_verify(c->db, c->db->change_ids, &ik, &iv) != 0 ||
+		 iv.mv_size != k->mv_size || memcmp(iv.mv_data, k->mv_data, k->mv_size) != 0)
+		problem(c, "change feed entry not the record's last change", v->mv_data, v->mv_size);
+}
+
+/* Once the store is marked as in the feed, each record is in it once. */
+static int check_feed(checker *c)
+{
+	MDB_stat changes, ids;
+	int rc = c->db->changes ? each(c, c->db->changes, check_change) : 0;
+	if (rc || !c->db->feed)
+		return rc;
+	if ((rc = mdb_stat(c->txn, c->db->changes, &changes)) || (rc = mdb_stat(c->txn, c->db->change_ids, &ids)))
+		return rc;
+	if (changes.ms_entries != c->records || ids.ms_entries != c->records)
+		problem(c, "the change feed and the records differ in number", "changes", 7);
+	return 0;
+}
+
 int admin_check(store_db *db, FILE *out)
 {
 	checker c = { db, NULL, 0, 0, 0, 0, 0, 0 };
@@ -495,6 +523,8 @@ int admin_check(store_db *db, FILE *out)
 	    !(rc = each(&c, db->violations, check_violation)) && !(rc = each(&c, db->stale, check_stale)) &&
 	    !(rc = each(&c, db->runs, check_run)))
 		rc = each(&c, db->state, NULL);
+	if (!rc)
+		rc = check_feed(&c);
 	if (!rc && (rc = mdb_stat(c.txn, db->by_time, &st)) == 0 && st.ms_entries != c.records)
 		problem(&c, "the time index and the records differ in number", "records", 7);
 	mdb_txn_abort(c.txn);
@@ -517,7 +547,8 @@ static int verify_all(store_db *db)
 	checker c = { db, NULL, 0, 0, 0, 0, 0, 0 };
 	int rc = db_txn_begin(db, MDB_RDONLY, &c.txn);
 	for (size_t i = 0; !rc && i < db_count(); i++)
-		rc = each(&c, db_dbi(db, i), NULL);
+		if (db_dbi(db, i))
+			rc = each(&c, db_dbi(db, i), NULL);
 	if (c.txn)
 		mdb_txn_abort(c.txn);
 	if (rc)

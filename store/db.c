@@ -31,12 +31,14 @@ static const struct {
 	{ "records", "record", 0, 1 },      { "by_time", "time index entry", 1, 1 },
 	{ "violations", "violation", 0, 1 }, { "stale", "stale index entry", 1, 1 },
 	{ "runs", "run", 0, 1 },            { "state", "state", 0, 1 },
+	{ "changes", "change", 0, 0 },      { "change_ids", "change index entry", 0, 0 },
 };
 #define NSUBDBS (sizeof subdbs / sizeof *subdbs)
 
 static MDB_dbi *dbi_slot(store_db *db, size_t i)
 {
-	MDB_dbi *slots[NSUBDBS] = { &db->records, &db->by_time, &db->violations, &db->stale, &db->runs, &db->state };
+	MDB_dbi *slots[NSUBDBS] = { &db->records, &db->by_time, &db->violations, &db->stale, &db->runs, &db->state,
+				    &db->changes, &db->change_ids };
 	return slots[i];
 }
 
@@ -149,7 +151,7 @@ int db_fail(const store_db *db, const char *what, int rc)
  * every reader), a write transaction the first time. Another program's
  * LMDB databases are not taken for a store: without "records" the main
  * database must be empty (a store whose first put created nothing yet).
- * Reads whether every value is sealed. */
+ * Reads whether every value is sealed and every record in the feed. */
 static int open_dbis(store_db *db, unsigned flags)
 {
 	MDB_txn *txn;
@@ -169,6 +171,9 @@ static int open_dbis(store_db *db, unsigned flags)
 			lg_err("db: %s/data.mdb: the %s database is missing (%s)", db->dir, subdbs[i].name,
 			       DB_FILE_ADVICE);
 			rc = DB_DAMAGED;
+		} else if (rc == MDB_NOTFOUND) { /* came later: created by the writer that needs it */
+			*dbi_slot(db, i) = 0;
+			rc = 0;
 		}
 		if (rc) {
 			mdb_txn_abort(txn);
@@ -177,6 +182,8 @@ static int open_dbis(store_db *db, unsigned flags)
 	}
 	MDB_val k = { sizeof FORMAT_KEY - 1, (void *)(uintptr_t)FORMAT_KEY };
 	db->sealed = mdb_get(txn, db->state, &k, &v) == 0;
+	MDB_val f = { sizeof FEED_KEY - 1, (void *)(uintptr_t)FEED_KEY };
+	db->feed = db->changes && mdb_get(txn, db->state, &f, &v) == 0;
 	return mdb_txn_commit(txn);
 }
 

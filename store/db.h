@@ -7,7 +7,14 @@
  *   runs        run id -> run JSON
  *   state       "cursor/<integration>" -> ISO time,
  *               "lastrun/<integration>" and "lastrun/" -> run id,
- *               "format" -> "2" once every value carries its checksum
+ *               "format" -> "2" once every value carries its checksum,
+ *               "feed" -> "1" once every record is in the change feed,
+ *               "ship/<destination>" -> the last change shipped there
+ *   changes     8-byte big-endian change sequence -> externalId: each
+ *               record once, under the sequence of its last change
+ *   change_ids  externalId -> its 8-byte sequence in changes
+ * changes and change_ids came later: a store from before has neither until
+ * a writer creates them (changes_open_feed); a handle of 0 says absent.
  * Every value, empty ones too, ends in DB_SUM_LEN bytes of checksum over its
  * key and its bytes; db_get, db_cursor_get and db_put add and verify it, and
  * the value they hand out is without it.
@@ -22,6 +29,7 @@
 typedef struct {
 	MDB_env *env;
 	MDB_dbi records, by_time, violations, stale, runs, state;
+	MDB_dbi changes, change_ids; /* 0: absent (a store from before the feed) */
 	size_t mapsize;
 	size_t maxkey;       /* mdb_env_get_maxkeysize */
 	const char *dir;
@@ -31,6 +39,9 @@ typedef struct {
 	int statm;           /* /proc/self/statm, open for cheap re-reads; -1 */
 	size_t file_size;    /* of data.mdb when last looked at */
 	int sealed;          /* "format" is set: a value without its checksum is damage */
+	int feed;            /* "feed" is set: every record is in changes */
+	size_t seq_txn;      /* the write transaction seq belongs to (mdb_txn_id) */
+	uint64_t seq;        /* the last change sequence given out in it */
 } store_db;
 
 #define STORE_TIME_KEY 8                    /* bytes of timestamp before the id */
@@ -125,7 +136,7 @@ char *db_describe(const store_db *db, MDB_dbi dbi, const MDB_val *k, char *out, 
 /* "db: record 'ID': why (the store is damaged: ...)". */
 void db_report_damage(const store_db *db, MDB_dbi dbi, const MDB_val *k, const char *why);
 /* The sub-databases, for walks over all of them: their count, and each
- * one's handle and name ("records", ...). */
+ * one's handle (0 when absent: skip it) and name ("records", ...). */
 size_t db_count(void);
 MDB_dbi db_dbi(const store_db *db, size_t i);
 const char *db_dbi_name(const store_db *db, MDB_dbi dbi);

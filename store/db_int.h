@@ -12,6 +12,8 @@
 /* The key state holds once every value carries its checksum. */
 #define FORMAT_KEY "format"
 #define FORMAT_SEALED "2"
+/* The key state holds once every record is in the change feed. */
+#define FEED_KEY "feed"
 
 /* Sub-database i (0 .. db_count() - 1): its name, what one entry is called
  * in messages ("entry" for an unknown i), whether its keys start with a

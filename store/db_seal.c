@@ -119,7 +119,7 @@ int db_seal(store_db *db)
 	lg_buf from = { 0 };
 	int rc = 0, bad = 0;
 	for (size_t i = 0; i < db_count() && !rc && !bad; i++) {
-		int done = 0;
+		int done = !db_dbi(db, i); /* absent */
 		from.len = 0;
 		while (!done && !bad && !rc) {
 			rc = seal_batch(db, i, &from, &done, &bad);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "changes.h"
 #include "db.h"
 #include "err.h"
 #include "pending.h"
@@ -40,6 +41,9 @@ static const char usage[] =
 	"                      (--reset TIME: set it, also backwards)\n"
 	"  incomplete [INTEGRATION]  the traces not whole yet, with when they were\n"
 	"                      first seen and re-fetched (NDJSON)\n"
+	"  changes             the records changed after --since SEQ, each once, in\n"
+	"                      the order of their last change, then a \"$lg\" line\n"
+	"                      with the last change's sequence (NDJSON)\n"
 	"  check               verify every index against the records\n"
 	"  backup FILE         write a consistent, compacted copy (an LMDB data.mdb)\n"
 	"\n"
@@ -89,6 +93,9 @@ static const char usage_more[] =
 	"                        ago than DUR (default 24h); it stays stored and listed\n"
 	"      --settle DUR      with --due: only traces that started DUR ago or more\n"
 	"                        (a late row comes with the next read of its window)\n"
+	"  changes:\n"
+	"      --since SEQ       after change SEQ (default 0: from the first)\n"
+	"      --limit N         at most N records\n"
 	"  status:\n"
 	"      --active, --scheduled   what lg-sync knows: a sync is running / scheduled\n"
 	"  -h, --help            show this help and exit\n"
@@ -107,14 +114,15 @@ enum {
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
 	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_SETTLE, O_NOCONTROL, O_RESET, O_CREATE, O_AFTER,
-	O_REVERSE,
+	O_REVERSE, O_SINCE,
 };
 
 typedef struct {
 	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
 	int json, active, scheduled, no_control, create;
-	long limit;              /* incomplete (export and violations: f.limit) */
+	long limit;              /* incomplete, changes (export and violations: f.limit) */
+	uint64_t since;          /* changes */
 	int due;
 	int64_t horizon, settle;
 	query_filter f;
@@ -255,6 +263,15 @@ static int set_option(options *o, int c, const char *arg)
 		return 0;
 	}
 	case O_CREATE: o->create = 1; return 0;
+	case O_SINCE: {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(arg, &end, 10);
+		if (!*arg || *end || errno || *arg == '-')
+			return lg_usage_error("--since: want a change sequence (0 or more), not '%s'", arg);
+		o->since = n;
+		return 0;
+	}
 	}
 	return LG_EXIT_USAGE;
 }
@@ -267,7 +284,7 @@ static const struct {
 	{ "put", 0, 0 }, { "get", 1, 1 }, { "export", 0, 0 }, { "count", 0, 0 },
 	{ "stats", 0, 0 }, { "violations", 0, 0 }, { "ack", 1, 1 }, { "resolve", 1, 1 },
 	{ "status", 0, 1 }, { "cursor", 1, 1 }, { "check", 0, 0 }, { "backup", 1, 1 },
-	{ "incomplete", 0, 1 },
+	{ "incomplete", 0, 1 }, { "changes", 0, 0 },
 };
 
 static int run_put(store_db *db, const options *o)
@@ -314,6 +331,8 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 		return o->reset ? admin_cursor_reset(db, args[0], o->reset) : admin_cursor(db, args[0], stdout);
 	if (!strcmp(cmd, "check"))
 		return admin_check(db, stdout);
+	if (!strcmp(cmd, "changes"))
+		return changes_print(db, o->since, o->limit > 0 ? (size_t)o->limit : 0, stdout);
 	if (!strcmp(cmd, "incomplete"))
 		return pending_command(db, args[0], o->limit, o->due, o->horizon ? o->horizon : PENDING_HORIZON_MS,
 				       o->settle, stdout);
@@ -380,6 +399,7 @@ int main(int argc, char **argv)
 		{ "create", no_argument, NULL, O_CREATE },
 		{ "after", required_argument, NULL, O_AFTER },
 		{ "reverse", no_argument, NULL, O_REVERSE },
+		{ "since", required_argument, NULL, O_SINCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -410,7 +430,7 @@ int main(int argc, char **argv)
 			goto out;
 	}
 	if (optind == argc) {
-		status = lg_usage_error("no command (put, get, export, count, stats, violations, ack, resolve, status, cursor, check, backup, incomplete)");
+		status = lg_usage_error("no command (put, get, export, count, stats, violations, ack, resolve, status, cursor, check, backup, incomplete, changes)");
 		goto out;
 	}
 	const char *cmd = argv[optind];
@@ -457,7 +477,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	char *none[] = { NULL };
-	status = run_command(&db, cmd, nargs ? argv + optind + 1 : none, &o);
+	/* The writers of records, and the feed's reader, put a store from
+	 * before the feed in it first. */
+	if (put || !strcmp(cmd, "ack") || !strcmp(cmd, "resolve") || !strcmp(cmd, "changes"))
+		status = changes_open_feed(&db);
+	if (!status)
+		status = run_command(&db, cmd, nargs ? argv + optind + 1 : none, &o);
 	db_close(&db);
 out:
 	free((char *)(uintptr_t)o.f.meta_key);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "changes.h"
 #include "err.h"
 #include "hash.h"
 #include "json.h"
@@ -76,15 +77,23 @@ static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const ch
 	return put_txn_op(&c->tx, pending_index_record(txn, c->tx.db, rec, id, lg_time_now()));
 }
 
+/* After a record's put (rc): its entry in the change feed. */
+static int noted(put_ctx *c, const char *id, size_t idlen, int is_new, int rc)
+{
+	return rc ? rc : put_txn_op(&c->tx, changes_note(c->tx.db, c->tx.txn, id, idlen, is_new));
+}
+
 /* Prints rec into c->buf, claims room for it and its index, stores it. */
 static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	c->buf.len = 0;
 	if (lg_json_print(&c->buf, rec))
 		return ENOMEM;
-	int rc = reserve(c, 6 + PENDING_INDEX_OPS + count_violations(old) + count_violations(rec), c->buf.len + 1024);
+	int rc = reserve(c, 6 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(old) + count_violations(rec),
+			 c->buf.len + 1024);
 	if (!rc)
-		rc = put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len));
+		rc = noted(c, id, strlen(id), !old,
+			   put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len)));
 	return rc ? rc : index_record(c, old, rec, id, stale);
 }
 
@@ -101,7 +110,7 @@ static int write_text(put_ctx *c, const char *id, size_t idlen, const put_item *
 	if (!n)
 		return EINVAL; /* not an object: the scan or the parser let it in */
 	db_part parts[] = { { it->text, n - 1 }, { flag, extra }, { "}", 1 } };
-	return put_txn_op(&c->tx, db_put_parts(c->tx.txn, c->tx.db->records, id, idlen, parts, 3, flags));
+	return noted(c, id, idlen, 1, put_txn_op(&c->tx, db_put_parts(c->tx.txn, c->tx.db->records, id, idlen, parts, 3, flags)));
 }
 
 typedef struct {
@@ -170,7 +179,7 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 		return MDB_KEYEXIST;
 	vid_put vp = { c, id, it->sr.id_len, 0, 0 };
 	scan_violation_ids(text, &it->sr, count_violation, &vp);
-	if ((rc = reserve(c, 3 + vp.n, it->len + 16)))
+	if ((rc = reserve(c, 3 + CHANGES_OPS + vp.n, it->len + 32 + 2 * it->sr.id_len)))
 		return rc;
 	memcpy(ts, text + it->sr.ts_off, it->sr.ts_len);
 	ts[it->sr.ts_len] = '\0';
@@ -211,7 +220,8 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 {
 	cJSON *in = it->tree;
 	/* Room first: the checks below change the tree. */
-	int rc = reserve(c, 3 + PENDING_INDEX_OPS + count_violations(in), it->len + 1040 + 24 * count_violations(in));
+	int rc = reserve(c, 3 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(in),
+			 it->len + 2080 + 24 * count_violations(in));
 	if (rc)
 		return rc;
 	cJSON *flag = lg_json_take(in, "stale");
@@ -223,8 +233,10 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 		rc = write_text(c, id, strlen(id), it, 0);
 	} else {
 		c->buf.len = 0;
-		rc = lg_json_print(&c->buf, in) ? ENOMEM
-						: put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len));
+		rc = lg_json_print(&c->buf, in)
+			     ? ENOMEM
+			     : noted(c, id, strlen(id), 1,
+				     put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len)));
 	}
 	return rc ? rc : index_record(c, NULL, in, id, it->stale);
 }

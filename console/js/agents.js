@@ -2,7 +2,7 @@
 // against the period before, a timeline of traces per hour, and cost and
 // latency over time for the selected agents. Every figure comes from
 // /api/stats (lg-store's aggregates), never from fetching traces.
-import { h, clear, fmtInt, fmtPct, fmtCost, fmtMs, fmtTime, fmtAgo, setPct, select, loading, showError, SEVERITIES } from './dom.js';
+import { h, append, clear, fmtInt, fmtPct, fmtCost, fmtMs, fmtTime, fmtAgo, setPct, select, loading, showError, SEVERITIES } from './dom.js';
 import { get } from './api.js';
 import { RANGES, window_, hourKey, hoursBetween } from './period.js';
 import { chartBox, color } from './charts.js';
@@ -92,7 +92,7 @@ export async function render(root, ctx) {
 	const cards = h('div.cards');
 	const timeline = h('section.timeline');
 	const charts = h('section.charts');
-	root.append(cards, h('h2', null, 'Timeline: traces per hour'), timeline, h('h2', null, 'Cost and latency over time'), charts);
+	append(root, cards, h('h2', null, 'Timeline: traces per hour'), timeline, h('h2', null, 'Cost and latency over time'), charts);
 
 	let groups = [], prevBy = new Map(), w = null, series = new Map(), chartObjs = [];
 	let seriesGen = 0;
@@ -188,8 +188,17 @@ export async function render(root, ctx) {
 		});
 		const cost = chartBox('Cost per hour (USD)', { type: 'line', data: { labels, datasets: ds('cost') } });
 		const lat = chartBox('Average latency per hour (ms)', { type: 'line', data: { labels, datasets: ds('avgDuration') } });
-		charts.append(cost.el, lat.el);
+		append(charts, cost.el, lat.el);
 		for (const c of [cost.chart, lat.chart]) if (c) chartObjs.push(c);
+	}
+
+	// When each agent was last seen: its newest trace (the API lists newest
+	// first, so this reads one record per agent).
+	async function lastSeen() {
+		await Promise.all(groups.filter((g) => g.key !== NONE && g.lastSeen === undefined).map(async (g) => {
+			const d = await get('/api/traces', { agent: g.key, limit: 1 });
+			g.lastSeen = d.traces?.[0]?.timestamp ?? null;
+		}));
 	}
 
 	async function reload() {
@@ -211,7 +220,9 @@ export async function render(root, ctx) {
 			prevBy = new Map((prev?.groups || []).map((g) => [g.key, g]));
 			if (!state.selected) state.selected = new Set(groups.filter((g) => g.key !== NONE).slice(0, 5).map((g) => g.key));
 			drawCards();
-			await drawSeries();
+			await Promise.all([drawSeries(), lastSeen()]);
+			if (!ctx.live()) return;
+			drawCards();
 		} catch (e) {
 			if (!ctx.live()) return;
 			clear(cards);

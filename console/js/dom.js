@@ -28,10 +28,10 @@ export function h(spec, attrs, ...children) {
 	return el;
 }
 
-export function append(el, children) {
+export function append(el, ...children) {
 	for (const c of children) {
 		if (c === null || c === undefined || c === false) continue;
-		if (Array.isArray(c)) append(el, c);
+		if (Array.isArray(c)) append(el, ...c);
 		else if (c instanceof Node) el.appendChild(c);
 		else el.appendChild(document.createTextNode(String(c)));
 	}

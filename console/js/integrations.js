@@ -1,7 +1,7 @@
 // Integrations: each one's sync status (the JSON of `lg-sync status`,
 // rendered), "Sync now" (incremental or backfill) followed until the run
 // ends, and the last runs with their errors.
-import { h, clear, fmtInt, fmtTime, fmtAgo, select, loading, showError, statusBadge } from './dom.js';
+import { h, append, clear, fmtInt, fmtTime, fmtAgo, select, loading, showError, statusBadge } from './dom.js';
 import { api, get } from './api.js';
 import { renderJson } from './json.js';
 
@@ -51,11 +51,11 @@ async function drawIntegration(box, it, ctx, timers) {
 	add('Public key', it.publicKey);
 	add('Secret key', it.secretKeySource ? (it.secretKey ? it.secretKey + ' ' : '') + '(' + it.secretKeySource + ')' : undefined);
 	if (it.valid === false) {
-		box.append(h('header', null, h('h3', null, it.name || id || '(no id)')),
+		append(box, h('header', null, h('h3', null, it.name || id || '(no id)')),
 			h('p.error', null, 'Invalid config entry: ' + (it.error || 'unknown error')));
 		return;
 	}
-	box.append(
+	append(box,
 		h('header', null, h('h3', null, it.name || id), h('span.muted', null, id)),
 		h('dl.facts', null, facts),
 		statusEl,
@@ -112,7 +112,7 @@ function drawStatus(el, st) {
 	clear(el);
 	const d = st.data || st;
 	const last = d.lastSync;
-	el.append(
+	append(el,
 		h('div.kpis', null,
 			h('div.kpi', null, h('span.kpi-value', { 'data-field': 'state' }, d.isActive ? 'running' : 'idle'), h('span.kpi-label', null, 'now')),
 			h('div.kpi', null, h('span.kpi-value', null, d.hasSchedule ? 'yes' : 'no'), h('span.kpi-label', null, 'scheduled')),

@@ -3,7 +3,7 @@
 // (`input.messages[1].content`, `spans[3].input.sql`, `["odd key"]`) and
 // `start`/`end` count Unicode code points in the string there, not UTF-16
 // units, so strings are split with Array.from before slicing.
-import { h } from './dom.js';
+import { h, append } from './dom.js';
 
 const PLAIN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -81,7 +81,7 @@ export function renderJson(value, path, marks) {
 			// The text as it is (no JSON escapes), so offsets line up with
 			// what the reader sees; quotes mark where it starts and ends.
 			el.appendChild(document.createTextNode('"'));
-			if (ms && ms.some((m) => Number.isInteger(m.start))) for (const n of highlightString(v, ms)) el.append(n);
+			if (ms && ms.some((m) => Number.isInteger(m.start))) for (const n of highlightString(v, ms)) append(el, n);
 			else if (ms) el.appendChild(h('mark.viol.sev-' + ms[0].severity, { title: ms[0].label }, v));
 			else el.appendChild(document.createTextNode(v));
 			el.appendChild(document.createTextNode('"'));

@@ -1,7 +1,7 @@
 // Traces: the explorer (the filters of lg-store export, cursor paging) and
 // one trace as its span tree, with input and output pretty-printed and the
 // violations marked where they were found.
-import { h, clear, fmtInt, fmtCost, fmtMs, fmtTime, setPct, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
+import { h, append, clear, fmtInt, fmtCost, fmtMs, fmtTime, setPct, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
 import { get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { renderJson, marksByLocation } from './json.js';
@@ -31,7 +31,7 @@ async function renderList(root, ctx) {
 	const info = h('p.muted');
 	const table = h('div.list');
 	const pager = h('div.pager');
-	root.append(form, info, table, pager);
+	append(root, form, info, table, pager);
 	let cursors = [null];   // the cursor of each page seen so far
 	let page = 0, next = null, agents = [];
 
@@ -39,7 +39,7 @@ async function renderList(root, ctx) {
 	function drawForm() {
 		clear(form);
 		const text = (n, ph, type = 'text') => h('input', { name: n, type, placeholder: ph, value: state[n] || '' });
-		form.append(
+		append(form,
 			field('range', 'Time', select('range', RANGES, state.range || 'all', null)),
 			field('agent', 'Agent', select('agent', [['', 'All'], ...agents], state.agent || '', null)),
 			field('status', 'Status', select('status', [['', 'All'], 'success', 'warning', 'error'], state.status || '', null)),
@@ -80,7 +80,7 @@ async function renderList(root, ctx) {
 			next = res.nextCursor || null;
 			drawTable(rows);
 			info.textContent = 'Page ' + (page + 1) + ': ' + rows.length + ' traces' + (next ? '' : ' (last page)');
-			pager.append(
+			append(pager,
 				h('button', { type: 'button', disabled: page === 0, 'data-action': 'prev', onclick: () => { page--; load(); } }, '← Previous'),
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →'));
 		} catch (e) {
@@ -138,7 +138,7 @@ async function renderTrace(root, ctx, id) {
 	const vs = t.violations || [];
 	const m = t.metadata || {};
 	const kv = (k, v) => [h('dt', null, k), h('dd', { 'data-field': k.toLowerCase() }, v)];
-	body.append(
+	append(body,
 		h('h1.trace-name', null, t.name ?? '(unnamed trace)'),
 		h('dl.facts', null,
 			kv('Trace', t.externalId),
@@ -236,7 +236,7 @@ function spanTree(t, spans, vs, detail) {
 		for (const r of tbody.children) r.classList.toggle('current', r.dataset.span === String(i));
 		const marks = marksByLocation(sv);
 		const p = 'spans[' + i + ']';
-		detail.append(h('h3', null, 'Span: ', s.name ?? '(unnamed)'),
+		append(detail, h('h3', null, 'Span: ', s.name ?? '(unnamed)'),
 			h('p.muted', null, (s.type || '') + (s.model ? ' · ' + s.model : '') + ' · ' + fmtTime(s.startTime) + ' · ' +
 				fmtMs(s.duration) + (s.statusMessage ? ' · ' + s.statusMessage : '')),
 			h('div.io', null,

@@ -2,7 +2,7 @@
 // agent, time), masked evidence with its location and context, acknowledge
 // and resolve with notes (PATCH, so the CLI sees the same), and counts per
 // policy and severity from /api/stats.
-import { h, clear, fmtInt, fmtTime, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
+import { h, append, clear, fmtInt, fmtTime, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
 import { api, get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { chartBox, SEV_COLORS } from './charts.js';
@@ -23,7 +23,7 @@ export async function render(root, ctx) {
 	const summary = h('section.summary');
 	const list = h('section.list');
 	const period = h('p.muted.period');
-	root.append(filters, period, summary, list);
+	append(root, filters, period, summary, list);
 
 	let charts = [];
 	let policies = [], agents = [];
@@ -31,8 +31,8 @@ export async function render(root, ctx) {
 	function drawFilters() {
 		clear(filters);
 		const on = (k) => (e) => { state[k] = e.target.value; reload(); };
-		filters.append(
-			h('label', null, 'Severity ', select('severity', [['', 'All'], ...SEVERITIES], state.severity, on('severity'))),
+		append(filters,
+			h('label', null, 'Severity ≥ ', select('severity', [['', 'All'], ...SEVERITIES], state.severity, on('severity'))),
 			h('label', null, 'Status ', select('status', [['', 'All'], 'new', 'acknowledged', 'resolved'], state.status, on('status'))),
 			h('label', null, 'Policy ', select('policy', [['', 'All'], ...policies], state.policy, on('policy'))),
 			h('label', null, 'Agent ', select('agent', [['', 'All'], ...agents], state.agent, on('agent'))),
@@ -62,7 +62,7 @@ export async function render(root, ctx) {
 			options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
 		}, 'small');
 		if (chart.chart) charts.push(chart.chart);
-		summary.append(h('div.split', null, h('div', null, h('h2', null, 'Per policy'), table), chart.el));
+		append(summary, h('div.split', null, h('div', null, h('h2', null, 'Per policy'), table), chart.el));
 	}
 
 	function drawList(res) {

@@ -114,9 +114,10 @@ eval:
 fuzz:
 	@tests/fuzz/run.sh
 
+# make demo SERVE=1: the console stays up at http://127.0.0.1:8077/ until Ctrl-C.
 demo: deps
 	@$(MAKE) --no-print-directory build
-	@scripts/demo
+	@DEMO_SERVE=$(SERVE) scripts/demo
 
 chaos:
 	@$(MAKE) --no-print-directory build

@@ -29,12 +29,16 @@ expect_eq demo-agent-costly 1 "$(awk '$4 > 0.5 {n++} END {print (n > 0)}' "$T/ag
 
 # Violations: PII, secrets and injections were planted, so there are
 # critical ones, and every row names a severity and a policy.
-sed -n '/^== 5\./,/^== Try/p' "$T/demo.out" | sed '1,2d;$d' >"$T/violations.txt"
+sed -n '/^== 5\./,/^== 6\./p' "$T/demo.out" | sed '1,2d;$d' >"$T/violations.txt"
 if grep -qE '^critical +[a-z0-9_-]+ +[1-9][0-9]* +[1-9]' "$T/violations.txt"; then pass demo-critical
 else fail demo-critical "$(head -5 "$T/violations.txt")"; fi
 total=$(sed -n 's/^Total: \([0-9]*\) violations.*/\1/p' "$T/violations.txt")
 if [ "${total:-0}" -ge 50 ]; then pass demo-violations-total; else fail demo-violations-total "total [$total]"; fi
 expect_eq demo-rows-add-up "$total" "$(awk 'NF == 4 && $3 ~ /^[0-9]+$/ {n += $3} END {print n + 0}' "$T/violations.txt")"
+
+# It ends with the console's URL, which answered before the demo stopped it.
+expect_eq demo-console-url 1 "$(grep -cE '^Console: http://127\.0\.0\.1:[0-9]+/$' "$T/demo.out")"
+expect_contains demo-console-section "$T/demo.out" "== 6. The web console (lg-sync serve)"
 
 # It cleaned up: no server left, no demo directory, nothing in HOME.
 expect_eq demo-cleanup "" "$(ls -d "$T"/lg-demo.* 2>/dev/null)"

@@ -48,12 +48,14 @@ function trend(cur, prev, fmt, { higherIsBetter = true } = {}) {
 		(d > 0 ? '▲ +' : '▼ −') + fmt(Math.abs(d)));
 }
 
-function card(g, prev, selected, onToggle) {
+function card(g, prev, selected, onToggle, w) {
 	const v = g.violations || {};
 	const errRate = g.successRate === null || g.successRate === undefined ? null : 1 - g.successRate;
 	return h('article.card.agent' + (selected ? '.selected' : ''), { 'data-agent': g.key },
 		h('header', null,
-			h('h3', null, g.key),
+			h('h3', null, g.key === NONE ? g.key : h('a', { href: '#/traces?' + new URLSearchParams(w && w.from
+				? { agent: g.key, since: w.from, until: w.to } : { agent: g.key, range: 'all' }).toString(),
+			title: 'Traces of ' + g.key }, g.key)),
 			h('label.pick', null, h('input', { type: 'checkbox', checked: selected, disabled: g.key === NONE,
 				onchange: (e) => onToggle(g.key, e.target.checked) }), ' Select')),
 		h('dl.metrics', null,
@@ -113,7 +115,7 @@ export async function render(root, ctx) {
 				if (on) state.selected.add(k); else state.selected.delete(k);
 				drawCards();
 				drawSeries();
-			}));
+			}, w));
 	}
 
 	// Per selected agent: GET /api/stats?by=hour&agent=NAME over the period.

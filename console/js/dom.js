@@ -38,6 +38,13 @@ export function append(el, ...children) {
 	return el;
 }
 
+// A table row that opens something on click opens it on Enter too.
+export function onActivate(el, f) {
+	el.addEventListener('click', f);
+	el.addEventListener('keydown', (e) => { if (e.key === 'Enter' && e.target === el) { e.preventDefault(); f(e); } });
+	return el;
+}
+
 export function clear(el) {
 	while (el.firstChild) el.removeChild(el.firstChild);
 	return el;

@@ -1,7 +1,7 @@
 // Traces: the explorer (the filters of lg-store export, cursor paging) and
 // one trace as its span tree, with input and output pretty-printed and the
 // violations marked where they were found.
-import { h, append, clear, fmtInt, fmtCost, fmtMs, fmtTime, setPct, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
+import { h, append, clear, onActivate, fmtInt, fmtCost, fmtMs, fmtTime, setPct, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
 import { get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { renderJson, marksByLocation } from './json.js';
@@ -9,6 +9,9 @@ import { evidence } from './violations.js';
 
 const LIMIT = 50;
 const FILTERS = ['range', 'agent', 'status', 'integration', 'user', 'session', 'severity', 'policy', 'hasViolations'];
+// A link may fix the period exactly (since/until, as the agents page
+// gives its own); choosing a time range in the form replaces it.
+const FIXED = ['since', 'until'];
 const state = { range: '24h' };
 
 export async function render(root, ctx) {
@@ -23,9 +26,9 @@ async function renderList(root, ctx) {
 	// A link with filters (#/traces?agent=X) sets them all: the ones it
 	// does not name go back to their defaults.
 	if ([...ctx.params.keys()].length) {
-		for (const k of FILTERS) delete state[k];
+		for (const k of FILTERS.concat(FIXED)) delete state[k];
 		state.range = '24h';
-		for (const k of FILTERS) if (ctx.params.has(k)) state[k] = ctx.params.get(k);
+		for (const k of FILTERS.concat(FIXED)) if (ctx.params.has(k)) state[k] = ctx.params.get(k);
 	}
 	const form = h('form.toolbar.filters', { onsubmit: (e) => { e.preventDefault(); readForm(); first(); } });
 	const info = h('p.muted');
@@ -40,7 +43,9 @@ async function renderList(root, ctx) {
 		clear(form);
 		const text = (n, ph, type = 'text') => h('input', { name: n, type, placeholder: ph, value: state[n] || '' });
 		append(form,
-			field('range', 'Time', select('range', RANGES, state.range || 'all', null)),
+			field('range', 'Time', select('range', state.since || state.until
+				? [['fixed', fmtTime(state.since) + ' – ' + fmtTime(state.until)], ...RANGES] : RANGES,
+			state.since || state.until ? 'fixed' : state.range || 'all', null)),
 			field('agent', 'Agent', select('agent', [['', 'All'], ...agents], state.agent || '', null)),
 			field('status', 'Status', select('status', [['', 'All'], 'success', 'warning', 'error'], state.status || '', null)),
 			field('severity', 'Violation ≥', select('severity', [['', 'Any'], ...SEVERITIES], state.severity || '', null)),
@@ -57,10 +62,12 @@ async function renderList(root, ctx) {
 			if (!el) continue;
 			state[k] = el.type === 'checkbox' ? (el.checked ? 'true' : '') : el.value.trim();
 		}
+		if (state.range !== 'fixed') for (const k of FIXED) delete state[k];
 	}
 	function params() {
 		const w = window_(state.range || 'all');
-		const p = { since: w.from, until: w.to, limit: LIMIT };
+		const p = state.since || state.until ? { since: state.since, until: state.until, limit: LIMIT }
+			: { since: w.from, until: w.to, limit: LIMIT };
 		for (const k of FILTERS) if (k !== 'range' && state[k]) p[k] = state[k];
 		return p;
 	}
@@ -216,15 +223,14 @@ function spanTree(t, spans, vs, detail) {
 		const sv = spanViol.get(n.i) || [];
 		const name = h('span.sname', null, s.name ?? '(unnamed)');
 		name.style.setProperty('padding-left', (depth * 1.1) + 'em');
-		const row = h('tr.span' + (sv.length ? '.has-viol' : ''), { 'data-span': String(n.i), tabindex: 0,
-			onclick: () => showSpan(n.i, s, sv) },
+		const row = h('tr.span' + (sv.length ? '.has-viol' : ''), { 'data-span': String(n.i), tabindex: 0 },
 			h('td', null, name, sv.length ? [' ', sevBadge(SEVERITIES.find((x) => sv.some((v) => v.severity === x)))] : null),
 			h('td', null, s.type || '—', s.model ? ' · ' + s.model : ''),
 			h('td.timeline-col', null, h('span.dtrack', null, bar)),
 			h('td.num', null, fmtMs(s.duration)),
 			h('td.num', null, s.tokens ? fmtInt(s.tokens.total) : '—'),
 			h('td.num', null, s.cost === null || s.cost === undefined ? '—' : fmtCost(s.cost)));
-		tbody.appendChild(row);
+		tbody.appendChild(onActivate(row, () => showSpan(n.i, s, sv)));
 		for (const k of n.kids) walk(k, depth + 1);
 	};
 	for (const r of roots) walk(r, 0);

@@ -2,7 +2,7 @@
 // agent, time), masked evidence with its location and context, acknowledge
 // and resolve with notes (PATCH, so the CLI sees the same), and counts per
 // policy and severity from /api/stats.
-import { h, append, clear, fmtInt, fmtTime, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
+import { h, append, clear, onActivate, fmtInt, fmtTime, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
 import { api, get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { chartBox, SEV_COLORS } from './charts.js';
@@ -78,7 +78,7 @@ export async function render(root, ctx) {
 			const detail = h('tr.detail', { hidden: !open }, h('td', { colspan: 7 },
 				evidence(v, (nv) => { Object.assign(v, nv); tb.replaceWith(group(v, true)); })));
 			const tb = h('tbody.violation', { 'data-id': v.id },
-				h('tr.row', { tabindex: 0, onclick: () => { detail.hidden = !detail.hidden; } },
+				onActivate(h('tr.row', { tabindex: 0 },
 					h('td.nowrap', null, fmtTime(v.traceTimestamp || v.detectedAt)),
 					h('td', null, sevBadge(v.severity)),
 					h('td', null, v.name || v.policy),
@@ -86,7 +86,7 @@ export async function render(root, ctx) {
 					h('td', null, h('a', { href: '#/traces/' + encodeURIComponent(v.externalId || v.traceId || ''),
 						onclick: (e) => e.stopPropagation() }, String(v.externalId || v.traceId || '').slice(0, 12))),
 					h('td.msg', null, v.message),
-					h('td', { 'data-field': 'status' }, statusBadge(v.status))),
+					h('td', { 'data-field': 'status' }, statusBadge(v.status))), () => { detail.hidden = !detail.hidden; }),
 				detail);
 			return tb;
 		};

@@ -194,6 +194,13 @@ async function check(page) {
 	await until(page, (n) => [...document.querySelectorAll('article.agent')].some((a) => a.dataset.agent === n), 'XSS ' + IMG);
 	expectEq('agents-xss-name-as-text', 'XSS ' + IMG, await page.$$eval('article.agent h3', (hs, n) => hs.map((x) => x.textContent).find((t) => t === n) ?? null, 'XSS ' + IMG));
 	await page.selectOption('select[name=range]', '24h');
+	await page.waitForSelector('body[data-ready="agents"]');
+	// A card's title opens the agent's traces for the same period.
+	await page.click('article.agent[data-agent="BillingAgent"] h3 a');
+	await page.waitForSelector('body[data-ready="traces"]');
+	const billing = await page.$$eval('table.traces tbody tr td:nth-child(3)', (t) => t.map((x) => x.textContent));
+	const nBilling = Number(store('count', '--agent', 'BillingAgent', '--from', period.from, '--to', period.to));
+	expectEq('agents-card-opens-traces', Array(Math.min(50, nBilling)).fill('BillingAgent'), billing);
 	await clean(page, w, 'agents');
 
 	// Violations: the totals and severities of lg-store violations for the
@@ -236,7 +243,8 @@ async function check(page) {
 	await clean(page, w, 'violations');
 
 	// Traces: the newest first, 50 a page, the next page continues.
-	times.traces = await open(page, '#/traces', 'traces');
+	// Filters stay while the tab lives; a link's parameters reset them.
+	times.traces = await open(page, '#/traces?range=24h', 'traces');
 	const tw = await page.evaluate(() => {
 		const to = Math.ceil(Date.now() / 60000) * 60000;
 		return { from: new Date(to - 86400e3).toISOString(), to: new Date(to).toISOString() };

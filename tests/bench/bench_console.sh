@@ -1,0 +1,72 @@
+# The console on a big store: how long each page takes to show its data
+# (a full load: HTML, scripts, the API calls, the drawing) in headless
+# chromium against lg-sync serve, and what each API call the pages make
+# costs on its own (curl, median of 5).
+# Env: BENCH_CONSOLE_TRACES (100000 traces over 30 days up to this hour;
+# the store is kept in BENCH_DIR for the day), BENCH_CONSOLE_RUNS (5 loads
+# per page), BENCH_DIR.
+set -u
+: "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
+N=${BENCH_CONSOLE_TRACES:-100000}
+CHROMIUM=${LG_CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || { echo "chromium not installed (scripts/install-deps): console bench not run"; exit 0; }
+BROWSER="$ROOT/tests/browser"
+if [ ! -f "$BROWSER/node_modules/.package-lock.json" ] ||
+	[ "$BROWSER/package-lock.json" -nt "$BROWSER/node_modules/.package-lock.json" ]; then
+	(cd "$BROWSER" && npm ci --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci failed in tests/browser"; exit 1; }
+fi
+
+W="$BENCH_DIR/console"
+STORE="$W/store-$N-$(date -u +%F)"
+mkdir -p "$W"
+export LG_DB="$STORE/db" LG_CONFIG="$W/config.json" HOME="$W/home" XDG_CONFIG_HOME="$W/home/.config"
+if [ ! -f "$STORE/done" ]; then
+	rm -rf "$W"/store-* && mkdir -p "$STORE"
+	echo "generating $N traces over 30 days into $STORE (once a day)"
+	python3 "$ROOT/tests/server/gen_dataset.py" --traces "$N" --seed 11 --format ndjson --span 30d \
+		--end "$(date -u +%Y-%m-%dT%H:00:00Z)" --out - |
+		"$BIN/lg-map" --integration bench | "$BIN/lg-detect" | "$BIN/lg-policy" |
+		"$BIN/lg-store" put --integration bench >/dev/null 2>"$W/put.err" ||
+		{ echo "store generation failed: $(tail -3 "$W/put.err")"; exit 1; }
+	touch "$STORE/done"
+fi
+rm -f "$LG_CONFIG"
+echo sk-lf-bench-0000-secret | "$BIN/lg-sync" add bench --name Bench --public-key pk-lf-bench \
+	--host http://127.0.0.1:9 >/dev/null 2>&1
+echo "store: $("$BIN/lg-store" count) traces, $(du -sm "$LG_DB" | cut -f1) MB"
+
+( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token" )
+"$BIN/lg-sync" serve --listen 127.0.0.1:0 --token-file "$W/token" --console "$ROOT/console" 2>"$W/serve.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
+URL=
+for _ in $(seq 200); do
+	URL=$(sed -n 's/^lg-sync: serving \(http:[^ ]*\).*/\1/p' "$W/serve.err" | head -n1)
+	[ -n "$URL" ] && break
+	sleep 0.05
+done
+[ -n "$URL" ] || { echo "lg-sync serve did not start: $(head -c 300 "$W/serve.err")"; exit 1; }
+TOKEN=$(cat "$W/token")
+
+# The calls the pages make, one at a time.
+api() { # LABEL PATH?QUERY
+	local i t ts=""
+	for i in 1 2 3 4 5; do
+		t=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "$URL$2")
+		ts="$ts $t"
+	done
+	printf 'api %-44s median %6.0f ms\n' "$1" "$(echo "$ts" | tr ' ' '\n' | sed '/^$/d' | sort -n | sed -n 3p | awk '{print $1 * 1000}')"
+}
+AGENT=$("$BIN/lg-store" stats --by agent --json --from 24h | jq -r '[.groups[].key | select(. != "(none)")][0]')
+A=$(printf %s "$AGENT" | jq -sRr @uri)
+api "stats by agent, 24h" "/api/stats?by=agent&since=24h"
+api "stats by hour, one agent, 24h" "/api/stats?by=hour&agent=$A&since=24h"
+api "traces, one agent, limit 1 (last seen)" "/api/traces?agent=$A&limit=1"
+api "stats by policy, 7d" "/api/stats?by=policy&since=7d"
+api "stats by day, 7d" "/api/stats?by=day&since=7d"
+api "violations, 7d, limit 100" "/api/policies/violations?since=7d&limit=100"
+api "traces, 24h, limit 50" "/api/traces?since=24h&limit=50"
+api "stats by agent, all (filter lists)" "/api/stats?by=agent"
+
+LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" LG_MODE=bench \
+	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'

@@ -222,6 +222,7 @@ export async function render(root, ctx) {
 			prevBy = new Map((prev?.groups || []).map((g) => [g.key, g]));
 			if (!state.selected) state.selected = new Set(groups.filter((g) => g.key !== NONE).slice(0, 5).map((g) => g.key));
 			drawCards();
+			ctx.paint();
 			await Promise.all([drawSeries(), lastSeen()]);
 			if (!ctx.live()) return;
 			drawCards();

@@ -25,6 +25,7 @@ export function ready(page) {
 	const t = performance.now();
 	document.body.dataset.ready = page;
 	document.body.dataset.readyMs = String(Math.round(t - navStart));
+	if (!document.body.dataset.paintMs) document.body.dataset.paintMs = document.body.dataset.readyMs;
 	performance.mark('lg-ready-' + page);
 }
 // A full page load counts from the navigation itself (time origin 0), so
@@ -38,6 +39,7 @@ async function route() {
 	if (current && current.cleanup) current.cleanup();
 	current = null;
 	delete document.body.dataset.ready;
+	delete document.body.dataset.paintMs;
 	navStart = firstRoute ? 0 : performance.now();
 	firstRoute = false;
 	if (!token()) { showLogin(); return; }
@@ -56,6 +58,11 @@ async function route() {
 			// A page loading again (new filters, next page) is not ready
 			// until it calls ready() once more.
 			busy: () => { if (gen === generation) delete document.body.dataset.ready; },
+			// The page's main content is on screen (the rest may follow).
+			paint: () => {
+				if (gen === generation && !document.body.dataset.paintMs)
+					document.body.dataset.paintMs = String(Math.round(performance.now() - navStart));
+			},
 		}) || null;
 	} catch (e) {
 		if (gen !== generation) return;

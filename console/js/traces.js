@@ -6,6 +6,7 @@ import { get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { renderJson, marksByLocation } from './json.js';
 import { evidence } from './violations.js';
+import { agentNames } from './names.js';
 
 const LIMIT = 50;
 const FILTERS = ['range', 'agent', 'status', 'integration', 'user', 'session', 'severity', 'policy', 'hasViolations'];
@@ -79,10 +80,8 @@ async function renderList(root, ctx) {
 		try {
 			const p = params();
 			if (cursors[page]) p.cursor = cursors[page];
-			const [res, byAgent] = await Promise.all([get('/api/traces', p),
-				agents.length ? null : get('/api/stats', { by: 'agent' })]);
+			const res = await get('/api/traces', p);
 			if (!ctx.live()) return;
-			if (byAgent) { agents = (byAgent.groups || []).map((g) => g.key).filter((k) => k !== '(none)').sort(); drawForm(); }
 			const rows = res.traces || res.items || [];
 			next = res.nextCursor || null;
 			drawTable(rows);
@@ -96,6 +95,13 @@ async function renderList(root, ctx) {
 			showError(table, e);
 		}
 		ctx.ready();
+		agentNames(state.since ? '7d' : state.range || 'all').then((names) => {
+			if (!ctx.live() || names.join('\n') === agents.join('\n')) return;
+			if (state.agent && !names.includes(state.agent)) names = names.concat(state.agent).sort();
+			agents = names;
+			readForm();
+			drawForm();
+		});
 	}
 	function first() { cursors = [null]; page = 0; load(); }
 

@@ -6,9 +6,10 @@ import { h, append, clear, onActivate, fmtInt, fmtTime, select, loading, showErr
 import { api, get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { chartBox, SEV_COLORS } from './charts.js';
+import { agentNames } from './names.js';
 
 const LIMIT = 100;
-const DEFAULTS = { severity: '', status: '', policy: '', agent: '', range: '7d' };
+const DEFAULTS = { severity: '', status: '', policy: '', agent: '', range: '24h' };
 const state = Object.assign({}, DEFAULTS);
 
 export async function render(root, ctx) {
@@ -99,6 +100,9 @@ export async function render(root, ctx) {
 	let cursors = [null], page = 0;
 	async function reload() { cursors = [null]; page = 0; await load(); }
 
+	// The list is what the page is for: it is drawn as soon as it comes;
+	// the counts per policy and per day (stats reading every record of
+	// the period) follow.
 	async function load() {
 		const w = window_(state.range);
 		period.textContent = w.from ? 'Traces from ' + fmtTime(w.from) + ' to ' + fmtTime(w.to) : 'All traces in the store';
@@ -106,32 +110,37 @@ export async function render(root, ctx) {
 		period.dataset.to = w.to || '';
 		ctx.busy();
 		loading(list, 'violations');
+		clear(summary);
 		const f = { since: w.from, until: w.to, agent: state.agent, policy: state.policy };
+		const listed = get('/api/policies/violations', { severity: state.severity, status: state.status, policy: state.policy,
+			agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] });
+		const counted = Promise.all([get('/api/stats', Object.assign({ by: 'policy' }, f)), get('/api/stats', Object.assign({ by: 'day' }, f))]);
+		const pols = policies.length ? null : get('/api/policies').catch(() => []);
 		try {
-			const [res, byPolicy, byDay, byAgent, pols] = await Promise.all([
-				get('/api/policies/violations', { severity: state.severity, status: state.status, policy: state.policy,
-					agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] }),
-				get('/api/stats', Object.assign({ by: 'policy' }, f)),
-				get('/api/stats', Object.assign({ by: 'day' }, f)),
-				agents.length ? null : get('/api/stats', { by: 'agent' }),
-				policies.length ? null : get('/api/policies'),
-			]);
+			const res = await listed;
 			if (!ctx.live()) return;
-			if (byAgent) agents = (byAgent.groups || []).map((g) => g.key).filter((k) => k !== '(none)').sort();
-			if (pols) policies = (Array.isArray(pols) ? pols : []).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
+			if (pols) policies = (await pols).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
 			drawFilters();
-			drawSummary((byPolicy.groups || []).filter((g) => !state.policy || g.key === state.policy), byDay.groups || []);
 			drawList(res);
 			const next = res.nextCursor || null;
 			list.appendChild(h('div.pager', null,
 				h('button', { type: 'button', disabled: page === 0, 'data-action': 'prev', onclick: () => { page--; load(); } }, '← Previous'),
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →')));
+			ctx.paint();
+			const [byPolicy, byDay] = await counted;
+			if (!ctx.live()) return;
+			drawSummary((byPolicy.groups || []).filter((g) => !state.policy || g.key === state.policy), byDay.groups || []);
 		} catch (e) {
 			if (!ctx.live()) return;
 			clear(list);
 			showError(list, e);
 		}
 		ctx.ready();
+		agentNames(state.range).then((names) => {
+			if (!ctx.live() || names.join('\n') === agents.join('\n')) return;
+			agents = names;
+			drawFilters();
+		});
 	}
 
 	drawFilters();

@@ -62,11 +62,12 @@ A=$(printf %s "$AGENT" | jq -sRr @uri)
 api "stats by agent, 24h" "/api/stats?by=agent&since=24h"
 api "stats by hour, one agent, 24h" "/api/stats?by=hour&agent=$A&since=24h"
 api "traces, one agent, limit 1 (last seen)" "/api/traces?agent=$A&limit=1"
+api "stats by policy, 24h" "/api/stats?by=policy&since=24h"
 api "stats by policy, 7d" "/api/stats?by=policy&since=7d"
 api "stats by day, 7d" "/api/stats?by=day&since=7d"
+api "violations, 24h, limit 100" "/api/policies/violations?since=24h&limit=100"
 api "violations, 7d, limit 100" "/api/policies/violations?since=7d&limit=100"
 api "traces, 24h, limit 50" "/api/traces?since=24h&limit=50"
-api "stats by agent, all (filter lists)" "/api/stats?by=agent"
 
 LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" LG_MODE=bench \
 	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'

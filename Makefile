@@ -8,10 +8,10 @@ BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share/lg
 CC         ?= cc
-PKGS       := libcurl libcjson lmdb libpcre2-8 libhs
+PKGS       := libcurl libcjson lmdb libpcre2-8 libhs zlib
 # Linked into lg-sync alone (its HTTP server).
 SYNC_PKGS  := libmicrohttpd
-TOOLS      := fetch map detect policy store sync
+TOOLS      := fetch map detect policy store sync ship
 
 LG_WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
@@ -48,14 +48,17 @@ COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(OUT)/%.o)
 COMMON_LIB := $(OUT)/libcommon.a
 
+# lg-ship reads the store through lg-store's own code.
+ship_USES   = $(store_LIBOBJ)
+
 # Each tool: T/main.c holds main(); every other T/*.c is library code that
 # unit tests may link against.
 define tool_rules
 $(1)_SRC := $$(wildcard $(1)/*.c)
 $(1)_OBJ := $$($(1)_SRC:%.c=$(OUT)/%.o)
 $(1)_LIBOBJ := $$(filter-out $(OUT)/$(1)/main.o,$$($(1)_OBJ))
-$(BINOUT)/lg-$(1): $$($(1)_OBJ) $(COMMON_LIB) | $(BINOUT)
-	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(COMMON_LIB) $$(PKG_LIBS) $$($(1)_LIBS)
+$(BINOUT)/lg-$(1): $$($(1)_OBJ) $$($(1)_USES) $(COMMON_LIB) | $(BINOUT)
+	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_USES) $(COMMON_LIB) $$(PKG_LIBS) $$($(1)_LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))
 # lg-sync's unit tests take its pure pieces only (the rest needs main.c).

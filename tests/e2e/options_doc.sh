@@ -31,7 +31,7 @@ manned() {
 # missing A B: words of A not in B
 missing() { comm -23 <(tr ' ' '\n' <<<"$1" | grep -v '^$') <(tr ' ' '\n' <<<"$2" | grep -v '^$') | tr '\n' ' ' | sed 's/ $//'; }
 
-for t in fetch map detect policy store sync; do
+for t in fetch map detect policy store sync ship; do
 	a=$(accepted "$t" | words)
 	h=$(helped "$t" | words)
 	m=$(manned "$t" | words)

@@ -77,7 +77,7 @@ static int token_read(serve_ctx *s, char *err, size_t errlen)
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		snprintf(err, errlen, "%s: readable by group or others: refused (chmod 600 %s)", s->token_path, s->token_path);
+		snprintf(err, errlen, "%s: readable by group or others: refused (chmod 600 it)", s->token_path);
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {

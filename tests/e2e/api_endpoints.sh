@@ -251,4 +251,5 @@ expect_contains "access log line" "$T/api.err" '"GET /api/integrations/prod/sync
 expect_not_contains "no token in the log" "$T/api.err" "$TOKEN"
 expect_not_contains "no secret in the log" "$T/api.err" "sk-lf-api-secret-0001"
 stop_api
+expect_eq "exit 0 on SIGTERM" 0 "$API_RC"
 expect_contains "stops on SIGTERM" "$T/api.err" "lg-sync: serve: stopped by SIGTERM"

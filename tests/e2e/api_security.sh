@@ -162,6 +162,7 @@ areq GET /api/integrations
 expect_eq "token file fixed: 200 again" 200 "$CODE"
 expect_not_contains "no token in the log" "$T/api.err" "rotated-token-0123456789abcdef"
 stop_api
+expect_eq "exit 0 on SIGTERM after all that" 0 "$API_RC"
 
 # ---- a store lg-store cannot read: 500, the server stays up ----
 mkdir -p "$T/baddb" && chmod 700 "$T/baddb"
@@ -175,6 +176,7 @@ expect_error "status from a damaged store: 500" 500 store_error
 req GET /api/health
 expect_eq "  still up" 200 "$CODE"
 stop_api
+expect_eq "  exit 0" 0 "$API_RC"
 
 # ---- the default token file is created 0600 ----
 unset API_TOKEN_FILE

@@ -141,8 +141,10 @@ int http_static_ok(char **segs, int n)
 		const char *s = segs[i];
 		if (!*s || *s == '.')
 			return 0;
+		/* A '/' decoded from %2F inside one segment would make openat()
+		 * walk more than one component, ".." among them. */
 		for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-			if (*p < 0x20 || *p == 0x7f || *p == '\\')
+			if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '/')
 				return 0;
 	}
 	return 1;

@@ -37,7 +37,7 @@ typedef enum {
 http_route http_match(const char *method, char **segs, int n, const char **id, const char **allow);
 
 /* 1 when the static path's segments name a file we may serve: none empty,
- * "." or "..", none starting with '.', no '\\' or control character. */
+ * "." or "..", none starting with '.', no '\\', '/' (from %2F) or control character. */
 int http_static_ok(char **segs, int n);
 /* The Content-Type for a file name, by its extension; NULL when the
  * server does not serve such files. */

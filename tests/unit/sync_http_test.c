@@ -135,6 +135,8 @@ int main(void)
 	T_OK(!is_static("/a//b"), "static: an empty segment");
 	T_OK(!is_static("/a%5cb"), "static: a backslash");
 	T_OK(!is_static("/a%0ab"), "static: a newline");
+	T_OK(!is_static("/sub%2f..%2f..%2fetc%2fpasswd"), "static: %2f inside a segment");
+	T_OK(!is_static("/sub%2Fx.txt"), "static: %2F, no dots");
 	T_STR(http_content_type("index.html"), "text/html; charset=utf-8", "type: html");
 	T_STR(http_content_type("app.js"), "text/javascript; charset=utf-8", "type: js");
 	T_STR(http_content_type("site.css"), "text/css; charset=utf-8", "type: css");

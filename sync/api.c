@@ -24,6 +24,7 @@
 #include "proc.h"
 #include "serve.h"
 #include "timeutil.h"
+#include "utf8.h"
 
 extern char **environ;
 
@@ -43,6 +44,16 @@ void api_error(api_resp *out, int status, const char *code, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* Messages quote what the client sent (an id from the path): bytes
+	 * that are not UTF-8 become '?', so the answer stays valid JSON. */
+	unsigned char *m = (unsigned char *)msg, *end = m + strlen(msg);
+	while (m < end) {
+		int k = lg_utf8_len(m, end);
+		if (k == 0)
+			*m++ = '?';
+		else
+			m += k;
+	}
 	out->status = status;
 	out->body.len = 0;
 	lg_buf_adds(&out->body, "{\"success\":false,\"error\":{\"code\":");

@@ -55,7 +55,6 @@ struct serve_server {
 typedef struct {
 	struct timespec t0;
 	lg_buf body;
-	int too_big;
 } request;
 
 /* ---- the token ---- */
@@ -439,15 +438,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (q->too_big || q->body.len + *upload_size > SERVE_MAX_BODY)
-			q->too_big = 1;
-		else if (lg_buf_add(&q->body, upload, *upload_size) != 0)
+		/* Only a chunked body (no Content-Length) gets here past the
+		 * limit. libmicrohttpd takes no answer while a body is coming
+		 * in, and such a body may never end: the connection is closed
+		 * now rather than the rest read to give a 413 at its end. */
+		if (q->body.len + *upload_size > SERVE_MAX_BODY) {
+			access_log(conn, method, url, 413, q, 0);
+			return MHD_NO;
+		}
+		if (lg_buf_add(&q->body, upload, *upload_size) != 0)
 			return MHD_NO;
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (q->too_big)
-		return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
 	char buf[4096], *segs[HTTP_MAX_SEGS];
 	int n = http_split_path(url, segs, HTTP_MAX_SEGS, buf, sizeof buf);
 	if (n == -1)

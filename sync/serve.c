@@ -34,6 +34,7 @@
 #define CONN_ANSWERED 256     /* open connections answered; more get 429 */
 #define CONN_ACCEPTED 320     /* open connections accepted at all */
 #define CONN_TIMEOUT 10       /* seconds without a byte before a connection is closed */
+#define HEAD_DEADLINE 10      /* seconds for a request's line and headers, all of them */
 #define CONN_MEMORY (32 * 1024) /* per connection: request line, headers, buffers */
 #define TOKEN_MIN 16
 
@@ -44,11 +45,27 @@ static const char csp[] =
 struct serve_server;
 static struct serve_server *volatile lingering;
 
+/* An open connection, watched while a request's head comes in. */
+typedef struct conn_watch {
+	struct conn_watch *prev, *next;
+	int fd;
+	time_t since; /* when the head began (monotonic s); 0: it is in */
+} conn_watch;
+
 struct serve_server {
 	serve_ctx s;
 	struct MHD_Daemon *d;
 	atomic_int open;
 	char where[300];
+	/* libmicrohttpd's timeout counts idle time only: a client that sends
+	 * a byte of its headers every few seconds would hold a connection for
+	 * hours. The watchdog thread ends a head not whole in HEAD_DEADLINE. */
+	pthread_mutex_t wmu;
+	pthread_cond_t wcond;
+	conn_watch *watched;
+	int wstop;
+	pthread_t watchdog;
+	int watchdog_on;
 };
 
 /* A request being read: its body, and when it began (for the log). */
@@ -406,6 +423,49 @@ static enum MHD_Result serve_static(serve_server *sv, struct MHD_Connection *con
 
 /* ---- libmicrohttpd's callbacks ---- */
 
+static time_t mono_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec;
+}
+
+/* The head of the connection's request is in (since 0), or the next one's
+ * clock starts (since now). */
+static void watch_mark(serve_server *sv, struct MHD_Connection *c, time_t since)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	conn_watch *w = ci ? ci->socket_context : NULL;
+	if (!w)
+		return;
+	pthread_mutex_lock(&sv->wmu);
+	w->since = since;
+	pthread_mutex_unlock(&sv->wmu);
+}
+
+static void *watchdog(void *p)
+{
+	serve_server *sv = p;
+	pthread_mutex_lock(&sv->wmu);
+	while (!sv->wstop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&sv->wcond, &sv->wmu, &until);
+		time_t now = mono_s();
+		/* shutdown(), not close(): libmicrohttpd reads the end and closes
+		 * the connection itself. An entry leaves the list before its
+		 * socket is closed, so the fd here is still the connection's. */
+		for (conn_watch *w = sv->watched; w; w = w->next)
+			if (w->since && now - w->since >= HEAD_DEADLINE) {
+				shutdown(w->fd, SHUT_RDWR);
+				w->since = 0;
+			}
+	}
+	pthread_mutex_unlock(&sv->wmu);
+	return NULL;
+}
+
 /* Paths reach us as sent: each segment is decoded once by the router, so
  * "%2F" inside an id is not a separator and "%2e%2e" is seen as "..". */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -430,6 +490,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &q->t0);
 		*con_cls = q;
+		watch_mark(sv, conn, 0);
 		if (atomic_load(&sv->open) > CONN_ANSWERED)
 			return send_error(conn, method, url, q, 429, "too_many_requests", "too many connections; retry in a second");
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -471,7 +532,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
 	request *q = *con_cls;
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	watch_mark(cls, c, mono_s());
 	if (q) {
 		lg_buf_free(&q->body);
 		free(q);
@@ -483,11 +545,36 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	serve_server *sv = cls;
-	(void)c, (void)socket_context;
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+	conn_watch *w;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		atomic_fetch_add(&sv->open, 1);
-	else
-		atomic_fetch_sub(&sv->open, 1);
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(w = calloc(1, sizeof *w)))
+			return;
+		w->fd = ci->connect_fd;
+		w->since = mono_s();
+		pthread_mutex_lock(&sv->wmu);
+		w->next = sv->watched;
+		if (w->next)
+			w->next->prev = w;
+		sv->watched = w;
+		pthread_mutex_unlock(&sv->wmu);
+		*socket_context = w;
+		return;
+	}
+	atomic_fetch_sub(&sv->open, 1);
+	if ((w = *socket_context) != NULL) {
+		pthread_mutex_lock(&sv->wmu);
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			sv->watched = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		pthread_mutex_unlock(&sv->wmu);
+		free(w);
+		*socket_context = NULL;
+	}
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -624,6 +711,8 @@ serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
 	serve_ctx *s = &sv->s;
 	s->c = c;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&sv->wmu, NULL);
+	pthread_cond_init(&sv->wcond, NULL);
 	if (o->token_file)
 		snprintf(s->token_path, sizeof s->token_path, "%s", o->token_file);
 	else if (default_token_path(s->token_path, sizeof s->token_path) != 0) {
@@ -667,11 +756,20 @@ serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
 		*rc = LG_EXIT_BAD;
 		goto fail;
 	}
+	if (pthread_create(&sv->watchdog, NULL, watchdog, sv) != 0) {
+		MHD_stop_daemon(sv->d);
+		lg_err("serve: cannot start a thread: %s", strerror(errno));
+		*rc = LG_EXIT_BAD;
+		goto fail;
+	}
+	sv->watchdog_on = 1;
 	lg_err("serving %s (token in %s; console %s)", sv->where, s->token_path, *s->console ? s->console : "none");
 	*rc = 0;
 	return sv;
 fail:
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&sv->wmu);
+	pthread_cond_destroy(&sv->wcond);
 	explicit_bzero(s->token, sizeof s->token);
 	free(sv);
 	return NULL;
@@ -681,6 +779,12 @@ void serve_stop(serve_server *sv)
 {
 	if (!sv)
 		return;
+	pthread_mutex_lock(&sv->wmu);
+	sv->wstop = 1;
+	pthread_cond_signal(&sv->wcond);
+	pthread_mutex_unlock(&sv->wmu);
+	if (sv->watchdog_on)
+		pthread_join(sv->watchdog, NULL);
 	MHD_stop_daemon(sv->d);
 	/* Runs we started go on (each holds its lock and records itself);
 	 * their reapers end with the process. */
@@ -692,6 +796,8 @@ void serve_stop(serve_server *sv)
 	pthread_mutex_unlock(&sv->s.mu);
 	if (!running) {
 		pthread_mutex_destroy(&sv->s.mu);
+		pthread_mutex_destroy(&sv->wmu);
+		pthread_cond_destroy(&sv->wcond);
 		free(sv);
 		return;
 	}

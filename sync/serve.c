@@ -35,6 +35,7 @@
 #define CONN_ACCEPTED 320     /* open connections accepted at all */
 #define CONN_TIMEOUT 10       /* seconds without a byte before a connection is closed */
 #define HEAD_DEADLINE 10      /* seconds for a request's line and headers, all of them */
+#define DRAIN_MAX (1024 * 1024) /* a chunked body past the limit: read and dropped up to this */
 #define CONN_MEMORY (32 * 1024) /* per connection: request line, headers, buffers */
 #define TOKEN_MIN 16
 
@@ -72,6 +73,7 @@ struct serve_server {
 typedef struct {
 	struct timespec t0;
 	lg_buf body;
+	size_t dropped; /* bytes of a body over the limit, read and dropped */
 } request;
 
 /* ---- the token ---- */
@@ -501,17 +503,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_size) {
 		/* Only a chunked body (no Content-Length) gets here past the
 		 * limit. libmicrohttpd takes no answer while a body is coming
-		 * in, and such a body may never end: the connection is closed
-		 * now rather than the rest read to give a 413 at its end. */
-		if (q->body.len + *upload_size > SERVE_MAX_BODY) {
+		 * in: the rest is read and dropped so the 413 can go out at its
+		 * end, but no more than DRAIN_MAX of it: a body that may never
+		 * end has its connection closed there, without an answer. */
+		size_t got = *upload_size;
+		*upload_size = 0;
+		if (q->dropped || q->body.len + got > SERVE_MAX_BODY) {
+			q->dropped += got;
+			if (q->dropped <= DRAIN_MAX)
+				return MHD_YES;
 			access_log(conn, method, url, 413, q, 0);
 			return MHD_NO;
 		}
-		if (lg_buf_add(&q->body, upload, *upload_size) != 0)
-			return MHD_NO;
-		*upload_size = 0;
-		return MHD_YES;
+		return lg_buf_add(&q->body, upload, got) != 0 ? MHD_NO : MHD_YES;
 	}
+	if (q->dropped)
+		return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
 	char buf[4096], *segs[HTTP_MAX_SEGS];
 	int n = http_split_path(url, segs, HTTP_MAX_SEGS, buf, sizeof buf);
 	if (n == -1)

@@ -171,6 +171,7 @@ static void integration_free(lg_integration *it)
 	free(it->overlap);
 	free(it->max_run_time);
 	free(it->refetch_horizon);
+	free(it->ship_to);
 }
 
 void lg_config_free(lg_config *cfg)
@@ -345,11 +346,12 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 	snprintf(where, sizeof where, "%s: integrations[%zu]", path, idx);
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, "%s: must be an object", where), -1;
-	const char *id, *name, *pk, *host, *overlap, *max_run, *horizon;
+	const char *id, *name, *pk, *host, *overlap, *max_run, *horizon, *ship_to;
 	if (opt_str(o, "id", &id, where, err, errlen) || opt_str(o, "name", &name, where, err, errlen) ||
 	    opt_str(o, "publicKey", &pk, where, err, errlen) || opt_str(o, "host", &host, where, err, errlen) ||
 	    opt_str(o, "overlap", &overlap, where, err, errlen) || opt_str(o, "maxRunTime", &max_run, where, err, errlen) ||
-	    opt_str(o, "refetchHorizon", &horizon, where, err, errlen))
+	    opt_str(o, "refetchHorizon", &horizon, where, err, errlen) ||
+	    opt_str(o, "shipTo", &ship_to, where, err, errlen))
 		return -1;
 	if (!id)
 		return fail(err, errlen, "%s.id: required", where), -1;
@@ -385,6 +387,10 @@ static int parse_integration(const lg_config *cfg, lg_integration *it, const cJS
 	if (horizon && (lg_duration_parse(horizon, &ov) != 0 || ov <= 0))
 		return fail(err, errlen, "%s.refetchHorizon: invalid duration '%s' (use e.g. 24h)", where, horizon), -1;
 	if (horizon && !(it->refetch_horizon = strdup(horizon)))
+		return fail(err, errlen, "out of memory"), -1;
+	if (ship_to && strncmp(ship_to, "http://", 7) != 0 && strncmp(ship_to, "https://", 8) != 0)
+		return fail(err, errlen, "%s.shipTo: want a ClickHouse URL, http(s)://host:port[/database]", where), -1;
+	if (ship_to && !(it->ship_to = strdup(ship_to)))
 		return fail(err, errlen, "out of memory"), -1;
 	const cJSON *bs = lg_json_get(o, "batchSize"), *rl = lg_json_get(o, "refetchLimit");
 	double d;

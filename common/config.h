@@ -39,6 +39,7 @@ typedef struct {
 	char *max_run_time;  /* "maxRunTime", a duration as written, or NULL */
 	long refetch_limit;  /* "refetchLimit": incomplete traces re-fetched per run; -1 = not set */
 	char *refetch_horizon; /* "refetchHorizon", a duration as written, or NULL */
+	char *ship_to;       /* "shipTo": lg-ship's --to after each completed run, or NULL */
 	const struct cJSON *raw; /* the entry in lg_config.json; NULL from the environment */
 } lg_integration;
 

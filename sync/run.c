@@ -504,6 +504,29 @@ static int refetch_incomplete(const sync_ctx *c, const lg_integration *it, const
 	return 0;
 }
 
+/* After a completed run, the store's changes go to the integration's
+ * ClickHouse (shipTo). lg-ship keeps its position in the store: what a
+ * failure here leaves behind goes with the next run, so it retries only
+ * briefly and does not hold the schedule. --init: the tables are created
+ * when missing (IF NOT EXISTS: nothing else). */
+static int ship_changes(const sync_ctx *c, const lg_integration *it, run_result *r)
+{
+	char p[PATH_MAX];
+	const char *argv[] = { tool_path("lg-ship", p, sizeof p), "--db", c->db, "--to", it->ship_to, "--init",
+			       "--retry-for", "30s", NULL };
+	stage s = { .name = "lg-ship", .argv = argv };
+	pipeline_run(&s, 1, -1, -1, NULL, c->silent, 1);
+	const char *e = s.status ? stage_error(&s) : s.last_any;
+	size_t n = strlen(r->line);
+	if (e && strncmp(e, "lg-ship: ", 9) == 0)
+		e += 9;
+	if (s.status)
+		sfmt(r->line, sizeof r->line, "ship failed: %s", e ? e : "lg-ship failed");
+	else if (e && *e)
+		sfmt(r->line + n, sizeof r->line - n, "; %s", e);
+	return s.status;
+}
+
 static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, run_result *r)
 {
 	time_t t0 = time(NULL);
@@ -571,6 +594,8 @@ static int run_locked(sync_ctx *c, const lg_integration *it, const run_opts *o, 
 		rc = reevaluate(c, it->id, &reevaluated, r);
 	if (rc == 0)
 		completed_line(c, it->id, &summary, reevaluated, refetched, t0, r);
+	if (rc == 0 && it->ship_to && !stop_name())
+		rc = ship_changes(c, it, r);
 	lg_buf_free(&summary);
 	return normalize_code(rc) * (rc != 0);
 }

@@ -124,6 +124,27 @@ expect_eq "back up: position at the last change" "$(last)" "$(position)"
 expect_eq "back up: the change shipped" "while-down" "$(ch_q "SELECT name FROM lg.traces FINAL WHERE externalId = '$id1'")"
 compare "after the outage"
 
+# ---- lg-sync ships after each completed run when the integration names shipTo ----
+export LG_CONFIG="$T/config.json"
+unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST
+python3 "$ROOT/tests/server/gen_dataset.py" --traces 25 --seed 5 --end 2026-11-27T11:00:00Z --span 2h --out "$T/ds.json"
+trap 'stop_server; ch_stop' EXIT
+start_server --dataset "$T/ds.json" || exit 0
+umask 077
+jq -n --arg h "$SERVER_URL" --arg to "$CH_URL/viasync" '{integrations: [{id: "prod", name: "Prod",
+	publicKey: "pk-lf-test", secretKey: "sk-lf-test", host: $h, lookback: "1d", shipTo: $to}]}' >"$LG_CONFIG"
+expect_status "lg-sync run with shipTo: exit 0" 0 env LG_DB="$T/syncdb" lg-sync run prod
+expect_eq "lg-sync's line says what it shipped" "1" \
+	"$(grep '^lg-sync: prod: completed: ' "$T/err" | grep -c "; 25 records, .* shipped to 127.0.0.1:$CH_HTTP_PORT/viasync")"
+expect_eq "lg-sync shipped every record" "25" "$(ch_q 'SELECT count() FROM viasync.traces FINAL')"
+expect_eq "lg-sync: position at the last change" "$(lg-ship --db "$T/syncdb" --to "$CH_URL/viasync" --position | jq .last)" \
+	"$(lg-ship --db "$T/syncdb" --to "$CH_URL/viasync" --position | jq .position)"
+jq '.integrations[0].shipTo = "ftp://x"' "$LG_CONFIG" >"$T/bad.json"
+expect_status "shipTo not http(s): the entry is refused" 2 env LG_CONFIG="$T/bad.json" LG_DB="$T/syncdb" lg-sync run prod
+expect_contains "shipTo refused, named" "$T/err" "shipTo"
+stop_server
+trap ch_stop EXIT
+
 # ---- usage ----
 expect_status "no --to: usage" 2 lg-ship --db "$DB"
 expect_status "bad URL: usage" 2 lg-ship --db "$DB" --to ftp://x

@@ -260,7 +260,67 @@ static win_result too_many_rows(run_state *s, window w)
 	return run_fail(s, LG_EXIT_API, e);
 }
 
-static win_result read_v2(run_state *s, window w)
+/* What a cursor-paged read asks for: the v2 observations of a window or
+ * of one trace, or the v3 scores of a window. */
+typedef enum { PAGES_WINDOW, PAGES_TRACE, PAGES_SCORES } pages_kind;
+
+static void pages_url(const run_state *s, lg_buf *u, pages_kind kind, window w, const char *trace_id,
+		      const char *cursor)
+{
+	u->len = 0;
+	if (kind == PAGES_SCORES) {
+		lg_buf_adds(u, "/api/public/v3/scores");
+		url_param(u, "fields", "core,details,subject");
+		url_param_long(u, "limit", 100);
+		url_param_time(u, "fromTimestamp", w.from);
+		url_param_time(u, "toTimestamp", w.to);
+	} else {
+		lg_buf_adds(u, "/api/public/v2/observations");
+		url_param(u, "fields", V2_FIELDS);
+		if (s->o->expand_metadata)
+			url_param(u, "expandMetadata", s->o->expand_metadata);
+		url_param_long(u, "limit", s->v2_limit);
+		if (trace_id)
+			url_param(u, "traceId", trace_id);
+		url_param_time(u, "fromStartTime", w.from);
+		url_param_time(u, "toStartTime", w.to);
+	}
+	if (cursor)
+		url_param(u, "cursor", cursor);
+}
+
+/* An answer that is no page, as the kind of read takes it: WIN_DONE ends
+ * the read without failing (no scores API), WIN_AGAIN abandons it for
+ * narrower windows, else how the read ends. */
+static win_result pages_refused(run_state *s, pages_kind kind, window w, get_result g)
+{
+	if (g == GET_NOT_FOUND && kind == PAGES_SCORES) {
+		if (s->c->verbose)
+			lg_err("no v3 scores API at %s; traces come without scores", s->c->host);
+		s->c->error[0] = '\0';
+		s->no_scores = 1;
+		return WIN_DONE;
+	}
+	if (g == GET_NOT_FOUND && s->api == API_AUTO) {
+		if (!s->o->quiet && kind == PAGES_WINDOW)
+			lg_err("no v2 observations API at %s (%s); using the legacy endpoints", s->c->host, s->c->error);
+		return WIN_FALLBACK;
+	}
+	if (g == GET_NOT_FOUND) {
+		snprintf(s->c->error + strlen(s->c->error), sizeof s->c->error - strlen(s->c->error),
+			 " (no v2 observations API on this server: self-hosted Langfuse v3? try --api legacy)");
+		return client_fail(s);
+	}
+	if ((g == GET_NARROW || g == GET_TOO_LARGE) && kind != PAGES_TRACE)
+		return narrowed(s, w);
+	return client_fail(s);
+}
+
+/* Reads a cursor-paged endpoint to its last page, each row into the
+ * assembly. Paging stops on a cursor that repeats or cycles and on pages
+ * that bring nothing new; a window's read also stops when it holds too
+ * many rows (WIN_AGAIN: re-planned narrower). */
+static win_result cursor_pages(run_state *s, pages_kind kind, window w, const char *trace_id)
 {
 	char *cursor = NULL;
 	win_result res = WIN_DONE;
@@ -268,59 +328,39 @@ static win_result read_v2(run_state *s, window w)
 	strmap seen = { 0 };
 	int idle = 0;
 	for (;;) {
-		long before = s->a.rows;
-		u.len = 0;
-		lg_buf_adds(&u, "/api/public/v2/observations");
-		url_param(&u, "fields", V2_FIELDS);
-		if (s->o->expand_metadata)
-			url_param(&u, "expandMetadata", s->o->expand_metadata);
-		url_param_long(&u, "limit", s->v2_limit);
-		url_param_time(&u, "fromStartTime", w.from);
-		url_param_time(&u, "toStartTime", w.to);
-		if (cursor)
-			url_param(&u, "cursor", cursor);
+		long before = s->a.rows, added = 0;
+		pages_url(s, &u, kind, w, trace_id, cursor);
 		cJSON *body;
 		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
-		if (g == GET_NOT_FOUND) {
-			if (s->api == API_AUTO) {
-				if (!s->o->quiet)
-					lg_err("no v2 observations API at %s (%s); using the legacy endpoints", s->c->host, s->c->error);
-				res = WIN_FALLBACK;
-			} else {
-				snprintf(s->c->error + strlen(s->c->error), sizeof s->c->error - strlen(s->c->error),
-					 " (no v2 observations API on this server: self-hosted Langfuse v3? try --api legacy)");
-				res = client_fail(s);
-			}
-			break;
-		}
-		if (g == GET_NARROW) {
-			res = narrowed(s, w);
-			break;
-		}
-		if (g == GET_TOO_LARGE) {
-			if (s->v2_limit <= 1) {
-				char e[1000];
-				snprintf(e, sizeof e, "a single observation is larger than the response limit (%.900s)", s->c->error);
-				res = run_fail(s, LG_EXIT_API, e);
-				break;
-			}
+		if (g == GET_TOO_LARGE && kind != PAGES_SCORES && s->v2_limit > 1) {
 			s->v2_limit /= 2;
 			if (!s->o->quiet)
 				lg_err("response too large; page size now %ld", s->v2_limit);
 			continue; /* the same cursor, a smaller limit */
 		}
-		if (g == GET_FAIL) {
-			res = client_fail(s);
+		if (g == GET_TOO_LARGE && kind != PAGES_SCORES) {
+			char e[1000];
+			snprintf(e, sizeof e, "a single observation is larger than the response limit (%.900s)", s->c->error);
+			res = run_fail(s, LG_EXIT_API, e);
 			break;
 		}
-		s->api = API_V2;
+		if (g != GET_OK) {
+			res = pages_refused(s, kind, w, g);
+			break;
+		}
+		if (kind != PAGES_SCORES)
+			s->api = API_V2;
 		cJSON *data = lg_json_get(body, "data");
-		while (cJSON_IsArray(data) && data->child)
-			if (assembly_add_v2(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
+		while (cJSON_IsArray(data) && data->child) {
+			cJSON *row = cJSON_DetachItemViaPointer(data, data->child);
+			int rc = kind == PAGES_SCORES ? assembly_add_score(&s->a, row) : assembly_add_v2(&s->a, row);
+			if (rc < 0) {
 				cJSON_Delete(body);
 				res = run_fail(s, LG_EXIT_BAD, "out of memory");
 				goto out;
 			}
+			added += kind == PAGES_SCORES;
+		}
 		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
 		int same = next && cursor && strcmp(next, cursor) == 0;
 		free(cursor);
@@ -330,22 +370,24 @@ static win_result read_v2(run_state *s, window w)
 			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
 			break;
 		}
-		const char *why = endless(&seen, cursor, s->a.rows - before, &idle);
+		const char *why = endless(&seen, cursor, added + s->a.rows - before, &idle);
 		if (why) {
 			res = endless_fail(s, why);
 			break;
 		}
-		int64_t span = s->a.oldest == INT64_MAX ? 0 : w.to - s->a.oldest;
-		int ov = overflowed(s, w, s->a.rows, span);
-		if (ov) {
-			res = ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
-			break;
+		if (kind == PAGES_WINDOW) {
+			int64_t span = s->a.oldest == INT64_MAX ? 0 : w.to - s->a.oldest;
+			int ov = overflowed(s, w, s->a.rows, span);
+			if (ov) {
+				res = ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+				break;
+			}
+			if (s->a.rows > ROW_HARD_FACTOR * s->o->max_rows) {
+				res = too_many_rows(s, w);
+				break;
+			}
+			progress(s, w.from, 0);
 		}
-		if (s->a.rows > ROW_HARD_FACTOR * s->o->max_rows) {
-			res = too_many_rows(s, w);
-			break;
-		}
-		progress(s, w.from, 0);
 		if (!cursor)
 			break;
 	}
@@ -645,73 +687,11 @@ static int v2_holds_too_little(run_state *s, window w)
 	return 1;
 }
 
-/* The scores whose timestamp lies in the window, from /api/public/v3/scores
- * (cursor pages of 100, newest first), attached to the window's traces. A
- * score of a trace read in another window is not attached (evaluations
- * usually follow their trace within seconds to minutes; later ones fall
- * in a later window without their trace). A 404 (a server without the v3
- * scores API, such as self-hosted v3) turns scores off for the run. */
-static win_result read_scores(run_state *s, window w)
-{
-	char *cursor = NULL;
-	win_result res = WIN_DONE;
-	lg_buf u = { 0 };
-	while (!s->no_scores) {
-		u.len = 0;
-		lg_buf_adds(&u, "/api/public/v3/scores");
-		url_param(&u, "fields", "core,details,subject");
-		url_param_long(&u, "limit", 100);
-		url_param_time(&u, "fromTimestamp", w.from);
-		url_param_time(&u, "toTimestamp", w.to);
-		if (cursor)
-			url_param(&u, "cursor", cursor);
-		cJSON *body;
-		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
-		if (g == GET_NOT_FOUND) {
-			if (s->c->verbose)
-				lg_err("no v3 scores API at %s; traces come without scores", s->c->host);
-			s->c->error[0] = '\0';
-			s->no_scores = 1;
-			break;
-		}
-		if (g == GET_NARROW || g == GET_TOO_LARGE) {
-			res = narrowed(s, w);
-			break;
-		}
-		if (g == GET_FAIL) {
-			res = client_fail(s);
-			break;
-		}
-		cJSON *data = lg_json_get(body, "data");
-		while (cJSON_IsArray(data) && data->child)
-			if (assembly_add_score(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
-				cJSON_Delete(body);
-				res = run_fail(s, LG_EXIT_BAD, "out of memory");
-				goto out;
-			}
-		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
-		int same = next && cursor && strcmp(next, cursor) == 0;
-		free(cursor);
-		cursor = next && *next ? strdup(next) : NULL;
-		cJSON_Delete(body);
-		if (same) {
-			res = run_fail(s, LG_EXIT_API, "the server returned the same scores cursor twice");
-			break;
-		}
-		if (!cursor)
-			break;
-	}
-out:
-	free(cursor);
-	lg_buf_free(&u);
-	return res;
-}
-
 /* Reads and emits one window. Returns 0 to go on, 1 to stop (limit, closed
  * output), -1 on failure. */
 static int one_window(run_state *s, window w)
 {
-	win_result r = s->api == API_LEGACY ? read_legacy(s, w) : read_v2(s, w);
+	win_result r = s->api == API_LEGACY ? read_legacy(s, w) : cursor_pages(s, PAGES_WINDOW, w, NULL);
 	if (r == WIN_AGAIN)
 		return 0;
 	if (r == WIN_FALLBACK) {
@@ -727,7 +707,11 @@ static int one_window(run_state *s, window w)
 		assembly_clear(&s->a);
 		return window_plan(&s->q, w.from, w.to) == 0 ? 0 : -1;
 	}
-	if (s->a.n && (r = read_scores(s, w)) != WIN_DONE)
+	/* The scores whose timestamp lies in the window, attached to its
+	 * traces; a score of a trace read in another window is not (an
+	 * evaluation usually follows its trace within minutes). A 404 (no v3
+	 * scores API, such as self-hosted v3) turns scores off for the run. */
+	if (s->a.n && !s->no_scores && (r = cursor_pages(s, PAGES_SCORES, w, NULL)) != WIN_DONE)
 		return r == WIN_AGAIN ? 0 : -1;
 	long rows = s->a.rows;
 	s->win_traces = 0;
@@ -934,60 +918,6 @@ int run_test(const run_opts *o)
  * GET /traces/{id}, through the same assembly as a window. No checkpoint:
  * a re-fetch says nothing about the cursor. */
 
-/* One trace by v2 traceId, all its pages. */
-static win_result refetch_v2(run_state *s, const char *id)
-{
-	char *cursor = NULL;
-	win_result res = WIN_DONE;
-	lg_buf u = { 0 };
-	for (;;) {
-		u.len = 0;
-		lg_buf_adds(&u, "/api/public/v2/observations");
-		url_param(&u, "fields", V2_FIELDS);
-		if (s->o->expand_metadata)
-			url_param(&u, "expandMetadata", s->o->expand_metadata);
-		url_param_long(&u, "limit", s->v2_limit);
-		url_param(&u, "traceId", id);
-		url_param_time(&u, "fromStartTime", s->o->from);
-		url_param_time(&u, "toStartTime", s->o->to);
-		if (cursor)
-			url_param(&u, "cursor", cursor);
-		cJSON *body;
-		get_result g = client_get(s->c, lg_buf_cstr(&u), &body);
-		if (g == GET_NOT_FOUND && s->api == API_AUTO) {
-			res = WIN_FALLBACK;
-			break;
-		}
-		if (g != GET_OK) {
-			res = client_fail(s);
-			break;
-		}
-		s->api = API_V2;
-		cJSON *data = lg_json_get(body, "data");
-		while (cJSON_IsArray(data) && data->child)
-			if (assembly_add_v2(&s->a, cJSON_DetachItemViaPointer(data, data->child)) < 0) {
-				cJSON_Delete(body);
-				res = run_fail(s, LG_EXIT_BAD, "out of memory");
-				goto out;
-			}
-		const char *next = lg_json_str(lg_json_get(body, "meta"), "cursor");
-		int same = next && cursor && strcmp(next, cursor) == 0;
-		free(cursor);
-		cursor = next && *next ? strdup(next) : NULL;
-		cJSON_Delete(body);
-		if (same) {
-			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
-			break;
-		}
-		if (!cursor)
-			break;
-	}
-out:
-	free(cursor);
-	lg_buf_free(&u);
-	return res;
-}
-
 /* One trace by GET /traces/{id}: TraceWithFullDetails, split into the
  * trace and its observations for the assembly. A trace the server does not
  * know (404) is skipped. */
@@ -1049,7 +979,8 @@ int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
 				run_fail(&s, LG_EXIT_BAD, e);
 				break;
 			}
-			win_result r = s.api == API_LEGACY ? WIN_FALLBACK : refetch_v2(&s, ids[i]);
+			window all = { o->from, o->to };
+			win_result r = s.api == API_LEGACY ? WIN_FALLBACK : cursor_pages(&s, PAGES_TRACE, all, ids[i]);
 			if (r == WIN_FALLBACK) {
 				assembly_clear(&s.a);
 				r = refetch_legacy(&s, ids[i]);

@@ -46,9 +46,9 @@ static const char usage[] =
 	"      --cursor TIME          incremental: what is new since TIME, and\n"
 	"                             once more what has since become overlap old\n"
 	"      --overlap DUR          how late a row may arrive (default 1h): each\n"
-	"                             row is read when new and again when overlap\n"
-	"                             old ([TIME - overlap, now - overlap)); 0 reads\n"
-	"                             each row once\n"
+	"                             row is read when new and again once overlap\n"
+	"                             old ([TIME - overlap, now - overlap), ends on a\n"
+	"                             grid of overlap/4); 0 reads each row once\n"
 	"      --lag DUR              leave the newest DUR out (default 0)\n"
 	"      --limit N              stop after N traces (at a window end)\n"
 	"      --batch-size N         page size (v2 up to 1000, legacy up to 100;\n"
@@ -344,12 +344,20 @@ static int plan_range(const options *o, const lg_integration *it, run_opts *r)
 	if (o->cursor) {
 		r->from = cursor - overlap;
 		r->mode = "incremental";
-		/* Rows before cursor - overlap were read once they were overlap
-		 * old; read [cursor, to) new and [cursor - overlap, to - overlap)
-		 * settled, one range when they meet. */
-		if (overlap > 0 && r->to - overlap < cursor) {
-			r->settle_to = r->to - overlap;
-			r->fresh_from = cursor;
+		/* Rows before the settled range's start were read once they were
+		 * overlap old; read [cursor, to) new and the settled range
+		 * [cursor - overlap, to - overlap) again, one range when they
+		 * meet. The settled range's ends are floored to a grid of a
+		 * quarter overlap: consecutive runs still tile it (each starts
+		 * where the last ended), but it is read in fewer, fuller pages,
+		 * once every few runs. */
+		if (overlap > 0) {
+			int64_t grid = overlap / 4 > 1000 ? overlap / 4 : 1000;
+			r->from = cursor - cursor % grid - overlap;
+			if (r->to - overlap < cursor) {
+				r->settle_to = r->to - r->to % grid - overlap;
+				r->fresh_from = cursor;
+			}
 		}
 	} else if (o->since) {
 		r->from = since;

@@ -701,6 +701,12 @@ static int one_window(run_state *s, window w)
 	}
 	if (r == WIN_FAIL)
 		return -1;
+	/* An incremental run reads what the runs before it found in v2: v2
+	 * holding rows of the window is the server serving it, and only a
+	 * window v2 holds empty is counted against the legacy API. */
+	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && s->a.n &&
+	    strcmp(s->o->mode, "incremental") == 0)
+		s->v2_checked = 1;
 	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && v2_holds_too_little(s, w)) {
 		s->api = API_LEGACY;
 		s->v2_checked = 1;

@@ -10,8 +10,8 @@
 
 typedef enum { API_AUTO, API_V2, API_LEGACY } api_mode;
 
-/* How late a row may become visible after its start and still be read:
- * Langfuse documents up to 15 minutes, peers re-read an hour. */
+/* How late a row may become visible after its start and still be read
+ * (docs/fetch.md, "Late rows"). */
 #define FETCH_OVERLAP_MS (60 * 60000LL)
 /* Rows a re-fetch by trace id asks for: started in the last 30 days. */
 #define FETCH_REFETCH_SPAN_MS (30 * 86400000LL)
@@ -22,9 +22,9 @@ typedef struct {
 	const char *mode;        /* incremental | backfill | range */
 	api_mode api;
 	int64_t from, to;        /* [from, to) */
-	int64_t settle_to, fresh_from; /* when fresh_from > 0: only [from, settle_to)
-	                          * and [fresh_from, to), the first settling rows
-	                          * read new before (incremental) */
+	int64_t settle_to, fresh_from; /* when fresh_from > 0 (incremental): the
+	                          * settled range [from, settle_to), then the new
+	                          * one [fresh_from, to) */
 	long batch_size;         /* page size; 0 = the API's maximum */
 	long max_rows;           /* rows one window may hold */
 	long limit;              /* stop after this many traces (0 = all) */

@@ -14,15 +14,36 @@ export LANGFUSE_PUBLIC_KEY=pk-lf-test LANGFUSE_SECRET_KEY=sk-lf-test LANGFUSE_HO
 # the windows of an incremental run 5 minutes after its cursor
 windows() { jq -r 'select(.path == "/api/public/v2/observations") | "\(.query.fromStartTime)-\(.query.toStartTime)"' "$T/req.log" | sort -u | paste -sd' '; }
 : >"$T/req.log"
-LG_NOW=2026-11-27T02:05:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z >"$T/inc.out"
+LG_NOW=2026-11-27T02:20:00Z lg-fetch -q --cursor 2026-11-27T02:10:00Z >"$T/inc.out"
+# the settled range on a grid of a quarter overlap: [01:00, 01:15) here,
+# nothing at the next run (02:25, still 01:15), [01:15, 01:30) at 02:30
 expect_eq settle-and-new-ranges \
-	"2026-11-27T01:00:00.000Z-2026-11-27T01:05:00.000Z 2026-11-27T02:00:00.000Z-2026-11-27T02:05:00.000Z" "$(windows)"
-expect_eq settle-checkpoints "2026-11-27T01:05:00.000Z 2026-11-27T02:05:00.000Z" \
+	"2026-11-27T01:00:00.000Z-2026-11-27T01:15:00.000Z 2026-11-27T02:10:00.000Z-2026-11-27T02:20:00.000Z" "$(windows)"
+expect_eq settle-checkpoints "2026-11-27T01:15:00.000Z 2026-11-27T02:20:00.000Z" \
 	"$(jq -r 'select(."$lg" == "checkpoint") | .cursor' "$T/inc.out" | paste -sd' ')"
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:25:00Z lg-fetch -q --cursor 2026-11-27T02:20:00Z >/dev/null
+expect_eq settle-not-due "2026-11-27T02:20:00.000Z-2026-11-27T02:25:00.000Z" "$(windows)"
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:30:00Z lg-fetch -q --cursor 2026-11-27T02:25:00Z >/dev/null
+expect_eq settle-tiles "2026-11-27T01:15:00.000Z-2026-11-27T01:30:00.000Z 2026-11-27T02:25:00.000Z-2026-11-27T02:30:00.000Z" "$(windows)"
+# a run from a cursor whose first window v2 holds rows of trusts v2: no
+# legacy count (a backfill-like run counts once); an empty one is counted
+expect_eq incremental-empty-counted 2 "$(grep -c '"/api/public/traces"' "$T/req.log")"
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:00:00Z lg-fetch -q --cursor 2026-11-27T01:55:00Z >"$T/inc2.out"
+expect_eq incremental-settled-rows yes "$([ "$(grep -vc '"\$lg"' "$T/inc2.out")" -gt 0 ] && echo yes)"
+expect_eq incremental-no-legacy-count 0 "$(grep -c '"/api/public/traces"' "$T/req.log")"
+: >"$T/req.log"
+LG_NOW=2026-11-27T02:30:00Z lg-fetch -q --lookback 3h >/dev/null
+expect_eq lookback-legacy-count 1 "$(grep -c '"/api/public/traces"' "$T/req.log")"
 # a pause longer than the overlap: one range from cursor - overlap
 : >"$T/req.log"
 LG_NOW=2026-11-27T03:30:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z --overlap 30m >/dev/null
 expect_eq one-range-after-pause "2026-11-27T01:30:00.000Z-2026-11-27T03:30:00.000Z" "$(windows)"
+: >"$T/req.log"
+LG_NOW=2026-11-27T03:30:00Z lg-fetch -q --cursor 2026-11-27T02:05:00Z --overlap 30m >/dev/null
+expect_eq one-range-on-grid "2026-11-27T01:30:00.000Z-2026-11-27T03:30:00.000Z" "$(windows)"
 : >"$T/req.log"
 LG_NOW=2026-11-27T02:05:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z --overlap 0 >/dev/null
 expect_eq overlap-0-new-only "2026-11-27T02:00:00.000Z-2026-11-27T02:05:00.000Z" "$(windows)"

@@ -388,7 +388,7 @@ static int pipeline_failed(const sync_ctx *c, const lg_integration *it, const st
 #define REFETCH_LIMIT 20
 #define REFETCH_HORIZON "24h"
 /* lg-fetch's default overlap: how late a row may come and still be read. */
-#define REFETCH_SETTLE "1h"
+#define REFETCH_OVERLAP_MS (60 * 60000LL)
 
 /* The lines of text that are not control lines, as a temporary file. */
 static int data_lines(const lg_buf *in, long *lines)
@@ -421,14 +421,21 @@ static int refetch_incomplete(const sync_ctx *c, const lg_integration *it, const
 			      run_result *r)
 {
 	long limit = it->refetch_limit < 0 ? REFETCH_LIMIT : it->refetch_limit;
-	char p[NSTAGES][PATH_MAX], lim[32], batch[32], qf[4][PATH_MAX];
+	char p[NSTAGES][PATH_MAX], lim[32], batch[32], settle[48], qf[4][PATH_MAX];
 	*count = 0;
 	if (limit == 0)
 		return 0;
 	sfmt(lim, sizeof lim, "%ld", limit);
+	/* lg-fetch reads a row again once it is an overlap old, on a grid of
+	 * a quarter overlap: by then the row came, late or not, unless it is
+	 * a root still running or never coming. */
+	int64_t overlap = REFETCH_OVERLAP_MS;
+	if (it->overlap && lg_duration_parse(it->overlap, &overlap) != 0)
+		overlap = REFETCH_OVERLAP_MS;
+	sfmt(settle, sizeof settle, "%lldms", (long long)(overlap + overlap / 4));
 	const char *due[] = { tool_path("lg-store", p[STORE], sizeof p[STORE]), "--db", c->db, "incomplete", it->id,
 			      "--due", "--limit", lim, "--horizon", it->refetch_horizon ? it->refetch_horizon : REFETCH_HORIZON,
-			      "--settle", it->overlap ? it->overlap : REFETCH_SETTLE, NULL };
+			      "--settle", settle, NULL };
 	lg_buf ids = { 0 }, out = { 0 };
 	char err[1024];
 	int rc = run_capture(due, &ids, err, sizeof err);

@@ -37,6 +37,13 @@ expect_eq whole-io "" "$(lg-store --db "$LG_DB" export | jq -r --slurpfile ds "$
 	| select(.incomplete != null or .output != $o[.externalId]) | .externalId')"
 n=$(jq -r 'select(.query.traceId != null) | .query.traceId' "$T/req.log" | wc -l)
 if [ "$n" -gt 0 ]; then pass refetched-by-id; else fail refetched-by-id "no traceId request"; fi
+# no trace is re-fetched before the overlap's second read had its chance:
+# at least 1h15 (an hour on a grid of 15 minutes) after it started
+young=$(jq -r 'select(.query.traceId != null) | "\(.query.traceId) \(.clock)"' "$T/req.log" | while read -r id at; do
+	ts=$(jq -r --arg i "$id" '.traces[] | select(.id == $i) | .timestamp' "$T/ds.json")
+	[ $(( $(date -u -d "$at" +%s) - $(date -u -d "$ts" +%s) )) -ge 4500 ] || echo "$id@$at"
+done)
+expect_eq refetch-after-settle "" "$young"
 # the re-fetch's control lines stay out: the cursor is the last run's end
 expect_eq refetch-cursor 2026-11-27T06:00:00.000Z "$(lg-store --db "$LG_DB" cursor prod)"
 
@@ -45,7 +52,7 @@ stop_server
 rm -rf "$LG_DB"
 clock 2026-11-27T00:00:00Z
 start_server --dataset "$T/ds.json" --clock-file "$CLOCK" --seed 3 --log "$T/req2.log" --rootless 0.5 || exit 1
-jq --arg h "$SERVER_URL" '.integrations[0] += {host: $h, refetchLimit: 2, refetchHorizon: "90m"}' "$LG_CONFIG" >"$T/c" &&
+jq --arg h "$SERVER_URL" '.integrations[0] += {host: $h, lookback: "2h", refetchLimit: 2, refetchHorizon: "90m"}' "$LG_CONFIG" >"$T/c" &&
 	mv "$T/c" "$LG_CONFIG"
 sync_at 2026-11-27T01:10:00Z
 rootless=$(lg-sync status prod | jq .data.incomplete.pending)

@@ -1231,6 +1231,8 @@ class Handler(BaseHTTPRequestHandler):
         q = parse_qs(u.query, keep_blank_values=True)
         rec = {"n": n, "at": round(t0, 4), "method": method, "path": path,
                "query": {k: (v[0] if len(v) == 1 else v) for k, v in q.items()}}
+        if st.timing.clock_file:
+            rec["clock"] = iso_ms(request_now_ms())   # the server's now, for tests of timing
         try:
             status, body, headers, rows, fault = self.route(st, method, path, q, n)
         except ApiError as e:

@@ -150,6 +150,46 @@ static cJSON *last_sync(store_db *db, MDB_txn *txn, const char *integration)
 	return out;
 }
 
+/* The runs, newest first: their ids begin with the UTC time they started
+ * (lg-fetch and lg-sync name them so), so the sub-database's key order
+ * read backwards is the order they ran in. Each as stored, one per line;
+ * only integration's when given; at most limit (0: all). */
+int admin_runs(store_db *db, const char *integration, long limit, FILE *out)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	long n = 0;
+	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
+	if (rc)
+		return db_fail(db, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, db->runs, &cur))) {
+		mdb_txn_abort(txn);
+		return db_fail(db, "runs", rc);
+	}
+	for (rc = db_cursor_get(cur, &k, &v, MDB_LAST); rc == 0 && !status && (limit <= 0 || n < limit);
+	     rc = db_cursor_get(cur, &k, &v, MDB_PREV)) {
+		lg_json_error jerr;
+		cJSON *run = lg_json_parse(v.mv_data, v.mv_size, &jerr);
+		if (!run) {
+			db_report_damage(db, db->runs, &k, "not JSON");
+			rc = DB_DAMAGED;
+			break;
+		}
+		const char *ri = lg_json_str(run, "integration");
+		if (!integration || (ri && strcmp(ri, integration) == 0)) {
+			status = emit(out, v.mv_data, v.mv_size);
+			n++;
+		}
+		cJSON_Delete(run);
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return db_fail(db, "runs", rc);
+	return status;
+}
+
 /* {"pending": traces still re-fetched, "gaveUp": past the horizon}. */
 static cJSON *incomplete_counts(store_db *db, MDB_txn *txn, const char *integration)
 {

@@ -37,6 +37,7 @@ static const char usage[] =
 	"  resolve ID          mark a violation resolved\n"
 	"  status [INTEGRATION]  the last sync run, as lg-sync status prints it\n"
 	"                      (lastSync null before the first run or store)\n"
+	"  runs [INTEGRATION]  the sync runs as recorded, newest first (NDJSON)\n"
 	"  cursor INTEGRATION  print the resume point for lg-fetch (nothing if none)\n"
 	"                      (--reset TIME: set it, also backwards)\n"
 	"  incomplete [INTEGRATION]  the traces not whole yet, with when they were\n"
@@ -85,7 +86,7 @@ static const char usage_more[] =
 	"      --json            JSON instead of a table\n"
 	"  ack, resolve:\n"
 	"      --note TEXT       keep a note with the violation\n"
-	"  incomplete:\n"
+	"  incomplete, runs:\n"
 	"      --limit N         at most N lines\n"
 	"      --due             only the ids due for a re-fetch now, one per line,\n"
 	"                        each counted as tried (lg-sync uses it)\n"
@@ -121,7 +122,7 @@ typedef struct {
 	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
 	int json, active, scheduled, no_control, create;
-	long limit;              /* incomplete, changes (export and violations: f.limit) */
+	long limit;              /* incomplete, changes, runs (export and violations: f.limit) */
 	uint64_t since;          /* changes */
 	int due;
 	int64_t horizon, settle;
@@ -284,7 +285,7 @@ static const struct {
 	{ "put", 0, 0 }, { "get", 1, 1 }, { "export", 0, 0 }, { "count", 0, 0 },
 	{ "stats", 0, 0 }, { "violations", 0, 0 }, { "ack", 1, 1 }, { "resolve", 1, 1 },
 	{ "status", 0, 1 }, { "cursor", 1, 1 }, { "check", 0, 0 }, { "backup", 1, 1 },
-	{ "incomplete", 0, 1 }, { "changes", 0, 0 },
+	{ "incomplete", 0, 1 }, { "changes", 0, 0 }, { "runs", 0, 1 },
 };
 
 static int run_put(store_db *db, const options *o)
@@ -327,6 +328,8 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 		return admin_set_violation(db, args[0], "resolved", o->note, stdout);
 	if (!strcmp(cmd, "status"))
 		return admin_status(db, args[0], o->active, o->scheduled, stdout);
+	if (!strcmp(cmd, "runs"))
+		return admin_runs(db, args[0], o->limit, stdout);
 	if (!strcmp(cmd, "cursor"))
 		return o->reset ? admin_cursor_reset(db, args[0], o->reset) : admin_cursor(db, args[0], stdout);
 	if (!strcmp(cmd, "check"))
@@ -353,7 +356,7 @@ static int no_store(const char *cmd, const char *dir, const char *arg, const opt
 {
 	if (strcmp(cmd, "status") == 0)
 		return admin_status(NULL, arg, o->active, o->scheduled, stdout);
-	if ((strcmp(cmd, "cursor") == 0 && !o->reset) || strcmp(cmd, "incomplete") == 0)
+	if ((strcmp(cmd, "cursor") == 0 && !o->reset) || strcmp(cmd, "incomplete") == 0 || strcmp(cmd, "runs") == 0)
 		return 0;
 	lg_err("no store at %s", dir);
 	return LG_EXIT_IO;

@@ -519,6 +519,42 @@ static void get_sync_status(serve_ctx *s, api_resp *out, const char *id)
 	ok_data(out, 200, d);
 }
 
+static int array_line(const char *line, size_t n, void *ctx)
+{
+	lg_json_error je;
+	cJSON *v = lg_json_parse(line, n, &je);
+	if (v)
+		cJSON_AddItemToArray(ctx, v);
+	return 0;
+}
+
+/* The integration's last runs as the store recorded them (lg-store runs),
+ * newest first, each with its error and start: what the documented status
+ * shape leaves out. */
+static void get_runs(serve_ctx *s, const api_req *r, api_resp *out, const char *id)
+{
+	lg_config cfg;
+	lg_integration *it;
+	long limit;
+	int reverse;
+	char lim[32];
+	if (find_integration(s, out, id, &cfg, &it))
+		return;
+	lg_config_free(&cfg);
+	if (paging(r, out, &limit, &reverse))
+		return;
+	snprintf(lim, sizeof lim, "%ld", limit);
+	cJSON *runs = cJSON_CreateArray();
+	const char *args[] = { "runs", "--limit", lim, "--", id, NULL };
+	if (store_exists(s) && store_lines(s, out, args, array_line, runs, NULL)) {
+		cJSON_Delete(runs);
+		return;
+	}
+	cJSON *d = cJSON_CreateObject();
+	lg_json_set(d, "runs", runs);
+	ok_data(out, 200, d);
+}
+
 /* The run's id, as lg-fetch makes them: the UTC time and 5 random hex. */
 static void new_run_id(char out[64])
 {
@@ -1237,6 +1273,7 @@ void api_handle(serve_ctx *s, const api_req *r, api_resp *out)
 	case R_INTEGRATIONS: get_integrations(s, out); break;
 	case R_SYNC: post_sync(s, r, out, id); break;
 	case R_SYNC_STATUS: get_sync_status(s, out, id); break;
+	case R_RUNS: get_runs(s, r, out, id); break;
 	case R_TRACES: get_traces(s, r, out); break;
 	case R_TRACE: get_trace(s, out, id); break;
 	case R_STATS: get_stats(s, r, out); break;

@@ -86,6 +86,7 @@ static const struct {
 	{ R_INTEGRATIONS, "GET", 1, { "integrations" } },
 	{ R_SYNC, "POST", 3, { "integrations", "*", "sync" } },
 	{ R_SYNC_STATUS, "GET", 4, { "integrations", "*", "sync", "status" } },
+	{ R_RUNS, "GET", 3, { "integrations", "*", "runs" } },
 	{ R_TRACES, "GET", 1, { "traces" } },
 	{ R_TRACE, "GET", 2, { "traces", "*" } },
 	{ R_STATS, "GET", 1, { "stats" } },

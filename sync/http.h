@@ -26,7 +26,7 @@ int http_id_ok(const char *s);
 /* The API's routes. */
 typedef enum {
 	R_NONE, R_HEALTH, R_INTEGRATIONS, R_SYNC, R_SYNC_STATUS, R_TRACES, R_TRACE, R_STATS,
-	R_POLICIES, R_VIOLATIONS, R_VIOLATIONS_BY_TRACE, R_VIOLATION, R_POLICY_TOGGLE,
+	R_POLICIES, R_VIOLATIONS, R_VIOLATIONS_BY_TRACE, R_VIOLATION, R_POLICY_TOGGLE, R_RUNS,
 } http_route;
 
 /* Matches the segments after "api" (segs[0] is the first one after it)

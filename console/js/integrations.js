@@ -6,6 +6,7 @@ import { api, get } from './api.js';
 import { renderJson } from './json.js';
 
 const POLL_MS = 1000;
+const RUNS = 5;
 
 export async function render(root, ctx) {
 	root.appendChild(h('h1', null, 'Integrations'));
@@ -66,7 +67,7 @@ async function drawIntegration(box, it, ctx, timers) {
 	async function refresh() {
 		const st = await api('/api/integrations/' + encodeURIComponent(id) + '/sync/status');
 		drawStatus(statusEl, st);
-		await drawRuns(runsEl, id, st);
+		await drawRuns(runsEl, id);
 		return st;
 	}
 
@@ -127,22 +128,21 @@ function drawStatus(el, st) {
 		h('details.raw', null, h('summary', null, 'Status JSON'), renderJson(st, '', null)));
 }
 
-// The last runs: the status's `runs` when the API gives them, else its
-// lastSync alone.
-async function drawRuns(el, id, st) {
-	const d = st.data || st;
-	let runs = Array.isArray(d.runs) ? d.runs : null;
-	if (!runs) runs = d.lastSync ? [d.lastSync] : [];
+// The last runs with their errors (GET …/runs: the store's record of each).
+async function drawRuns(el, id) {
+	const d = await get('/api/integrations/' + encodeURIComponent(id) + '/runs', { limit: RUNS });
+	const runs = d.runs || [];
 	clear(el);
 	if (!runs.length) { el.appendChild(h('p.muted', null, 'No run yet.')); return; }
 	el.appendChild(h('table.runs', null,
-		h('thead', null, h('tr', null, ['Run', 'Status', 'Started', 'Finished', 'Fetched', 'Ingested', 'Error'].map((t) => h('th', null, t)))),
+		h('thead', null, h('tr', null, ['Run', 'Mode', 'Status', 'Started', 'Finished', 'Fetched', 'Ingested', 'Error'].map((t) => h('th', null, t)))),
 		h('tbody', null, runs.map((r) => h('tr', { 'data-run': r.id },
-			h('td', null, String(r.id ?? '—')),
+			h('td.nowrap', null, String(r.id ?? '—')),
+			h('td', null, r.mode || '—'),
 			h('td', null, statusBadge(r.status)),
 			h('td', null, fmtTime(r.startedAt)),
 			h('td', null, fmtTime(r.completedAt)),
 			h('td.num', null, fmtInt(r.itemsFetched)),
 			h('td.num', null, fmtInt(r.itemsIngested)),
-			h('td.error', null, r.error || ''))))));
+			h('td.error', { 'data-field': 'error' }, r.error || ''))))));
 }

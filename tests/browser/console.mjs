@@ -341,6 +341,12 @@ async function check(page) {
 		(await page.textContent(card + ' .sync-result')).replace(/ — .*/, ''));
 	expectEq('sync-now-completed', 'completed', after.status);
 	expectEq('sync-now-status-refreshed', fmtInt(after.itemsFetched), await page.textContent(card + ' [data-field=fetched]'));
+	expectEq('sync-now-in-runs', after.id, await page.$eval(card + ' table.runs tbody tr', (r) => r.dataset.run));
+	const broken = storeLines('runs', 'broken')[0] || {};
+	const bcard = 'article.integration[data-id="broken"]';
+	expectEq('runs-error-shown', { run: broken.id, status: 'failed', error: broken.error },
+		await page.$eval(bcard + ' table.runs tbody tr', (r) => ({ run: r.dataset.run,
+			status: r.querySelector('.badge').textContent, error: r.querySelector('[data-field=error]').textContent })));
 	await shot(page, 'integrations.png');
 	await clean(page, w, 'integrations');
 

@@ -32,6 +32,9 @@ python3 "$BROWSER/xss_traces.py" "$T/project.json" "$END"
 start_server --dataset "$T/project.json" --public-key pk-lf-demo --secret-key sk-lf-demo-0000-secret || exit 1
 echo sk-lf-demo-0000-secret | lg-sync add demo --name "Demo project" --public-key pk-lf-demo --host "$SERVER_URL" >/dev/null 2>&1
 expect_status sync-demo 0 lg-sync run demo
+# An integration whose key Langfuse refuses: its failed run and error.
+echo sk-lf-wrong-0000-secret | lg-sync add broken --name "Wrong key" --public-key pk-lf-demo --host "$SERVER_URL" >/dev/null 2>&1
+expect_status sync-broken-fails 3 lg-sync run broken
 expect_eq stored-traces 602 "$(lg-store count)"
 
 # lg-sync serve on a free loopback port with a token of our own.

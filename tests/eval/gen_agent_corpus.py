@@ -10,7 +10,11 @@ python3 standard library only; deterministic for a given seed."""
 import argparse
 import json
 import os
-import random
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from synth import Rand  # noqa: E402
 
 AGENTS = ["CustomerService", "ResearchAssistant", "BillingAgent", "CodeReviewer", "TravelPlanner",
           "SupportTriage", "Onboarding", "FraudWatch", "DataAnalyst", "SalesCopilot", "HRHelper",
@@ -41,15 +45,12 @@ WAYS = [("tag", 10), ("tag_eq", 3), ("tag_case", 2), ("md_agent_name", 6), ("md_
         ("none_generic_agent_span", 3)]
 
 
-class Gen:
+class Gen(Rand):
     def __init__(self, seed):
-        self.r = random.Random(seed)
+        super().__init__(seed)
         self.t0 = 1767225600000  # 2026-01-01T00:00:00Z
         self.seen = []           # agents already expressed through a strong signal
         self.n = 0
-
-    def hexid(self, bits):
-        return "%0*x" % (bits // 4, self.r.getrandbits(bits))
 
     def iso(self, ms):
         import datetime

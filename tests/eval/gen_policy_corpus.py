@@ -13,56 +13,36 @@ Labels: {"externalId": ..., "detectors": [...], "text": ...} per case."""
 import argparse
 import base64
 import json
-import random
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from synth import HEX, Rand, b64u, eval_record, luhn_digit, write_corpus  # noqa: E402
 
 B62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-HEX = "0123456789abcdef"
 
 
-class Corpus:
+class Corpus(Rand):
     def __init__(self, seed):
-        self.r = random.Random(seed)
+        super().__init__(seed, B62)
         self.cases = []
-
-    def s(self, n, alpha=B62):
-        return "".join(self.r.choice(alpha) for _ in range(n))
-
-    def pick(self, v):
-        return self.r.choice(v)
 
     def add(self, det, text, places=None):
         self.cases.append((det, text, places))
 
     # ---------------------------------------------------------- generators
-    def luhn_digit(self, digits):
-        total = 0
-        for i, ch in enumerate(reversed(digits)):
-            v = int(ch)
-            if i % 2 == 0:
-                v *= 2
-                if v > 9:
-                    v -= 9
-            total += v
-        return str((10 - total % 10) % 10)
-
     def card(self, valid=True):
         prefix, n = self.pick([("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("2720", 16), ("34", 15),
                                ("37", 15), ("6011", 16), ("65", 16), ("4", 13), ("35", 16)])
         d = prefix + "".join(str(self.r.randrange(10)) for _ in range(n - len(prefix) - 1))
-        check = self.luhn_digit(d)
+        check = luhn_digit(d)
         if not valid:
             check = str((int(check) + self.r.randrange(1, 10)) % 10)
         d += check
         sep = self.pick(["", " ", "-"]) if n == 16 else ""
         return sep.join(d[i:i + 4] for i in range(0, len(d), 4)) if sep else d
-
-    def ssn(self):
-        while True:
-            area = self.r.randrange(1, 900)
-            if area != 666:
-                break
-        return "%03d-%02d-%04d" % (area, self.r.randrange(1, 100), self.r.randrange(1, 10000))
 
     def email(self):
         first = self.pick(["jane", "li", "omar", "sofia", "k", "maria.jose", "j.doe", "noreply", "ops-team", "a_b"])
@@ -80,15 +60,12 @@ class Corpus:
         nl = self.pick(["\n", "\n", "\r\n"])
         return "-----BEGIN %s-----%s%s%s-----END %s-----" % (kind, nl, body.replace("\n", nl), nl, kind)
 
-    def b64u(self, b):
-        return base64.urlsafe_b64encode(b).decode().rstrip("=")
-
     def jwt(self):
         hdr = self.pick([{"alg": "HS256", "typ": "JWT"}, {"alg": "RS256", "kid": self.s(8)}, {"typ": "JWT", "alg": "ES256"}])
         pl = {"sub": str(self.r.randrange(10 ** 9)), "iat": 1700000000 + self.r.randrange(10 ** 7),
               "scope": self.pick(["read", "admin", "user:email"])}
-        sig = self.b64u(bytes(self.r.getrandbits(8) for _ in range(self.pick([32, 64, 256]))))
-        return "%s.%s.%s" % (self.b64u(json.dumps(hdr).encode()), self.b64u(json.dumps(pl).encode()), sig)
+        sig = b64u(bytes(self.r.getrandbits(8) for _ in range(self.pick([32, 64, 256]))))
+        return "%s.%s.%s" % (b64u(json.dumps(hdr).encode()), b64u(json.dumps(pl).encode()), sig)
 
     # ---------------------------------------------------------- cases
     def positives(self):
@@ -234,7 +211,7 @@ class Corpus:
             neg.append("Card %s was rejected by our parser" % self.card(valid=False))
         for _ in range(15):
             d = "9" + "".join(str(self.r.randrange(10)) for _ in range(14))
-            neg.append("account %s" % (d + self.luhn_digit(d)))
+            neg.append("account %s" % (d + luhn_digit(d)))
         for _ in range(20):
             neg.append(self.pick(["000-%02d-%04d", "666-%02d-%04d", "9%02d-%02d-%04d"]).replace("9%02d", "9%02d" % self.r.randrange(100))
                        % (self.r.randrange(1, 100), self.r.randrange(1, 10000)) + " is not a valid SSN")
@@ -280,23 +257,7 @@ class Corpus:
 
     def record(self, i, det, text, places):
         place = self.pick(places or ["output", "chat", "span-input", "span-output", "metadata", "input"])
-        rec = {"externalId": "case-%04d" % i, "name": "eval", "timestamp": "2026-01-01T00:00:%02d.000Z" % (i % 60),
-               "input": "What is the status?", "output": "All good.", "metadata": {"env": "eval"},
-               "spans": [{"id": "s1", "type": "llm", "name": "chat", "input": "hello", "output": "hi"}]}
-        if place == "output":
-            rec["output"] = text
-        elif place == "input":
-            rec["input"] = text
-        elif place == "chat":
-            rec["input"] = {"messages": [{"role": "system", "content": "You are a helpful assistant."},
-                                         {"role": "user", "content": text}]}
-        elif place == "span-input":
-            rec["spans"][0]["input"] = [{"role": "user", "content": text}]
-        elif place == "span-output":
-            rec["spans"][0]["output"] = {"content": text}
-        else:
-            rec["metadata"]["note"] = text
-        return rec
+        return eval_record("case-%04d" % i, i, text, place, "llm", "chat", system="You are a helpful assistant.")
 
     def run(self):
         self.positives()
@@ -313,12 +274,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--labels", required=True)
     a = ap.parse_args()
-    c = Corpus(a.seed)
-    with open(a.out, "w", encoding="utf-8") as f, open(a.labels, "w", encoding="utf-8") as lf:
-        for rec, lab in c.run():
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            lf.write(json.dumps(lab, ensure_ascii=False) + "\n")
-
+    write_corpus(a.out, a.labels, Corpus(a.seed).run())
 
 if __name__ == "__main__":
     main()

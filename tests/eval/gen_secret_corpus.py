@@ -16,13 +16,17 @@ Labels: {"externalId", "detectors": [...], "value": planted secret or ""}."""
 import argparse
 import base64
 import json
-import random
+import os
 import string
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from synth import HEX, Rand, b64u, eval_record, iban_check, luhn_digit, write_corpus  # noqa: E402
 
 B62 = string.ascii_letters + string.digits
 B64U = B62 + "_-"
 B64 = B62 + "+/"
-HEX = "0123456789abcdef"
 HEXU = "0123456789ABCDEF"
 B36 = string.ascii_lowercase + string.digits
 UP = string.ascii_uppercase
@@ -30,21 +34,12 @@ B32 = UP + "234567"
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
 
-class G:
+class G(Rand):
     def __init__(self, seed):
-        self.r = random.Random(seed)
-
-    def s(self, n, a=B62):
-        return "".join(self.r.choice(a) for _ in range(n))
+        super().__init__(seed, B62)
 
     def uuid(self):
         return "%s-%s-%s-%s-%s" % (self.s(8, HEX), self.s(4, HEX), self.s(4, HEX), self.s(4, HEX), self.s(12, HEX))
-
-    def digits(self, n):
-        return "".join(self.r.choice(string.digits) for _ in range(n))
-
-    def pick(self, v):
-        return self.r.choice(v)
 
 
 def secret_types(g):
@@ -273,8 +268,8 @@ SHAPES = {
 
 def jwt(g):
     alg = g.pick(["HS256", "RS256", "none"])
-    hdr = base64.urlsafe_b64encode(json.dumps({"alg": alg, "typ": "JWT"}).encode()).decode().rstrip("=")
-    body = base64.urlsafe_b64encode(json.dumps({"sub": g.s(10), "iat": g.r.randrange(10 ** 9, 2 * 10 ** 9)}).encode()).decode().rstrip("=")
+    hdr = b64u(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    body = b64u(json.dumps({"sub": g.s(10), "iat": g.r.randrange(10 ** 9, 2 * 10 ** 9)}).encode())
     sig = "" if alg == "none" else g.s(43, B64U)
     return hdr + "." + body + "." + sig
 
@@ -334,18 +329,6 @@ def positives(g, per):
     return out
 
 
-def luhn_digit(digits):
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        v = int(ch)
-        if i % 2 == 0:
-            v *= 2
-            if v > 9:
-                v -= 9
-        total += v
-    return str((10 - total % 10) % 10)
-
-
 CARDS = [("4", 16), ("4", 13), ("51", 16), ("55", 16), ("2221", 16), ("2720", 16), ("34", 15), ("37", 15), ("6011", 16),
          ("65", 16), ("3528", 16), ("3589", 16), ("36", 14), ("300", 14), ("62", 16), ("62", 19), ("1", 15),  # UATP
          ("5019", 16), ("4571", 16),  # Dankort
@@ -373,8 +356,7 @@ def pii_positives(g, per):
     for _ in range(per * 2):
         cc, blen = g.pick([("DE", 18), ("FR", 23), ("NL", 14), ("ES", 20), ("IT", 23), ("GB", 18), ("DK", 14), ("BR", 25)])
         bban = (g.s(4, UP) + g.digits(blen - 4)) if cc in ("GB", "NL") else g.digits(blen)
-        num = int("".join(str(int(ch, 36)) for ch in bban + cc + "00"))
-        iban = cc + "%02d" % (98 - num % 97) + bban
+        iban = cc + iban_check(cc, bban) + bban
         sep = g.pick(["", " ", "-"])
         v = sep.join(iban[i:i + 4] for i in range(0, len(iban), 4)) if sep else iban
         out.append(("iban", g.pick(["Refund to IBAN {v} AND close", "IBAN: {v}", "{v} THANKS", "pay {v} today"]).format(v=v), v))
@@ -397,11 +379,7 @@ def pii_positives(g, per):
         v = "2001:db8:%x:%x::%x" % (g.r.randrange(1, 65536), g.r.randrange(1, 65536), g.r.randrange(1, 65536))
         out.append(("ip", "IPv6 %s resolved" % v, v))
     for _ in range(per):
-        while True:
-            area = g.r.randrange(1, 900)
-            if area != 666:
-                break
-        v = "%03d-%02d-%04d" % (area, g.r.randrange(1, 100), g.r.randrange(1, 10000))
+        v = g.ssn()
         out.append(("ssn", g.pick(["my SSN is {v}", "SSN: {v}", "{v}"]).format(v=v), v))
     for _ in range(per):
         v = "9%s-%d-%s" % (g.digits(2), g.pick([50, 65, 70, 78, 88, 90, 92, 94, 99]), g.digits(4))
@@ -491,22 +469,7 @@ def negatives(g):
 
 def record(g, i, text):
     place = g.pick(["output", "chat", "span-input", "span-output", "metadata", "input"])
-    rec = {"externalId": "sec-%05d" % i, "name": "eval", "timestamp": "2026-01-01T00:00:%02d.000Z" % (i % 60),
-           "input": "What is the status?", "output": "All good.", "metadata": {"env": "eval"},
-           "spans": [{"id": "s1", "type": "tool", "name": "run", "input": "hello", "output": "hi"}]}
-    if place == "output":
-        rec["output"] = text
-    elif place == "input":
-        rec["input"] = text
-    elif place == "chat":
-        rec["input"] = {"messages": [{"role": "user", "content": text}]}
-    elif place == "span-input":
-        rec["spans"][0]["input"] = [{"role": "user", "content": text}]
-    elif place == "span-output":
-        rec["spans"][0]["output"] = {"content": text}
-    else:
-        rec["metadata"]["note"] = text
-    return rec
+    return eval_record("sec-%05d" % i, i, text, place, "tool", "run")
 
 
 def main():
@@ -519,12 +482,9 @@ def main():
     g = G(a.seed)
     cases = positives(g, a.per_type) + pii_positives(g, a.per_type) + [(None, t, "") for t in negatives(g)]
     g.r.shuffle(cases)
-    with open(a.out, "w", encoding="utf-8") as f, open(a.labels, "w", encoding="utf-8") as lf:
-        for i, (det, text, value) in enumerate(cases):
-            f.write(json.dumps(record(g, i, text), ensure_ascii=False) + "\n")
-            lf.write(json.dumps({"externalId": "sec-%05d" % i, "detectors": [det] if det else [], "value": value,
-                                 "text": text}, ensure_ascii=False) + "\n")
-
+    write_corpus(a.out, a.labels, ((record(g, i, text), {"externalId": "sec-%05d" % i, "detectors": [det] if det else [],
+                                                          "value": value, "text": text})
+                                   for i, (det, text, value) in enumerate(cases)))
 
 if __name__ == "__main__":
     main()

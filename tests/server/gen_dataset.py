@@ -18,7 +18,6 @@ import argparse
 import base64
 import json
 import os
-import random
 import sys
 import time
 import zlib
@@ -26,6 +25,8 @@ import zlib
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import langfuse_server as lfs  # noqa: E402  (reuse trace rendering so ndjson == GET /traces/{id})
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from synth import Rand, b64u, iban_check, luhn_digit  # noqa: E402
 
 PROJECT = {"id": "cm0lgtestproject000000001", "name": "lg-test-project",
            "organization": {"id": "cm0lgtestorg0000000000001", "name": "LG Test Org"}, "metadata": {}}
@@ -108,16 +109,13 @@ INJECTIONS = [
 ]
 
 
-class Gen:
+class Gen(Rand):
     def __init__(self, args):
+        super().__init__(args.seed)
         self.a = args
-        self.r = random.Random(args.seed)
         self.sessions = []
 
     # ------------------------------------------------------------ small helpers
-    def hexid(self, bits):
-        return "%0*x" % (bits // 4, self.r.getrandbits(bits))
-
     def uuid(self):
         h = self.hexid(128)
         h = h[:12] + "4" + h[13:16] + "89ab"[self.r.randrange(4)] + h[17:]
@@ -161,11 +159,7 @@ class Gen:
         return "%s.555.%s" % (area, line)
 
     def v_ssn(self):
-        while True:
-            area = self.r.randrange(1, 900)
-            if area != 666:
-                break
-        return "%03d-%02d-%04d" % (area, self.r.randrange(1, 100), self.r.randrange(1, 10000))
+        return self.ssn()
 
     def v_credit_card(self):
         kind = self.r.randrange(4)
@@ -179,7 +173,7 @@ class Gen:
             digits, n = "6011", 16
         while len(digits) < n - 1:
             digits += str(self.r.randrange(10))
-        digits += str(luhn_check_digit(digits))
+        digits += luhn_digit(digits)
         if n == 16 and self.chance(0.5):
             sep = self.choice([" ", "-"])
             return sep.join(digits[i:i + 4] for i in range(0, 16, 4))
@@ -220,8 +214,6 @@ class Gen:
         return "-----BEGIN %s-----\n%s\n-----END %s-----" % (kind, "\n".join(lines), kind)
 
     def v_jwt(self):
-        def b64u(b):
-            return base64.urlsafe_b64encode(b).decode().rstrip("=")
         hdr = b64u(b'{"alg":"HS256","typ":"JWT"}')
         payload = {"sub": str(self.r.randrange(10 ** 6, 10 ** 7)), "name": "Test User %d" % self.r.randrange(100),
                    "iat": 1700000000 + self.r.randrange(10 ** 7), "role": self.choice(["user", "admin"])}
@@ -744,24 +736,6 @@ class Gen:
 
 
 # ---------------------------------------------------------------- checksums / utils
-
-def luhn_check_digit(partial):
-    total = 0
-    for i, ch in enumerate(reversed(partial)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10
-
-
-def iban_check(cc, bban):
-    s = bban + cc + "00"
-    num = "".join(str(int(c, 36)) for c in s)
-    return "%02d" % (98 - int(num) % 97)
-
 
 def base62(n, width):
     alpha = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

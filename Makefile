@@ -67,13 +67,15 @@ sync_LIBOBJ := $(OUT)/sync/http.o
 BINS       := $(TOOLS:%=$(BINOUT)/lg-%)
 
 # Unit tests: tests/unit/<tool>_*.c links that tool's library objects,
-# tests/unit/common_*.c links common only.
+# tests/unit/common_*.c links common only; every other tests/unit/*.c is a
+# helper linked into each of them.
 UNIT_SRC   := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
+UNIT_HELP  := $(patsubst %.c,$(OUT)/%.o,$(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 unit_tool   = $(firstword $(subst _, ,$(notdir $(1))))
-$(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$$($$(call unit_tool,$$*)_LIBOBJ)) $(COMMON_LIB) $(wildcard tests/unit/*.h)
+$(OUT)/unit/%: tests/unit/%.c $$(if $$(filter $$(call unit_tool,$$*),$(TOOLS)),$$($$(call unit_tool,$$*)_LIBOBJ)) $(UNIT_HELP) $(COMMON_LIB) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< $(if $(filter $(call unit_tool,$*),$(TOOLS)),$($(call unit_tool,$*)_LIBOBJ)) $(COMMON_LIB) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< $(if $(filter $(call unit_tool,$*),$(TOOLS)),$($(call unit_tool,$*)_LIBOBJ)) $(UNIT_HELP) $(COMMON_LIB) $(PKG_LIBS)
 
 # Only `make deps`, `make check` and `make demo` install packages (apt-get):
 # a plain `make` builds with what the machine has.

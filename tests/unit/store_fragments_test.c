@@ -4,10 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "incomplete.h"
 #include "json.h"
 #include "../../store/merge.h"
-#include "metrics.h"
+#include "records.h"
 #include "t.h"
 
 #define NOW 1795000000000LL
@@ -38,27 +37,15 @@ static const char *const stale_text[] = {
 	"\"input\":\"p\",\"output\":null,\"metadata\":{}}",
 };
 
-static cJSON *J(const char *s)
-{
-	lg_json_error e;
-	cJSON *v = lg_json_parse(s, strlen(s), &e);
-	if (!v) {
-		fprintf(stderr, "bad test JSON at %zu: %s\n", e.offset, s);
-		exit(2);
-	}
-	return v;
-}
-
 /* A record as lg-map builds it from the given spans ("r", "a", "b", "v";
  * "R", "A" the stale copies): trace io and metadata come with the root. */
 static cJSON *record_of(const char *which)
 {
-	cJSON *rec = J("{\"externalId\":\"t1\",\"name\":\"agent-run\",\"timestamp\":null,\"duration\":null,"
-		       "\"input\":null,\"output\":null,\"metadata\":{},\"userId\":\"u1\",\"sessionId\":null,"
-		       "\"tags\":[\"prod\"],\"status\":\"success\",\"incomplete\":null,\"spans\":[],"
-		       "\"source\":{\"system\":\"langfuse\",\"integration\":\"prod\",\"htmlPath\":null}}");
+	cJSON *rec = t_json("{\"externalId\":\"t1\",\"name\":\"agent-run\",\"timestamp\":null,\"duration\":null,"
+			    "\"input\":null,\"output\":null,\"metadata\":{},\"userId\":\"u1\",\"sessionId\":null,"
+			    "\"tags\":[\"prod\"],\"status\":\"success\",\"incomplete\":null,\"spans\":[],"
+			    "\"source\":{\"system\":\"langfuse\",\"integration\":\"prod\",\"htmlPath\":null}}");
 	cJSON *spans = lg_json_get(rec, "spans");
-	const char *first = NULL;
 	for (const char *w = which; *w; w++) {
 		const char *text = NULL;
 		switch (*w) {
@@ -69,36 +56,15 @@ static cJSON *record_of(const char *which)
 		case 'R': text = stale_text[0]; break;
 		case 'A': text = stale_text[1]; break;
 		}
-		cJSON *s = J(text);
-		const char *st = lg_json_str(s, "startTime");
-		if (!first || strcmp(st, first) < 0)
-			first = st;
+		cJSON *s = t_json(text);
 		if (*w == 'r' || *w == 'R') {
 			lg_json_set(rec, "input", cJSON_Duplicate(lg_json_get(s, "input"), 1));
 			lg_json_set(rec, "output", cJSON_Duplicate(lg_json_get(s, "output"), 1));
-			lg_json_set(rec, "metadata", J("{\"customer\":\"c-7\"}"));
+			lg_json_set(rec, "metadata", t_json("{\"customer\":\"c-7\"}"));
 		}
 		cJSON_AddItemToArray(spans, s);
 	}
-	lg_json_set(rec, "timestamp", cJSON_CreateString(first));
-	/* lg-map's order: by start time, then id */
-	size_t n = (size_t)cJSON_GetArraySize(spans), i = 0;
-	cJSON **v = calloc(n, sizeof *v);
-	while (spans->child)
-		v[i++] = cJSON_DetachItemViaPointer(spans, spans->child);
-	for (size_t x = 0; x < n; x++)
-		for (size_t y = x + 1; y < n; y++)
-			if (strcmp(lg_json_str(v[y], "startTime"), lg_json_str(v[x], "startTime")) < 0) {
-				cJSON *t = v[x];
-				v[x] = v[y];
-				v[y] = t;
-			}
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(spans, v[i]);
-	free(v);
-	lg_metrics_apply(rec, LG_METRICS_DURATION_FROM_SPANS);
-	lg_incomplete_apply(rec);
-	return rec;
+	return t_mapped(rec);
 }
 
 /* Stores frags[order[0]] as put stores a new record, merges the others. */

@@ -3,29 +3,17 @@
 #include <string.h>
 
 #include "hash.h"
-#include "incomplete.h"
 #include "json.h"
 #include "../../store/merge.h"
-#include "metrics.h"
+#include "records.h"
 #include "t.h"
 
 #define NOW 1795000000000LL /* 2026-11-18T... fixed "now" for resolvedAt */
 
-static cJSON *J(const char *s)
-{
-	lg_json_error e;
-	cJSON *v = lg_json_parse(s, strlen(s), &e);
-	if (!v) {
-		fprintf(stderr, "bad test JSON at %zu: %s\n", e.offset, s);
-		exit(2);
-	}
-	return v;
-}
-
 /* merge(stored, incoming) and return the path's compact text (malloc'd). */
 static char *merged_at(const char *stored, const char *incoming, const char *path)
 {
-	cJSON *base = J(stored), *in = J(incoming);
+	cJSON *base = t_json(stored), *in = t_json(incoming);
 	merge_record(base, in, NOW);
 	const cJSON *at = path ? lg_json_path(base, path) : base;
 	char *s = at ? lg_json_to_string(at) : NULL;
@@ -105,13 +93,7 @@ static cJSON *record_of(const char *spans_json)
 		 "\"metadata\":{\"env\":\"x\"},\"tags\":[],\"status\":\"success\",\"incomplete\":null,\"spans\":[%s],"
 		 "\"source\":{\"system\":\"langfuse\",\"integration\":\"prod\"}}",
 		 spans_json);
-	cJSON *r = J(buf);
-	lg_metrics_apply(r, LG_METRICS_DURATION_FROM_SPANS);
-	lg_incomplete_apply(r);
-	cJSON *first = lg_json_get(r, "spans")->child;
-	if (first)
-		lg_json_set(r, "timestamp", cJSON_Duplicate(lg_json_get(first, "startTime"), 1));
-	return r;
+	return t_mapped(t_json(buf));
 }
 
 static void test_spans(void)
@@ -206,7 +188,7 @@ static void test_violations(void)
 		"{\"id\":\"v4\",\"policy\":\"pii\",\"severity\":\"critical\"}],"
 		"\"evaluation\":{\"contentHash\":\"x\",\"policies\":[\"pii\"],\"evaluatedAt\":\"2026-02-01T00:00:00.000Z\"}}";
 	char *got = merged_at(STORED_V, in, "violations");
-	cJSON *vs = J(got);
+	cJSON *vs = t_json(got);
 	cJSON *v1 = cJSON_GetArrayItem(vs, 0), *v4 = cJSON_GetArrayItem(vs, 1);
 	T_STR(lg_json_str(v1, "status"), "acknowledged", "violations: surviving id keeps its status");
 	T_STR(lg_json_str(v1, "notes"), "looking", "violations: surviving id keeps its notes");
@@ -248,14 +230,15 @@ static void test_violations(void)
 
 static void test_conflict_and_stale(void)
 {
-	cJSON *a = J("{\"source\":{\"integration\":\"prod\"}}"), *b = J("{\"source\":{\"integration\":\"dev\"}}");
-	cJSON *c = J("{\"source\":{\"integration\":null}}");
+	cJSON *a = t_json("{\"source\":{\"integration\":\"prod\"}}");
+	cJSON *b = t_json("{\"source\":{\"integration\":\"dev\"}}");
+	cJSON *c = t_json("{\"source\":{\"integration\":null}}");
 	T_OK(merge_conflict(a, b), "conflict: different integrations");
 	T_OK(!merge_conflict(a, a), "conflict: same integration");
 	T_OK(!merge_conflict(a, c), "conflict: null integration is no conflict");
 	cJSON_Delete(a), cJSON_Delete(b), cJSON_Delete(c);
 
-	cJSON *r = J("{\"externalId\":\"t\",\"output\":\"hello\"}");
+	cJSON *r = t_json("{\"externalId\":\"t\",\"output\":\"hello\"}");
 	T_OK(merge_mark_stale(r), "stale: never evaluated");
 	T_OK(cJSON_IsTrue(lg_json_get(r, "stale")), "stale: flag set");
 	char hex[17];
@@ -265,7 +248,7 @@ static void test_conflict_and_stale(void)
 	lg_json_set(r, "evaluation", ev);
 	T_OK(!merge_mark_stale(r), "stale: evaluated content matches");
 	T_OK(lg_json_get(r, "stale") == NULL, "stale: flag removed");
-	cJSON *in = J("{\"output\":\"hello, changed\"}");
+	cJSON *in = t_json("{\"output\":\"hello, changed\"}");
 	merge_record(r, in, NOW);
 	T_OK(merge_mark_stale(r), "stale: merged content differs from what policies saw");
 	cJSON_Delete(in);
@@ -278,7 +261,7 @@ static void test_idempotent(void)
 		"\"agent\":{\"name\":\"A\",\"confidence\":0.7},\"violations\":[{\"id\":\"v\",\"policy\":\"p\",\"status\":\"new\"}],"
 		"\"evaluation\":{\"policies\":[\"p\"]},\"spans\":[{\"id\":\"s\",\"startTime\":\"2026-01-01T00:00:00Z\"}],"
 		"\"incomplete\":[\"open-spans\"]}";
-	cJSON *a = J(rec), *b = J(rec), *orig = J(rec);
+	cJSON *a = t_json(rec), *b = t_json(rec), *orig = t_json(rec);
 	merge_record(a, b, NOW);
 	T_OK(lg_json_equal(a, orig), "unchanged: a record merged with itself is equal");
 	cJSON_Delete(a), cJSON_Delete(b), cJSON_Delete(orig);

@@ -132,7 +132,8 @@ int ship_ch_post(ship_ch *ch, const char *query, const char *body, size_t len, i
 	lg_buf_adds(&url, ch->endpoint);
 	if (query) {
 		char *q = curl_easy_escape(ch->curl, query, 0);
-		lg_buf_printf(&url, "?query=%s&input_format_skip_unknown_fields=1", q ? q : "");
+		/* On a Distributed table the 200 then means every shard has its rows. */
+		lg_buf_printf(&url, "?query=%s&input_format_skip_unknown_fields=1&insert_distributed_sync=1", q ? q : "");
 		curl_free(q);
 	}
 	ch->answer.len = 0;

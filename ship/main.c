@@ -177,6 +177,7 @@ static int ship(store_db *db, ship_ch *ch, const options *o)
 		}
 		if (txn)
 			mdb_txn_abort(txn);
+		db_trim_map(db); /* the pages read stay resident otherwise: the whole store, in the end */
 		if (rc) {
 			status = rc == ENOMEM ? (lg_err("out of memory"), LG_EXIT_IO) : db_fail(db, "changes", rc);
 			break;

@@ -497,7 +497,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return send_error(conn, method, url, q, 429, "too_many_requests", "too many connections; retry in a second");
 		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > SERVE_MAX_BODY)
-			return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
+			return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 16 KiB");
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -518,7 +518,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return lg_buf_add(&q->body, upload, got) != 0 ? MHD_NO : MHD_YES;
 	}
 	if (q->dropped)
-		return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 64 KiB");
+		return send_error(conn, method, url, q, 413, "body_too_large", "the body is over 16 KiB");
 	char buf[4096], *segs[HTTP_MAX_SEGS];
 	int n = http_split_path(url, segs, HTTP_MAX_SEGS, buf, sizeof buf);
 	if (n == -1)

@@ -10,7 +10,9 @@
 #include "buf.h"
 #include "sync.h"
 
-#define SERVE_MAX_BODY (64 * 1024)
+/* A body's bound: the largest the API takes (notes of 4 KiB, escaped)
+ * with room; 320 connections at most hold 5 MB of bodies. */
+#define SERVE_MAX_BODY (16 * 1024)
 #define SERVE_MAX_RUNS 64
 
 /* A sync run this server started: until it is reaped. */

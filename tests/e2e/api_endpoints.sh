@@ -206,6 +206,11 @@ expect_eq "lg-store violations sees it" '{"status":"acknowledged","notes":"Inves
 	"$(lg-store violations | jq -c --arg v "$VID" 'select(.id == $v) | {status, notes}')"
 areq GET "/api/policies/violations?status=acknowledged"
 expect_eq "the list sees it" "\"$VID\"" "$(body '.violations[0].id')"
+notes=$(head -c 4096 /dev/zero | tr '\0' n)
+areq PATCH "/api/policies/violations/$VID" -d "{\"status\":\"acknowledged\",\"notes\":\"$notes\"}"
+expect_eq "PATCH notes of 4096 bytes" "200 4096" "$CODE $(body -r '.data.notes | length')"
+areq PATCH "/api/policies/violations/$VID" -d "{\"status\":\"acknowledged\",\"notes\":\"${notes}n\"}"
+expect_error "PATCH notes of 4097 bytes: 400" 400 bad_request
 areq PATCH "/api/policies/violations/$VID" -d '{"status":"resolved"}'
 expect_eq "PATCH resolved" '200 "resolved" "resolved by user"' "$CODE $(body -r '"\"\(.data.status)\" \"\(.data.resolution)\""')"
 areq PATCH "/api/policies/violations/$VID" -d '{"status":"acknowledged"}'

@@ -8,7 +8,7 @@
 export LG_CONFIG="$T/cfg/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
 unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_NOW LG_CONSOLE_DIR
 SECRET=sk-lf-hostile-secret-4242
-CONN_TIMEOUT=10 MAX_CONNS=256 MAX_BODY=65536   # the limits the API documents
+CONN_TIMEOUT=10 MAX_CONNS=256 MAX_BODY=16384   # the limits the API documents
 
 # A store with violations, synced once from the test server.
 python3 "$ROOT/tests/server/gen_dataset.py" --traces 30 --seed 7 --out "$T/ds.json" \

@@ -96,11 +96,11 @@ expect_eq "chart.js from Debian's libjs-chart.js" "200 $(wc -c <"$(for f in /usr
 expect_contains "chart.js: js type" "$T/headers" "Content-Type: text/javascript; charset=utf-8"
 
 # ---- limits ----
-head -c 70000 /dev/zero | tr '\0' a >"$T/big"
+head -c 17000 /dev/zero | tr '\0' a >"$T/big"
 areq POST /api/integrations/prod/sync --data-binary @"$T/big"
-expect_error "a 70 KB body: 413" 413 body_too_large
+expect_error "a 17 KB body: 413" 413 body_too_large
 areq POST /api/integrations/prod/sync --data-binary @"$T/big" -H "Transfer-Encoding: chunked"
-expect_error "a 70 KB chunked body: 413" 413 body_too_large
+expect_error "a 17 KB chunked body: 413" 413 body_too_large
 expect_eq "a header over the connection's memory: 431" "431" \
 	"$(python3 - "$PORT" <<'PY'
 import socket, sys

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -243,17 +245,222 @@ static int store_exists(const serve_ctx *s)
 	return access(path, F_OK) == 0;
 }
 
+/* ---- answers of the store, kept until it changes ----
+ * Under load most requests repeat (a status polled, the first page of
+ * traces): each answer of lg-store is kept with the store's version, the
+ * id of its last committed transaction, which every commit increases. It
+ * is read from data.mdb's two meta pages (LMDB's data format 1: a 16-byte
+ * page header, then MDB_meta; store/db_file.c checks the same layout), a
+ * pread of 152 bytes, so a kept answer is given only while no commit has
+ * happened since it was read. Answers that depend on the clock (a
+ * relative since/until) are not kept. */
+
+#define CACHE_ENTRIES 64
+#define CACHE_ENTRY_MAX (256L << 10)
+#define CACHE_BYTES (4L << 20)
+
+typedef struct {
+	char *key;           /* the arguments, NUL-separated */
+	size_t keylen;
+	uint64_t ver;
+	ino_t ino;
+	lg_buf out;
+	uint64_t used;
+} cache_entry;
+
+static struct {
+	pthread_mutex_t mu;
+	cache_entry e[CACHE_ENTRIES];
+	size_t bytes;
+	uint64_t tick;
+} cache = { PTHREAD_MUTEX_INITIALIZER, { { 0 } }, 0, 0 };
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t x;
+	memcpy(&x, p, 8);
+	return x;
+}
+
+/* The store's version: 0, or -1 when it cannot be read (then nothing is
+ * kept). */
+static int store_version(const serve_ctx *s, uint64_t *ver, ino_t *ino)
+{
+	char path[4200];
+	unsigned char m0[152], m1[152];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/data.mdb", s->c->db);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int ok = fstat(fd, &st) == 0 && pread(fd, m0, sizeof m0, 0) == (ssize_t)sizeof m0;
+	uint32_t psize = 0;
+	if (ok)
+		memcpy(&psize, m0 + 40, 4);
+	ok = ok && psize >= 512 && psize <= 0x10000 && pread(fd, m1, sizeof m1, psize) == (ssize_t)sizeof m1;
+	close(fd);
+	if (!ok)
+		return -1;
+	uint64_t a = rd64(m0 + 144), b = rd64(m1 + 144);
+	*ver = a > b ? a : b;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static size_t cache_key(const char **args, char *key, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; args[i]; i++) {
+		size_t l = strlen(args[i]) + 1;
+		if (n + l > cap)
+			return 0;
+		memcpy(key + n, args[i], l);
+		n += l;
+	}
+	return n;
+}
+
+/* A kept answer for key at version ver, copied into out: 1, else 0. */
+static int cache_get(const char *key, size_t keylen, uint64_t ver, ino_t ino, lg_buf *out)
+{
+	int hit = 0;
+	pthread_mutex_lock(&cache.mu);
+	for (size_t i = 0; i < CACHE_ENTRIES && !hit; i++) {
+		cache_entry *e = &cache.e[i];
+		if (e->key && e->ver == ver && e->ino == ino && e->keylen == keylen && !memcmp(e->key, key, keylen)) {
+			hit = lg_buf_add(out, e->out.data ? e->out.data : "", e->out.len) == 0;
+			e->used = ++cache.tick;
+		}
+	}
+	pthread_mutex_unlock(&cache.mu);
+	return hit;
+}
+
+static void entry_free(cache_entry *e)
+{
+	cache.bytes -= e->out.len + e->keylen;
+	free(e->key);
+	lg_buf_free(&e->out);
+	memset(e, 0, sizeof *e);
+}
+
+static void cache_put(const char *key, size_t keylen, uint64_t ver, ino_t ino, const lg_buf *outb)
+{
+	if (outb->len > (size_t)CACHE_ENTRY_MAX)
+		return;
+	pthread_mutex_lock(&cache.mu);
+	cache_entry *slot = NULL;
+	for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+		cache_entry *e = &cache.e[i];
+		if (e->key && e->keylen == keylen && !memcmp(e->key, key, keylen)) {
+			entry_free(e); /* an older version of the same answer */
+			slot = e;
+			break;
+		}
+		if (!e->key && !slot)
+			slot = e;
+	}
+	/* Room: the least recently used go first. */
+	while (!slot || cache.bytes + outb->len + keylen > (size_t)CACHE_BYTES) {
+		cache_entry *old = NULL;
+		for (size_t i = 0; i < CACHE_ENTRIES; i++)
+			if (cache.e[i].key && (!old || cache.e[i].used < old->used))
+				old = &cache.e[i];
+		if (!old)
+			break;
+		entry_free(old);
+		if (!slot)
+			slot = old;
+	}
+	if (slot && (slot->key = malloc(keylen)) != NULL) {
+		memcpy(slot->key, key, keylen);
+		slot->keylen = keylen;
+		slot->ver = ver;
+		slot->ino = ino;
+		slot->used = ++cache.tick;
+		if (lg_buf_add(&slot->out, outb->data ? outb->data : "", outb->len) == 0)
+			cache.bytes += outb->len + keylen;
+		else
+			entry_free(slot);
+	}
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void api_cache_free(void)
+{
+	pthread_mutex_lock(&cache.mu);
+	for (size_t i = 0; i < CACHE_ENTRIES; i++)
+		if (cache.e[i].key)
+			entry_free(&cache.e[i]);
+	pthread_mutex_unlock(&cache.mu);
+}
+
+/* Hands the lines of a kept answer to fn, as the tool would have. */
+static void replay(const lg_buf *b, line_fn fn, void *ctx)
+{
+	const char *p = b->data ? b->data : "", *end = p + b->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (fn(p, n, ctx))
+			return;
+		p += n + 1;
+	}
+}
+
+typedef struct {
+	line_fn fn;
+	void *ctx;
+	lg_buf *keep;
+	int stopped;
+} tee_ctx;
+
+/* Every line the tool printed is kept, also past where fn stopped
+ * reading: the kept answer is the whole output fn saw a prefix of. */
+static int tee_line(const char *line, size_t n, void *vctx)
+{
+	tee_ctx *t = vctx;
+	if (t->keep && (lg_buf_add(t->keep, line, n) != 0 || lg_buf_addc(t->keep, '\n') != 0 ||
+			t->keep->len > (size_t)CACHE_ENTRY_MAX)) {
+		lg_buf_free(t->keep);
+		t->keep = NULL;
+	}
+	if (!t->stopped)
+		t->stopped = t->fn(line, n, t->ctx);
+	return t->stopped && !t->keep;
+}
+
 /* lg-store --db DB ARGS...: 0, or the error answered. A usage error of
- * lg-store is the client's (a bad time, say): 400 with its words. */
-static int store_lines(serve_ctx *s, api_resp *out, const char **args, line_fn fn, void *ctx, int *status)
+ * lg-store is the client's (a bad time, say): 400 with its words. With
+ * cacheable, an answer kept for the store's version is used, and a new
+ * one kept. */
+static int store_lines(serve_ctx *s, api_resp *out, const char **args, line_fn fn, void *ctx, int *status,
+		       int cacheable)
 {
 	const char *argv[40] = { "lg-store", "--db", s->c->db };
 	size_t n = 3;
-	char err[1100];
+	char err[1100], key[4096];
+	uint64_t ver = 0;
+	ino_t ino = 0;
+	size_t keylen = 0;
 	for (size_t i = 0; args[i] && n < 39; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	int st = tool_lines(argv, fn, ctx, err, sizeof err);
+	if (cacheable && store_version(s, &ver, &ino) == 0)
+		keylen = cache_key(args, key, sizeof key);
+	lg_buf kept = { 0 };
+	if (keylen && cache_get(key, keylen, ver, ino, &kept)) {
+		replay(&kept, fn, ctx);
+		lg_buf_free(&kept);
+		if (status)
+			*status = 0;
+		return 0;
+	}
+	tee_ctx t = { fn, ctx, keylen ? &kept : NULL, 0 };
+	int st = tool_lines(argv, tee_line, &t, err, sizeof err);
+	if (st == 0 && t.keep)
+		cache_put(key, keylen, ver, ino, t.keep);
+	lg_buf_free(&kept);
 	if (status)
 		*status = st;
 	if (st == 0 || (status && st == 1))
@@ -279,6 +486,7 @@ typedef struct {
 	size_t n;
 	char vals[12][1024];
 	int nv;
+	int relative;        /* a time relative to now: the answer is not kept */
 } argv_b;
 
 static void add(argv_b *a, const char *s)
@@ -298,9 +506,12 @@ static int pass(argv_b *a, const api_req *r, api_resp *out, const char *name, co
 	if (got < 0)
 		return -1;
 	if (got) {
+		int64_t ms;
 		a->nv++;
 		add(a, opt);
 		add(a, v);
+		if ((!strcmp(opt, "--from") || !strcmp(opt, "--to")) && (lg_time_parse(v, &ms) != 0 || !strcmp(v, "now")))
+			a->relative = 1;
 	}
 	return 0;
 }
@@ -483,7 +694,7 @@ static int last_run(serve_ctx *s, api_resp *out, const char *id, cJSON **status)
 	*status = NULL;
 	if (!store_exists(s))
 		return 0;
-	if (store_lines(s, out, args, json_line, status, NULL)) {
+	if (store_lines(s, out, args, json_line, status, NULL, 1)) {
 		cJSON_Delete(*status);
 		*status = NULL;
 		return -1;
@@ -546,7 +757,7 @@ static void get_runs(serve_ctx *s, const api_req *r, api_resp *out, const char *
 	snprintf(lim, sizeof lim, "%ld", limit);
 	cJSON *runs = cJSON_CreateArray();
 	const char *args[] = { "runs", "--limit", lim, "--", id, NULL };
-	if (store_exists(s) && store_lines(s, out, args, array_line, runs, NULL)) {
+	if (store_exists(s) && store_lines(s, out, args, array_line, runs, NULL, 1)) {
 		cJSON_Delete(runs);
 		return;
 	}
@@ -856,11 +1067,27 @@ static void get_traces(serve_ctx *s, const api_req *r, api_resp *out)
 	snprintf(lim, sizeof lim, "%ld", p.limit + 1);
 	add(&a, "--limit");
 	add(&a, lim);
+	/* A page is kept whole, shaped: parsing and trimming its records is
+	 * most of a page's cost. */
+	char key[4200];
+	uint64_t ver = 0;
+	ino_t ino = 0;
+	size_t keylen = 0;
+	if (!a.relative && store_version(s, &ver, &ino) == 0 && (keylen = cache_key(a.args, key, sizeof key - 32)) != 0) {
+		memcpy(key + keylen, p.full ? "\0full" : "\0summary", p.full ? 5 : 8);
+		keylen += p.full ? 5 : 8;
+		memcpy(key + keylen, want_total ? "\0total" : "\0page", 6);
+		keylen += 6;
+		if (cache_get(key, keylen, ver, ino, &out->body)) {
+			out->status = 200;
+			return;
+		}
+	}
 	p.arr = cJSON_CreateArray();
 	long total = 0;
 	if (store_exists(s)) {
-		if (store_lines(s, out, a.args, page_line, &p, NULL) ||
-		    (want_total && store_lines(s, out, count, count_line, &total, NULL))) {
+		if (store_lines(s, out, a.args, page_line, &p, NULL, 0) ||
+		    (want_total && store_lines(s, out, count, count_line, &total, NULL, !a.relative))) {
 			cJSON_Delete(p.arr);
 			return;
 		}
@@ -876,6 +1103,8 @@ static void get_traces(serve_ctx *s, const api_req *r, api_resp *out)
 	if (want_total)
 		lg_json_set(d, "total", lg_json_int(total));
 	ok_data(out, 200, d);
+	if (keylen && out->status == 200)
+		cache_put(key, keylen, ver, ino, &out->body);
 }
 
 static int record_line(const char *line, size_t n, void *ctx)
@@ -891,7 +1120,7 @@ static int get_record(serve_ctx *s, api_resp *out, const char *id, cJSON **rec)
 	*rec = NULL;
 	if (!store_exists(s))
 		return 1;
-	if (store_lines(s, out, args, record_line, rec, &st))
+	if (store_lines(s, out, args, record_line, rec, &st, 1))
 		return -1;
 	if (st == 1 || !*rec) {
 		cJSON_Delete(*rec);
@@ -945,7 +1174,7 @@ static void get_stats(serve_ctx *s, const api_req *r, api_resp *out)
 		ok_data(out, 200, j);
 		return;
 	}
-	if (store_lines(s, out, a.args, json_line, &j, NULL))
+	if (store_lines(s, out, a.args, json_line, &j, NULL, !a.relative))
 		return;
 	if (!j) {
 		api_error(out, 500, "store_error", "the store cannot be read ('lg-store check' says what)");
@@ -1133,7 +1362,7 @@ static void get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 	if (reverse)
 		add(&a, "--reverse");
 	p.arr = cJSON_CreateArray();
-	if (store_exists(s) && store_lines(s, out, a.args, violation_line, &p, NULL)) {
+	if (store_exists(s) && store_lines(s, out, a.args, violation_line, &p, NULL, !a.relative)) {
 		cJSON_Delete(p.arr);
 		return;
 	}

@@ -793,6 +793,7 @@ void serve_stop(serve_server *sv)
 	if (sv->watchdog_on)
 		pthread_join(sv->watchdog, NULL);
 	MHD_stop_daemon(sv->d);
+	api_cache_free();
 	/* Runs we started go on (each holds its lock and records itself);
 	 * their reapers end with the process. */
 	explicit_bzero(sv->s.token, sizeof sv->s.token);

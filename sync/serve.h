@@ -58,6 +58,8 @@ typedef struct {
 
 /* Answers one API request into out (status and JSON body). */
 void api_handle(serve_ctx *s, const api_req *r, api_resp *out);
+/* Frees the answers kept of the store. */
+void api_cache_free(void);
 /* Sets out to the one error shape. */
 void api_error(api_resp *out, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -156,7 +156,19 @@ expect_error "traces: bad severity: 400" 400 bad_request
 areq GET "/api/traces?agent=%zz"
 expect_error "traces: bad escape: 400" 400 bad_request
 
-id=$(echo "$all" | head -n1)
+# Answers are kept until the store changes: a record put by another
+# process shows up in the very next answer to the same request.
+areq GET "/api/traces?limit=1000&total=true"
+areq GET "/api/traces?limit=1000&total=true"
+n0=$(body .data.total)
+areq GET "/api/stats"
+echo '{"externalId":"api-new-1","timestamp":"2030-01-01T00:00:00Z","status":"success"}' | lg-store put 2>/dev/null
+areq GET "/api/traces?limit=1000&total=true"
+expect_eq "a record put meanwhile: the same request sees it first" "$((n0 + 1)) \"api-new-1\"" "$(body '.data.total, .data.traces[0].externalId' | tr '\n' ' ' | sed 's/ $//')"
+areq GET "/api/stats"
+expect_eq "stats see it too" "$((n0 + 1))" "$(body '.data.groups[0].traces')"
+all=$(lg-store export --reverse | jq -r .externalId)
+id=$(echo "$all" | sed -n 2p)
 areq GET "/api/traces/$id"
 expect_eq "one trace: the stored record" "$(lg-store get "$id" | jq -c .)" "$(body .data)"
 areq GET /api/traces/no-such-trace
@@ -200,6 +212,8 @@ expect_eq "by-trace: traceId and total" "\"$VTRACE\" $(lg-store get "$VTRACE" | 
 areq GET /api/policies/violations/by-trace/no-such-trace
 expect_error "by-trace of an unknown trace: 404" 404 not_found
 
+areq GET "/api/policies/violations?status=acknowledged"
+expect_eq "no acknowledged violation yet (this answer is kept)" 0 "$(body .total)"
 areq PATCH "/api/policies/violations/$VID" -d '{"status":"acknowledged","notes":"Investigating with security team"}'
 expect_eq "PATCH acknowledged: 200" '200 "acknowledged" "Investigating with security team"' "$CODE $(body -r '"\"\(.data.status)\" \"\(.data.notes)\""')"
 expect_eq "lg-store violations sees it" '{"status":"acknowledged","notes":"Investigating with security team"}' \

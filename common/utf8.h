@@ -1,6 +1,7 @@
 /* UTF-8, JSON string and number helpers shared by the JSON parser
- * (common/json.c), the text hash (common/hash.c) and lg-store's scan
- * (store/scan.c), which must agree byte for byte. Inline: all call them per
+ * (common/json.c) and printer (common/json_print.c), the text hash
+ * (common/hash.c) and lg-store's scan (store/scan.c), which must agree
+ * byte for byte. Inline: all call them per
  * character on hot paths. */
 #ifndef LG_UTF8_H
 #define LG_UTF8_H

@@ -4,7 +4,7 @@
 # rows need: v2 ceil(rows/1000); legacy ceil(traces/100) + ceil(rows/100).
 # Counts data requests from the server's --log (the one /projects request
 # that checks credentials is not a page; score pages, not rows, are counted
-# apart). The issue asks for <= 1.1x.
+# apart). The bound: at most 1.1 times the minimum.
 set -u
 : "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
 D="$BENCH_DIR/fetch"

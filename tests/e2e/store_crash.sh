@@ -138,7 +138,7 @@ while [ $kills -lt "$KILLS" ] && [ $attempt -lt $((KILLS * 2)) ]; do
 done
 expect_eq "killed with SIGKILL at least $KILLS times" 1 "$([ $kills -ge "$KILLS" ] && echo 1)"
 # That the kills spread over batches and checkpoints is a matter of timing:
-# not asserted under valgrind, where lg-store starts 100x slower and every
+# not asserted under valgrind, where lg-store starts far slower and every
 # kill lands before its first checkpoint.
 [ "${VALGRIND:-0}" = 1 ] ||
 	expect_eq "some killed runs still moved the cursor" 1 "$([ $progress -ge 3 ] && echo 1)"

@@ -69,7 +69,7 @@ wait "$DPID"
 expect_eq term-mid-run-exit 0 "$?"
 DPID=
 # The daemon's own lines (timestamped). Under valgrind the SIGTERM can reach
-# lg-fetch before it has set its handler (it starts 100x slower): it dies of
+# lg-fetch before it has set its handler (it starts far slower): it dies of
 # the signal and bash adds "Terminated"; the run is still recorded as
 # interrupted (checked below).
 n=$(grep -c '^[0-9]\{4\}-' "$T/daemon2.log")

@@ -36,6 +36,19 @@ expect_not_contains() {
 	if grep -qF -- "$3" "$2"; then fail "$1" "[$3] found in $2"; else pass "$1"; fi
 }
 
+# expect_output_errors TOOL INPUT: onto a full disk TOOL exits 6 saying
+# "TOOL: write error"; read by `head -n1`, which closes the pipe after one line, it
+# gives that line, says nothing and exits 0. INPUT holds several records.
+expect_output_errors() {
+	"$1" <"$2" >/dev/full 2>"$T/err"; _s=$?
+	expect_eq "/dev/full exit 6" 6 "$_s"
+	expect_contains "/dev/full says write error" "$T/err" "$1: write error"
+	( "$1" <"$2" 2>"$T/err"; echo "$?" >"$T/rc" ) | head -n1 >"$T/first"
+	expect_eq "| head -n1 gives one record" 1 "$(wc -l <"$T/first" | tr -d ' ')"
+	expect_eq "| head -n1 is quiet" "" "$(cat "$T/err")"
+	expect_eq "| head -n1 exit 0" 0 "$(cat "$T/rc")"
+}
+
 # copy_tool NAME DIR: a copy of the binary NAME in DIR, which finds the tools
 # it runs beside itself (/proc/self/exe) there. Under VALGRIND=1, BIN's NAME
 # is run.sh's wrapper: the binary goes to DIR/.NAME and DIR/NAME is that

@@ -6,6 +6,7 @@ that places one text somewhere in a LangGuard record.
 
 The corpora are compared byte for byte across changes: a helper here must
 keep the order and number of its PRNG draws, or every seeded output moves."""
+import argparse
 import base64
 import json
 import random
@@ -99,3 +100,15 @@ def write_corpus(out, labels, pairs):
         for rec, lab in pairs:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             lf.write(json.dumps(lab, ensure_ascii=False) + "\n")
+
+
+def corpus_args(doc, *extra):
+    """The command line of a generator: --seed (default 1), --out and
+    --labels (both required), then each (flag, keyword arguments) of extra."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--labels", required=True)
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
+    return ap.parse_args()

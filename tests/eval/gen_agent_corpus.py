@@ -7,14 +7,13 @@ Usage: gen_agent_corpus.py --traces N --seed S --out TRACES --labels LABELS
 Labels: one JSON line per trace {"traceId", "agent": NAME|null, "way": how}.
 Also writes, next to LABELS, the rules file the corpus assumes (aliases).
 python3 standard library only; deterministic for a given seed."""
-import argparse
 import json
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from synth import Rand  # noqa: E402
+from synth import Rand, corpus_args  # noqa: E402
 
 AGENTS = ["CustomerService", "ResearchAssistant", "BillingAgent", "CodeReviewer", "TravelPlanner",
           "SupportTriage", "Onboarding", "FraudWatch", "DataAnalyst", "SalesCopilot", "HRHelper",
@@ -211,12 +210,7 @@ class Gen(Rand):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--traces", type=int, required=True)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--labels", required=True)
-    a = ap.parse_args()
+    a = corpus_args(__doc__, ("--traces", {"type": int, "required": True}))
     g = Gen(a.seed)
     with open(a.out, "w") as out, open(a.labels, "w") as lab:
         for _ in range(a.traces):

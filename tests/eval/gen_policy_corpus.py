@@ -10,7 +10,6 @@ metadata) so locations are exercised too.
 
 Usage: gen_policy_corpus.py --seed N --out CORPUS.ndjson --labels LABELS.ndjson
 Labels: {"externalId": ..., "detectors": [...], "text": ...} per case."""
-import argparse
 import base64
 import json
 import os
@@ -18,7 +17,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from synth import HEX, Rand, b64u, eval_record, luhn_digit, write_corpus  # noqa: E402
+from synth import HEX, Rand, corpus_args, b64u, eval_record, luhn_digit, write_corpus  # noqa: E402
 
 B62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -269,11 +268,7 @@ class Corpus(Rand):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--labels", required=True)
-    a = ap.parse_args()
+    a = corpus_args(__doc__)
     write_corpus(a.out, a.labels, Corpus(a.seed).run())
 
 if __name__ == "__main__":

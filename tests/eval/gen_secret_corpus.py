@@ -13,7 +13,6 @@ from the format shows up as missed recall.
 
 Usage: gen_secret_corpus.py --seed N --per-type K --out CORPUS --labels LABELS
 Labels: {"externalId", "detectors": [...], "value": planted secret or ""}."""
-import argparse
 import base64
 import json
 import os
@@ -22,7 +21,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from synth import HEX, Rand, b64u, eval_record, iban_check, luhn_digit, write_corpus  # noqa: E402
+from synth import HEX, Rand, corpus_args, b64u, eval_record, iban_check, luhn_digit, write_corpus  # noqa: E402
 
 B62 = string.ascii_letters + string.digits
 B64U = B62 + "_-"
@@ -473,12 +472,7 @@ def record(g, i, text):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--per-type", type=int, default=12)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--labels", required=True)
-    a = ap.parse_args()
+    a = corpus_args(__doc__, ("--per-type", {"type": int, "default": 12}))
     g = G(a.seed)
     cases = positives(g, a.per_type) + pii_positives(g, a.per_type) + [(None, t, "") for t in negatives(g)]
     g.r.shuffle(cases)

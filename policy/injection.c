@@ -401,6 +401,21 @@ static void sig_extract(scan *c, size_t i, const tok *next)
 	}
 }
 
+/* An extraction asked for: "what" or an extraction verb 3 to LOOK words
+ * before word t (at i). */
+static void asked_back(scan *c, size_t i, const tok *t)
+{
+	for (size_t k = 3; k <= LOOK; k++) {
+		tok *v = back(c, i, k);
+		if (!v)
+			return;
+		if (is(v, "what") || (v->cls & W_EXV)) {
+			feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
+			return;
+		}
+	}
+}
+
 static void sig_mentions(scan *c, size_t i, const tok *next)
 {
 	tok *t = at(c, i), *p = back(c, i, 1), *pp = back(c, i, 2);
@@ -417,28 +432,12 @@ static void sig_mentions(scan *c, size_t i, const tok *next)
 	if (pp && p && is(p, "of") && is(pp, "beginning") && (t->cls & (W_OBJW | W_EXO)))
 		feat(c, 4, INJ_EXTRACT, 20, pp->s, t->e);
 	if (c->fp[4])
-		for (size_t k = 3; k <= LOOK; k++) {
-			tok *v = back(c, i, k);
-			if (!v)
-				break;
-			if (is(v, "what") || (v->cls & W_EXV)) {
-				feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
-				break;
-			}
-		}
+		asked_back(c, i, t);
 	/* what were you told / what instructions were you given */
 	if ((is(t, "told") || is(t, "given")) && p && pp &&
 	    ((is(p, "you") && (is(pp, "were") || is(pp, "have") || is(pp, "was"))) ||
 	     ((is(p, "were") || is(p, "been")) && (is(pp, "you") || is(pp, "you've")))))
-		for (size_t k = 3; k <= LOOK; k++) {
-			tok *v = back(c, i, k);
-			if (!v)
-				break;
-			if (is(v, "what") || (v->cls & W_EXV)) {
-				feat(c, 1, INJ_EXTRACT, said(c, i - k, 55), v->s, t->e);
-				break;
-			}
-		}
+		asked_back(c, i, t);
 }
 
 static void sig_persona(scan *c, size_t i, const tok *next)

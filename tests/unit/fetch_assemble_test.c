@@ -7,18 +7,8 @@
 
 #include "../../fetch/assemble.h"
 #include "json.h"
+#include "records.h"
 #include "t.h"
-
-static cJSON *parse(const char *s)
-{
-	lg_json_error e;
-	cJSON *j = lg_json_parse(s, strlen(s), &e);
-	if (!j) {
-		fprintf(stderr, "bad test JSON at %zu: %s\n", e.offset, s);
-		exit(2);
-	}
-	return j;
-}
 
 static int collect(cJSON *t, void *ctx)
 {
@@ -32,7 +22,7 @@ static cJSON *assemble(const char *const *rows, const int *order, size_t n)
 	assembly a;
 	assembly_init(&a);
 	for (size_t i = 0; i < n; i++)
-		assembly_add_v2(&a, parse(rows[order ? (size_t)order[i] : i]));
+		assembly_add_v2(&a, t_json(rows[order ? (size_t)order[i] : i]));
 	cJSON *out = cJSON_CreateArray();
 	if (assembly_emit(&a, "p", collect, out) != 0) {
 		fprintf(stderr, "emit failed\n");
@@ -202,7 +192,7 @@ static void test_scores(void)
 {
 	assembly a;
 	assembly_init(&a);
-	assembly_add_v2(&a, parse("{\"id\":\"r\",\"traceId\":\"T\",\"startTime\":\"2026-01-01T00:00:00.000Z\","
+	assembly_add_v2(&a, t_json("{\"id\":\"r\",\"traceId\":\"T\",\"startTime\":\"2026-01-01T00:00:00.000Z\","
 				  "\"parentObservationId\":null,\"type\":\"SPAN\"}"));
 	const char *sc[] = {
 		"{\"id\":\"s1\",\"name\":\"fb\",\"dataType\":\"NUMERIC\",\"value\":1,\"subject\":{\"kind\":\"trace\",\"id\":\"T\"}}",
@@ -214,7 +204,7 @@ static void test_scores(void)
 	};
 	int got[5];
 	for (int i = 0; i < 5; i++)
-		got[i] = assembly_add_score(&a, parse(sc[i]));
+		got[i] = assembly_add_score(&a, t_json(sc[i]));
 	T_OK(got[0] == 1 && got[1] == 1, "scores: trace and observation scores attached");
 	T_OK(got[2] == 0 && got[3] == 0 && got[4] == 0, "scores: repeated, other trace's, session's not");
 	cJSON *out = cJSON_CreateArray();

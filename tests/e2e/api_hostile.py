@@ -545,7 +545,7 @@ def attack_traversal():
     ]
     for i, x in enumerate(ids):
         for j, tmpl in enumerate(("/api/traces/%s", "/api/integrations/%s/sync/status",
-                                  "/api/policies/violations/by-trace/%s")):
+                                  "/api/policies/violations/by-trace/%s", "/api/integrations/%s/runs")):
             r = req("GET", tmpl % x, token=TOKEN, timeout=10)
             name = "traversal-id-%02d-%d" % (i, j)
             if canary in r.raw or b"root:" in r.raw:
@@ -583,6 +583,7 @@ def attack_methods():
         ("PUT", "/api/integrations/%s/sync/status" % A.integration, "GET"),
         ("DELETE", "/api/policies/violations/%s" % A.violation, "PATCH"),
         ("GET", "/api/policies/pii/toggle", "POST"), ("PATCH", "/api/stats", "GET"),
+        ("POST", "/api/integrations/%s/runs" % A.integration, "GET"),
         ("POST", "/api/integrations", "GET"), ("BREW", "/api/health", "GET"),
     ]
     for i, (m, p, allow) in enumerate(cases):
@@ -630,6 +631,7 @@ def attack_auth():
     # every protected endpoint refuses without the token; health needs none
     for i, (m, p) in enumerate([("GET", "/api/traces"), ("GET", "/api/traces/%s" % A.trace), ("GET", "/api/stats?by=agent"),
                                 ("GET", "/api/integrations/%s/sync/status" % A.integration),
+                                ("GET", "/api/integrations/%s/runs" % A.integration),
                                 ("POST", "/api/integrations/%s/sync" % A.integration),
                                 ("GET", "/api/policies/violations"),
                                 ("GET", "/api/policies/violations/by-trace/%s" % A.trace),

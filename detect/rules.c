@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "re.h"
 #include "rules.h"
 
 #define LEARNED_MAX 4096
@@ -200,14 +201,10 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 static int pattern_add(detect_rules *r, const char *file, const char *name, const char *regex,
 		       int any_name, char *err, size_t errlen)
 {
-	int code;
-	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
+	char why[320];
+	pcre2_code *re = lg_re_compile(regex, why, sizeof why);
 	if (!re) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		seterr(err, errlen, "%s: pattern '%s': regex error at offset %zu: %s", file, name,
-		       (size_t)off, (const char *)msg);
+		seterr(err, errlen, "%s: pattern '%s': %s", file, name, why);
 		return -1;
 	}
 	int group = pcre2_substring_number_from_name(re, (PCRE2_SPTR) "agent");
@@ -216,10 +213,6 @@ static int pattern_add(detect_rules *r, const char *file, const char *name, cons
 		seterr(err, errlen, "%s: pattern '%s': no named group (?<agent>...)", file, name);
 		return -1;
 	}
-	/* JIT is an optimisation: without it (no JIT support) matching still
-	 * works. LG_NO_JIT=1 skips it: valgrind cannot follow JIT code. */
-	if (!getenv("LG_NO_JIT"))
-		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	detect_pattern *np = realloc(r->patterns, (r->npatterns + 1) * sizeof *np);
 	if (!np) {
 		pcre2_code_free(re);

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "injection.h"
 #include "policy.h"
+#include "re.h"
 #include "timeutil.h"
 
 static const char *const sev_names[] = { "critical", "high", "medium", "low" };
@@ -121,19 +122,10 @@ static void free_list(char **v, size_t n)
 
 static pcre2_code *compile(ld *l, const char *what, const char *re)
 {
-	int code;
-	PCRE2_SIZE off;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &code, &off, NULL);
-	if (!c) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(code, msg, sizeof msg);
-		bad(l, "%s: regex error at offset %zu: %s", what, (size_t)off, (char *)msg);
-		return NULL;
-	}
-	/* JIT is an optimisation: a platform without it still matches.
-	 * LG_NO_JIT=1 skips it: valgrind cannot follow JIT code. */
-	if (!getenv("LG_NO_JIT"))
-		pcre2_jit_compile(c, PCRE2_JIT_COMPLETE);
+	char why[320];
+	pcre2_code *c = lg_re_compile(re, why, sizeof why);
+	if (!c)
+		bad(l, "%s: %s", what, why);
 	return c;
 }
 

@@ -213,7 +213,8 @@ expect_eq "a record larger than the map: stored whole" 3000000 "$(lg-store --db 
 # byte by byte while put applies them, and a pause. put must commit
 # before it waits, even in the middle of a line (the pipe is read without
 # blocking), so everything before is stored and another writer gets
-# through meanwhile.
+# through meanwhile. The pause lasts until the test says go (a file), not
+# a fixed time, so a slow machine cannot end it before the checks.
 for i in 1 2 3; do rec i$i 2026-07-01T00:00:0$i.000Z >"$T/i$i"; done
 python3 -c '
 import json, sys, time
@@ -224,16 +225,21 @@ for ch in c[:60]:
     sys.stdout.write(ch)
     sys.stdout.flush()
     time.sleep(0.001)
-time.sleep(4)
-sys.stdout.write(c[60:])' "$T/i1" "$T/i2" | lg-store --db "$T/idle" put 2>"$T/idle.err" &
+import os
+for _ in range(1200):
+    if os.path.exists(sys.argv[3]):
+        break
+    time.sleep(0.05)
+sys.stdout.write(c[60:])' "$T/i1" "$T/i2" "$T/idle.go" | lg-store --db "$T/idle" put 2>"$T/idle.err" &
 idle_pid=$!
 i=0
-until [ "$(lg-store --db "$T/idle" count 2>/dev/null)" = 1101 ] || [ $i -ge 300 ]; do sleep 0.01; i=$((i + 1)); done
+until [ "$(lg-store --db "$T/idle" count 2>/dev/null)" = 1101 ] || [ $i -ge 1000 ]; do sleep 0.02; i=$((i + 1)); done
 expect_eq "idle: records and checkpoint committed while the stream is open" "2026-07-01T01:00:00.000Z 1101" \
 	"$(lg-store --db "$T/idle" cursor idle) $(lg-store --db "$T/idle" count)"
 lg-store --db "$T/idle" put <"$T/i3" 2>/dev/null
 expect_eq "idle: another writer got through while put waited mid-line" "1 1102" \
 	"$(kill -0 $idle_pid 2>/dev/null && echo 1) $(lg-store --db "$T/idle" count)"
+touch "$T/idle.go"
 wait $idle_pid; s=$?
 expect_eq "idle: the rest of the line arrives and is stored" "0 1103" "$s $(lg-store --db "$T/idle" count)"
 

@@ -54,8 +54,10 @@ expect_eq daemon-status-broken '"failed"' "$(lg-sync status broken | jq -c .data
 
 # SIGTERM while a run is in progress: lg-fetch stops it, the run is recorded
 # as failed "interrupted by SIGTERM", the daemon logs "stopped" and exits 0.
+# Every answer takes 4 s, so the run is still going when a loaded machine
+# has seen it active.
 stop_server
-start_server --dataset "$T/ds.json" --public-key pk-lf-d --secret-key "$SECRET" --fault-slow-ms 1000 --fault-slow-every 1 || exit 1
+start_server --dataset "$T/ds.json" --public-key pk-lf-d --secret-key "$SECRET" --fault-slow-ms 4000 --fault-slow-every 1 || exit 1
 jq -n --arg h "$SERVER_URL" --arg k "$SECRET" '{integrations: [
 	{id: "prod", publicKey: "pk-lf-d", secretKey: $k, host: $h, autoSync: true, interval: "1m"}]}' >"$LG_CONFIG"
 before=$(lg-sync status prod | jq -r .data.lastSync.id)

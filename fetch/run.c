@@ -751,18 +751,25 @@ static int plan_windows(window_queue *q, const run_opts *o)
 	return window_plan(q, o->fresh_from, o->to) || window_plan(q, o->from, o->settle_to) ? -1 : 0;
 }
 
+/* The state every run starts from, whether it reads windows or traces by
+ * id: options, clock, page size, run id and the output stream. */
+static int run_begin(run_state *s, const run_opts *o, FILE *out)
+{
+	memset(s, 0, sizeof *s);
+	s->o = o;
+	s->c = o->c;
+	s->api = o->api;
+	s->t0 = client_clock_ms();
+	s->v2_limit = o->batch_size > 0 && o->batch_size < V2_MAX_LIMIT ? o->batch_size : V2_MAX_LIMIT;
+	assembly_init(&s->a);
+	make_run_id(s);
+	return lg_stream_init(&s->st, out, NULL);
+}
+
 int run_fetch(const run_opts *o, FILE *out)
 {
 	run_state s;
-	memset(&s, 0, sizeof s);
-	s.o = o;
-	s.c = o->c;
-	s.api = o->api;
-	s.t0 = client_clock_ms();
-	s.v2_limit = o->batch_size > 0 && o->batch_size < V2_MAX_LIMIT ? o->batch_size : V2_MAX_LIMIT;
-	assembly_init(&s.a);
-	make_run_id(&s);
-	if (lg_stream_init(&s.st, out, NULL) != 0)
+	if (run_begin(&s, o, out) != 0)
 		return LG_EXIT_IO;
 	if (fetch_project(&s) != 0) {
 		run_fail(&s, s.c->exit_code, s.c->error);
@@ -965,15 +972,7 @@ static win_result refetch_legacy(run_state *s, const char *id)
 int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
 {
 	run_state s;
-	memset(&s, 0, sizeof s);
-	s.o = o;
-	s.c = o->c;
-	s.api = o->api;
-	s.t0 = client_clock_ms();
-	s.v2_limit = o->batch_size > 0 && o->batch_size < V2_MAX_LIMIT ? o->batch_size : V2_MAX_LIMIT;
-	assembly_init(&s.a);
-	make_run_id(&s);
-	if (lg_stream_init(&s.st, out, NULL) != 0)
+	if (run_begin(&s, o, out) != 0)
 		return LG_EXIT_IO;
 	if (fetch_project(&s) != 0) {
 		run_fail(&s, s.c->exit_code, s.c->error);

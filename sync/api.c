@@ -881,21 +881,29 @@ static int run_recorded(serve_ctx *s, const char *id, const char *run)
 	return yes;
 }
 
+/* The request's body as a JSON object, or NULL with the 400 answered. */
+static cJSON *body_object(const api_req *r, api_resp *out)
+{
+	lg_json_error je;
+	cJSON *body = r->body_len ? lg_json_parse(r->body, r->body_len, &je) : NULL;
+	if (!cJSON_IsObject(body)) {
+		cJSON_Delete(body);
+		api_error(out, 400, "bad_json", "the body is not a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
 static void post_sync(serve_ctx *s, const api_req *r, api_resp *out, const char *id)
 {
 	lg_config cfg;
 	lg_integration *it;
 	const char *mode = "incremental";
 	char limit[32] = "";
-	lg_json_error je;
 	cJSON *body = NULL;
 	if (r->body_len) {
-		body = lg_json_parse(r->body, r->body_len, &je);
-		if (!cJSON_IsObject(body)) {
-			cJSON_Delete(body);
-			api_error(out, 400, "bad_json", "the body is not a JSON object");
+		if (!(body = body_object(r, out)))
 			return;
-		}
 		const cJSON *m = lg_json_get(body, "mode"), *l = lg_json_get(body, "limit");
 		if (m && !(cJSON_IsString(m) && (!strcmp(m->valuestring, "incremental") || !strcmp(m->valuestring, "backfill")))) {
 			cJSON_Delete(body);
@@ -1244,13 +1252,9 @@ static void get_policies(serve_ctx *s, api_resp *out)
 
 static void post_toggle(serve_ctx *s, const api_req *r, api_resp *out, const char *id)
 {
-	lg_json_error je;
-	cJSON *body = r->body_len ? lg_json_parse(r->body, r->body_len, &je) : NULL;
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
-		api_error(out, 400, "bad_json", "the body is not a JSON object");
+	cJSON *body = body_object(r, out);
+	if (!body)
 		return;
-	}
 	const cJSON *en = lg_json_get(body, "enabled");
 	if (!cJSON_IsBool(en)) {
 		cJSON_Delete(body);
@@ -1409,13 +1413,9 @@ static void get_violations_by_trace(serve_ctx *s, api_resp *out, const char *id)
 
 static void patch_violation(serve_ctx *s, const api_req *r, api_resp *out, const char *id)
 {
-	lg_json_error je;
-	cJSON *body = r->body_len ? lg_json_parse(r->body, r->body_len, &je) : NULL;
-	if (!cJSON_IsObject(body)) {
-		cJSON_Delete(body);
-		api_error(out, 400, "bad_json", "the body is not a JSON object");
+	cJSON *body = body_object(r, out);
+	if (!body)
 		return;
-	}
 	const char *st = lg_json_str(body, "status");
 	const cJSON *notes = lg_json_get(body, "notes");
 	if (!st || (strcmp(st, "acknowledged") && strcmp(st, "resolved"))) {

@@ -67,6 +67,11 @@ void api_error(api_resp *out, int status, const char *code, const char *fmt, ...
 /* The token check: 0 when auth carries the token, else the status to
  * answer (401, or 500 when the token file went bad). */
 int serve_auth(serve_ctx *s, const char *auth);
+/* token.c: the token file read into s (0, or -1 with why in err), a new
+ * one created, and its default path. */
+int serve_token_read(serve_ctx *s, char *err, size_t errlen);
+int serve_token_create(const char *path, char *err, size_t errlen);
+int serve_token_default_path(char *out, size_t n);
 /* Registers a run we started, and a thread that reaps it. 0, or -1. */
 int serve_run_add(serve_ctx *s, const char *id, const char *run, pid_t pid);
 /* The run id of a run of id that we started and that still runs, copied

@@ -78,6 +78,7 @@ expect_not_contains "echo-auth: no credential in run-end" "$T/out" "$b64"
 expect_eq "echo-auth: no escape on stderr" 0 "$(tr -cd '\033\r' <"$T/err" | wc -c)"
 expect_contains "echo-auth: masked" "$T/err" "denied [0m for Basic ***  keys pk-lf-test:***, secret ***"
 expect_eq "echo-auth: lines capped" yes "$(awk 'length > 600 { bad = 1 } END { print bad ? "no" : "yes" }' "$T/err")"
+stop_server
 
 # ---- no core dump holds the key ----
 start_server --dataset "$T/ds.json" --hostile slow-drip || exit 1

@@ -766,6 +766,33 @@ static int run_begin(run_state *s, const run_opts *o, FILE *out)
 	return lg_stream_init(&s->st, out, NULL);
 }
 
+/* How every run ends: its error said (with the key hints when asked and
+ * the server refused the keys), the run-end line unless stopped, the
+ * output flushed, everything freed. The exit status. */
+static int run_finish(run_state *s, FILE *out, int auth_hints)
+{
+	if (s->exit_code) {
+		lg_err("%s", s->error);
+		if (auth_hints && s->exit_code == LG_EXIT_AUTH)
+			client_auth_hints(s->c, s->c->http.status);
+	}
+	if (!s->st.stop)
+		emit_run_end(s);
+	if (!s->st.stop && fflush(out) != 0 && errno != EPIPE)
+		s->st.write_error = errno;
+	int status = s->exit_code;
+	if (s->st.write_error) {
+		lg_err("write error: %s", strerror(s->st.write_error));
+		status = LG_EXIT_IO;
+	}
+	assembly_clear(&s->a);
+	window_free(&s->q);
+	free(s->project_id);
+	lg_buf_free(&s->line);
+	lg_stream_free(&s->st);
+	return status;
+}
+
 int run_fetch(const run_opts *o, FILE *out)
 {
 	run_state s;
@@ -791,26 +818,7 @@ int run_fetch(const run_opts *o, FILE *out)
 		}
 	}
 	progress(&s, o->to, 1);
-	if (s.exit_code) {
-		lg_err("%s", s.error);
-		if (s.exit_code == LG_EXIT_AUTH)
-			client_auth_hints(s.c, s.c->http.status);
-	}
-	if (!s.st.stop)
-		emit_run_end(&s);
-	if (!s.st.stop && fflush(out) != 0 && errno != EPIPE)
-		s.st.write_error = errno;
-	int status = s.exit_code;
-	if (s.st.write_error) {
-		lg_err("write error: %s", strerror(s.st.write_error));
-		status = LG_EXIT_IO;
-	}
-	assembly_clear(&s.a);
-	window_free(&s.q);
-	free(s.project_id);
-	lg_buf_free(&s.line);
-	lg_stream_free(&s.st);
-	return status;
+	return run_finish(&s, out, 1);
 }
 
 /* Probes one data endpoint with a one-row request over the last minute. */
@@ -998,20 +1006,5 @@ int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
 			}
 		}
 	}
-	if (s.exit_code)
-		lg_err("%s", s.error);
-	if (!s.st.stop)
-		emit_run_end(&s);
-	if (!s.st.stop && fflush(out) != 0 && errno != EPIPE)
-		s.st.write_error = errno;
-	int status = s.exit_code;
-	if (s.st.write_error) {
-		lg_err("write error: %s", strerror(s.st.write_error));
-		status = LG_EXIT_IO;
-	}
-	assembly_clear(&s.a);
-	free(s.project_id);
-	lg_buf_free(&s.line);
-	lg_stream_free(&s.st);
-	return status;
+	return run_finish(&s, out, 0);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "timeutil.h"
 #include "utf8.h"
 
 /* ---- the parse arena -------------------------------------------------- */
@@ -465,4 +466,44 @@ cJSON *lg_json_parse(const char *s, size_t len, lg_json_error *err)
 cJSON *lg_json_parse_arena(const char *s, size_t len, lg_json_error *err)
 {
 	return parse(s, len, err, 1);
+}
+
+typedef struct {
+	cJSON *item;
+	int64_t t;
+	const char *id;
+} timed_item;
+
+static int timed_cmp(const void *a, const void *b)
+{
+	const timed_item *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int lg_json_sort_by_time(cJSON *arr, const char *key)
+{
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	if (n < 2)
+		return 0;
+	timed_item *v = malloc(n * sizeof *v);
+	if (!v)
+		return -1;
+	for (cJSON *c = arr->child; c; c = c->next, i++) {
+		const char *s = lg_json_str(c, key), *id = lg_json_str(c, "id");
+		v[i].item = c;
+		v[i].id = id ? id : "";
+		if (!s || lg_time_parse(s, &v[i].t) != 0)
+			v[i].t = INT64_MAX;
+	}
+	qsort(v, n, sizeof *v, timed_cmp);
+	arr->child = NULL; /* relinked in order below: no item is freed */
+	for (i = 0; i < n; i++) {
+		v[i].item->next = i + 1 < n ? v[i + 1].item : NULL;
+		v[i].item->prev = i ? v[i - 1].item : v[n - 1].item;
+	}
+	arr->child = v[0].item;
+	free(v);
+	return 0;
 }

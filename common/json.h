@@ -86,5 +86,10 @@ cJSON *lg_json_double(double v);
 cJSON *lg_json_take(cJSON *obj, const char *key);
 /* Deep equality, numbers compared by value, object key order ignored. */
 int lg_json_equal(const cJSON *a, const cJSON *b);
+/* Orders an array of objects by the time in each one's key (ISO 8601;
+ * missing or unreadable last), then by "id": the order of a record's spans
+ * and scores, whatever order their fragments came in. Returns 0, or -1 out
+ * of memory (the array is left as it was). */
+int lg_json_sort_by_time(cJSON *arr, const char *key);
 
 #endif

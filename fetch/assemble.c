@@ -366,10 +366,14 @@ static const char *score_to_v1(cJSON *score)
 int assembly_add_score(assembly *a, cJSON *score)
 {
 	const char *tid = score_to_v1(score), *id = lg_json_str(score, "id");
-	trace_group *g = tid ? strmap_get(&a->groups, tid) : NULL;
-	if (!g || !id) {
+	if (!tid || !id) {
 		cJSON_Delete(score);
 		return 0;
+	}
+	trace_group *g = group_for(a, tid);
+	if (!g) {
+		cJSON_Delete(score);
+		return -1;
 	}
 	if (!g->scores && !(g->scores = cJSON_CreateArray())) {
 		cJSON_Delete(score);

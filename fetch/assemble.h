@@ -9,8 +9,8 @@
  *    the root observation.
  *  - legacy traces (from /traces) are joined with the window's
  *    observations (from /observations).
- * Observations whose trace lies in another window become a fragment trace
- * (lg-store merges fragments). */
+ * Observations (or scores) whose trace lies in another window become a
+ * fragment trace (lg-store merges fragments). */
 #ifndef FETCH_ASSEMBLE_H
 #define FETCH_ASSEMBLE_H
 #include <stdint.h>
@@ -42,8 +42,10 @@ int assembly_add_v1_trace(assembly *a, cJSON *trace);
 
 /* Adds one score from /api/public/v3/scores (ownership taken) to the trace
  * it scores (subject trace, or observation with its traceId), in the v1
- * shape. Returns 1 added, 0 its trace is not held (or the score is not a
- * trace's, or repeated), -1 out of memory. */
+ * shape. A trace not held gets a group of its own: it is emitted as a
+ * fragment holding only its scores (no observations, timestamp null), which
+ * lg-store merges into the trace stored from an earlier window. Returns 1
+ * added, 0 the score is not a trace's (or repeated), -1 out of memory. */
 int assembly_add_score(assembly *a, cJSON *score);
 
 typedef int (*trace_fn)(cJSON *trace, void *ctx);

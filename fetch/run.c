@@ -687,6 +687,16 @@ static int v2_holds_too_little(run_state *s, window w)
 	return 1;
 }
 
+/* Whether a window's scores are read. An incremental run that reads a
+ * settled range reads the scores of that range only: the settled ranges of
+ * consecutive runs tile time, so each score is read once, when it is
+ * overlap old (a score up to overlap late included), not once new and
+ * again settled. Every other window reads its own. */
+static int scores_due(const run_opts *o, window w)
+{
+	return o->fresh_from <= 0 || w.to <= o->settle_to;
+}
+
 /* Reads and emits one window. Returns 0 to go on, 1 to stop (limit, closed
  * output), -1 on failure. */
 static int one_window(run_state *s, window w)
@@ -713,11 +723,11 @@ static int one_window(run_state *s, window w)
 		assembly_clear(&s->a);
 		return window_plan(&s->q, w.from, w.to) == 0 ? 0 : -1;
 	}
-	/* The scores whose timestamp lies in the window, attached to its
-	 * traces; a score of a trace read in another window is not (an
-	 * evaluation usually follows its trace within minutes). A 404 (no v3
-	 * scores API, such as self-hosted v3) turns scores off for the run. */
-	if (s->a.n && !s->no_scores && (r = cursor_pages(s, PAGES_SCORES, w, NULL)) != WIN_DONE)
+	/* The scores whose timestamp lies in the window: attached to its
+	 * traces, and those of a trace read in another window (or run) as a
+	 * fragment of their own. A 404 (no v3 scores API, such as self-hosted
+	 * v3) turns scores off for the run. */
+	if (!s->no_scores && scores_due(s->o, w) && (r = cursor_pages(s, PAGES_SCORES, w, NULL)) != WIN_DONE)
 		return r == WIN_AGAIN ? 0 : -1;
 	long rows = s->a.rows;
 	s->win_traces = 0;

@@ -314,11 +314,15 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 	move(rec, "version", trace, "version");
 	move(rec, "environment", trace, "environment");
 	lg_record_unset_to_null(rec); /* release and version came in after */
+	/* Scores in time order (then id), as lg-store keeps them when it
+	 * unites the scores of several fragments (out of memory: as sent). */
 	cJSON *scores = lg_json_take(trace, "scores");
-	if (scores && cJSON_IsArray(scores) && scores->child)
+	if (cJSON_IsArray(scores) && scores->child) {
+		lg_json_sort_by_time(scores, "timestamp");
 		lg_json_set(rec, "scores", scores);
-	else
+	} else {
 		cJSON_Delete(scores);
+	}
 	cJSON *src = cJSON_CreateObject();
 	cJSON_AddItemToObject(src, "system", cJSON_CreateString("langfuse"));
 	cJSON_AddItemToObject(src, "integration", o->integration ? cJSON_CreateString(o->integration) : cJSON_CreateNull());

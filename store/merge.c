@@ -44,23 +44,6 @@ static void move_key(cJSON *dst, cJSON *src, const char *key)
 		lg_json_set(dst, key, v);
 }
 
-static int64_t start_of(const cJSON *span)
-{
-	int64_t ms;
-	const char *s = lg_json_str(span, "startTime");
-	return s && lg_time_parse(s, &ms) == 0 ? ms : INT64_MAX;
-}
-
-static int span_cmp(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	int64_t sx = start_of(x), sy = start_of(y);
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
-	const char *ix = lg_json_str(x, "id"), *iy = lg_json_str(y, "id");
-	return strcmp(ix ? ix : "", iy ? iy : "");
-}
-
 static cJSON *find_by(const cJSON *arr, const char *key, const char *val)
 {
 	for (cJSON *c = arr ? arr->child : NULL; c; c = c->next) {
@@ -114,20 +97,11 @@ static int merge_spans(cJSON *base, cJSON *in_spans)
 		else
 			cJSON_AddItemToArray(out, s);
 	}
-	size_t n = (size_t)cJSON_GetArraySize(out), i = 0;
-	cJSON **v = n ? malloc(n * sizeof *v) : NULL;
-	if (n && !v) {
+	if (lg_json_sort_by_time(out, "startTime") < 0) {
 		lg_json_set(base, "spans", out);
 		cJSON_Delete(saved);
 		return -1;
 	}
-	while ((s = out->child) != NULL)
-		v[i++] = cJSON_DetachItemViaPointer(out, s);
-	if (n > 1)
-		qsort(v, n, sizeof *v, span_cmp);
-	for (i = 0; i < n; i++)
-		cJSON_AddItemToArray(out, v[i]);
-	free(v);
 	int changed = !saved || !lg_json_equal(saved, out);
 	cJSON_Delete(saved);
 	lg_json_set(base, "spans", out);
@@ -153,6 +127,35 @@ static void merge_tags(cJSON *base, cJSON *in_tags)
 		else
 			cJSON_AddItemToArray(tags, t);
 	}
+}
+
+/* Scores united by id, the incoming copy of one id winning (a score can be
+ * edited): a window's scores are the ones whose own time falls in it, so
+ * one trace's scores come in several fragments, some holding nothing else.
+ * Ordered by time, then id, as lg-fetch orders a trace's scores. */
+static void merge_scores(cJSON *base, cJSON *in_scores)
+{
+	cJSON *scores = lg_json_get(base, "scores");
+	if (!cJSON_IsArray(scores)) {
+		if (!in_scores->child)
+			return;
+		scores = cJSON_CreateArray();
+		lg_json_set(base, "scores", scores);
+	}
+	cJSON *s;
+	while ((s = in_scores->child) != NULL) {
+		cJSON_DetachItemViaPointer(in_scores, s);
+		const char *id = lg_json_str(s, "id");
+		cJSON *same = id ? find_by(scores, "id", id) : NULL;
+		for (cJSON *c = scores->child; c && !same && !id; c = c->next)
+			if (lg_json_equal(c, s))
+				same = c;
+		if (same)
+			cJSON_ReplaceItemViaPointer(scores, same, s);
+		else
+			cJSON_AddItemToArray(scores, s);
+	}
+	lg_json_sort_by_time(scores, "timestamp");
 }
 
 static void merge_timestamp(cJSON *base, cJSON *in)
@@ -286,7 +289,7 @@ static int special_key(const char *k)
 {
 	static const char *const keys[] = {
 		"externalId", "spans", "metadata", "source", "tags", "timestamp",
-		"agent", "agents", "violations", "evaluation", "stale", "incomplete",
+		"agent", "agents", "violations", "evaluation", "stale", "incomplete", "scores",
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		if (strcmp(k, keys[i]) == 0)
@@ -358,6 +361,8 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	merge_object_key(base, in, "source");
 	if (cJSON_IsArray(lg_json_get(in, "tags")))
 		merge_tags(base, lg_json_get(in, "tags"));
+	if (cJSON_IsArray(lg_json_get(in, "scores")))
+		merge_scores(base, lg_json_get(in, "scores"));
 	merge_timestamp(base, in);
 	merge_agent(base, in, stored_agent_name);
 	cJSON_Delete(stored_agent_name);

@@ -77,3 +77,32 @@ expect_contains bad-refetch-limit-named "$T/err" "refetchLimit: must be an integ
 jq '.integrations[0] += {refetchLimit: 2, refetchHorizon: "soon"}' "$LG_CONFIG" >"$T/c" && mv "$T/c" "$LG_CONFIG"
 expect_status bad-refetch-horizon 2 lg-sync run prod
 expect_contains bad-refetch-horizon-named "$T/err" "refetchHorizon: invalid duration 'soon'"
+
+# Scores are read once, with the settled range: an evaluation that comes 40
+# minutes after its trace (another window, a later run) still reaches the
+# trace stored before it, in a fragment holding only the score; a score
+# whose trace lies in the same window is attached directly; none is lost and
+# no trace is stored twice.
+stop_server
+rm -rf "$LG_DB"
+python3 "$GEN" --traces 60 --seed 52 --end 2026-11-27T01:00:00Z --span 1h --obs-min 2 --obs-max 3 --out "$T/ds3.json"
+jq '(.traces | map({key: .id, value: .timestamp}) | from_entries) as $ts
+	| .scores = [.traces[] | {id: ("late-" + .id), projectId: "p", traceId: .id, observationId: null,
+		name: "eval", value: 1, source: "EVAL", dataType: "NUMERIC", comment: null, metadata: {},
+		environment: "default",
+		timestamp: ((.timestamp | sub("\\.[0-9]+Z$"; "Z") | fromdate) + 2400 | todate)}]
+	| .scores += [.traces[0:10][] | {id: ("near-" + .id), projectId: "p", traceId: .id, observationId: null,
+		name: "fb", value: 0, source: "API", dataType: "NUMERIC", comment: null, metadata: {},
+		environment: "default", timestamp: .timestamp}]' "$T/ds3.json" >"$T/ds3s.json"
+clock 2026-11-27T00:00:00Z
+start_server --dataset "$T/ds3s.json" --clock-file "$CLOCK" --seed 3 --log "$T/req3.log" || exit 1
+jq --arg h "$SERVER_URL" '.integrations[0] = {id: "prod", name: "Prod", publicKey: "pk-lf-test",
+	secretKey: "sk-lf-test", host: $h, lookback: "1h"}' "$LG_CONFIG" >"$T/c" && mv "$T/c" "$LG_CONFIG"
+for m in $(seq 5 5 180); do sync_at "$(date -u -d "2026-11-27T00:00:00Z + $m minutes" +%Y-%m-%dT%H:%M:%SZ)" || fail scores-run-$m "exit $?"; done
+expect_eq late-scores-stored "$(jq -r '.scores[] | "\(.traceId) \(.id)"' "$T/ds3s.json" | sort)" \
+	"$(lg-store --db "$LG_DB" export | jq -r '.externalId as $t | .scores[]? | "\($t) \(.id)"' | sort)"
+expect_eq late-scores-traces "$(jq '.traces | length' "$T/ds3s.json")" "$(lg-store --db "$LG_DB" count)"
+expect_eq late-scores-whole "" "$(lg-store --db "$LG_DB" export | jq -r 'select(.timestamp == null or (.spans | length) == 0) | .externalId')"
+runs=$(grep -c '"/api/public/projects"' "$T/req3.log")
+sreq=$(grep -c '"/api/public/v3/scores"' "$T/req3.log")
+if [ "$sreq" -lt "$runs" ]; then pass scores-per-settled-read; else fail scores-per-settled-read "$sreq score requests in $runs runs"; fi

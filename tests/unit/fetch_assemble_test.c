@@ -206,11 +206,18 @@ static void test_scores(void)
 	for (int i = 0; i < 5; i++)
 		got[i] = assembly_add_score(&a, t_json(sc[i]));
 	T_OK(got[0] == 1 && got[1] == 1, "scores: trace and observation scores attached");
-	T_OK(got[2] == 0 && got[3] == 0 && got[4] == 0, "scores: repeated, other trace's, session's not");
+	T_OK(got[2] == 0 && got[4] == 0, "scores: repeated and session's not");
+	T_INT(got[3], 1, "scores: another trace's kept");
 	cJSON *out = cJSON_CreateArray();
 	assembly_emit(&a, "p", collect, out);
+	T_INT(cJSON_GetArraySize(out), 2, "scores: the other trace's make a trace of their own");
 	const cJSON *s = lg_json_get(cJSON_GetArrayItem(out, 0), "scores");
 	T_INT(cJSON_GetArraySize(s), 2, "scores: on the trace");
+	const cJSON *f = cJSON_GetArrayItem(out, 1);
+	T_STR(lg_json_str(f, "id"), "other", "scores: fragment of the other trace");
+	T_OK(lg_json_is_null(lg_json_get(f, "timestamp")) && cJSON_GetArraySize(lg_json_get(f, "observations")) == 0 &&
+	     lg_json_is_null(lg_json_get(f, "input")) && cJSON_GetArraySize(lg_json_get(f, "scores")) == 1,
+	     "scores: the fragment holds its scores only");
 	const cJSON *s2 = cJSON_GetArrayItem(s, 1);
 	T_STR(lg_json_str(s2, "traceId"), "T", "scores: traceId from the subject");
 	T_STR(lg_json_str(s2, "observationId"), "r", "scores: observationId from the subject");

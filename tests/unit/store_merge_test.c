@@ -159,6 +159,59 @@ static void test_fragments(void)
 	cJSON_Delete(again), cJSON_Delete(copy);
 }
 
+static void merge_text(cJSON *base, const char *incoming)
+{
+	cJSON *in = t_json(incoming);
+	merge_record(base, in, NOW);
+	cJSON_Delete(in);
+}
+
+/* A fragment holding only a score, as lg-map builds it. */
+static void score_fragment(char *out, size_t n, const char *score)
+{
+	snprintf(out, n, "{\"externalId\":\"T\",\"name\":null,\"timestamp\":null,\"duration\":0,\"input\":null,"
+		 "\"metadata\":{\"tokens\":{\"input\":0,\"output\":0,\"total\":0},\"cost\":0,\"model\":null,"
+		 "\"models\":[]},\"tags\":[],\"status\":\"success\",\"incomplete\":null,\"spans\":[],\"scores\":[%s]}",
+		 score);
+}
+
+/* A window's scores are those whose own time falls in it: a trace stored
+ * from one window gets its later scores in a fragment holding nothing else
+ * (no spans, timestamp null), as lg-map builds it from lg-fetch's. */
+static void test_scores(void)
+{
+	char sp[2][512], spans[1100], whole[4096], stored[2048];
+	span(sp[0], 512, "root", 0, 30, "agent", 0, 0, "0", "DEFAULT");
+	span(sp[1], 512, "gen-1", 1, 5, "llm", 1200, 340, "0.0123", "DEFAULT");
+	snprintf(spans, sizeof spans, "%s,%s", sp[0], sp[1]);
+	const char *s1 = "{\"id\":\"s1\",\"name\":\"fb\",\"value\":1,\"timestamp\":\"2026-11-01T10:00:00.000Z\"}";
+	const char *s2 = "{\"id\":\"s2\",\"name\":\"ok\",\"value\":0,\"timestamp\":\"2026-11-01T09:00:00.000Z\"}";
+	const char *s2b = "{\"id\":\"s2\",\"name\":\"ok\",\"value\":1,\"timestamp\":\"2026-11-01T09:00:00.000Z\"}";
+	snprintf(whole, sizeof whole, "{\"externalId\":\"T\",\"name\":\"t\",\"tags\":[],\"spans\":[%s],\"scores\":[%s,%s]}", spans, s2, s1);
+	snprintf(stored, sizeof stored, "{\"externalId\":\"T\",\"name\":\"t\",\"tags\":[],\"spans\":[%s]}", spans);
+	char f1[1024], f2[1024], f2b[1024];
+	score_fragment(f1, sizeof f1, s1);
+	score_fragment(f2, sizeof f2, s2);
+	score_fragment(f2b, sizeof f2b, s2b);
+	cJSON *w = t_mapped(t_json(whole)), *a = t_mapped(t_json(stored)), *b = t_mapped(t_json(stored));
+	merge_text(a, f1);
+	merge_text(a, f2);
+	merge_text(b, f2);
+	merge_text(b, f1);
+	T_OK(lg_json_equal(a, w), "scores: a trace's scores from later fragments make the whole record");
+	T_OK(lg_json_equal(b, w), "scores: in the other order, the same record");
+	cJSON *c = t_mapped(t_json(whole));
+	merge_text(c, f2);
+	T_OK(lg_json_equal(c, w), "scores: a score merged again changes nothing");
+	merge_text(c, f2b);
+	char *got = lg_json_to_string(lg_json_get(c, "scores"));
+	T_STR(got, "[{\"id\":\"s2\",\"name\":\"ok\",\"value\":1,\"timestamp\":\"2026-11-01T09:00:00.000Z\"},"
+	      "{\"id\":\"s1\",\"name\":\"fb\",\"value\":1,\"timestamp\":\"2026-11-01T10:00:00.000Z\"}]",
+	      "scores: the incoming copy of an id wins, time order kept");
+	free(got);
+	cJSON_Delete(w), cJSON_Delete(a), cJSON_Delete(b), cJSON_Delete(c);
+}
+
 static void test_agent(void)
 {
 	const char *strong = "{\"agent\":{\"name\":\"Support\",\"confidence\":0.9},\"metadata\":{\"agent_name\":\"Support\"}}";
@@ -275,6 +328,7 @@ int main(void)
 	test_timestamp();
 	test_spans();
 	test_fragments();
+	test_scores();
 	test_agent();
 	test_violations();
 	test_conflict_and_stale();

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +25,6 @@
 #include "timeutil.h"
 #include "utf8.h"
 #include "api_int.h"
-
-extern char **environ;
 
 /* ---- policies ---- */
 

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +26,6 @@
 #include "utf8.h"
 #include "api_int.h"
 
-extern char **environ;
-
 /* ---- running the tools ---- */
 
 
@@ -42,9 +38,6 @@ int api_tool_lines(const char *const *argv, line_fn fn, void *ctx, char *err, si
 {
 	char path[PATH_MAX];
 	int out[2] = { -1, -1 }, er[2] = { -1, -1 }, status = -1, too_long = 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t mask;
 	pid_t pid;
 	if (err && errlen)
 		*err = '\0';
@@ -55,29 +48,14 @@ int api_tool_lines(const char *const *argv, line_fn fn, void *ctx, char *err, si
 		close(out[1]);
 		return -1;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, er[1], 2);
-	/* Threads of the server may block signals; the tool starts clean. */
-	sigemptyset(&mask);
-	posix_spawnattr_setsigmask(&at, &mask);
-	sigaddset(&mask, SIGPIPE);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	posix_spawnattr_setsigdefault(&at, &mask);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	const char *args[40];
 	size_t i = 0;
 	args[0] = tool_path(argv[0], path, sizeof path);
 	for (i = 1; argv[i] && i < 39; i++)
 		args[i] = argv[i];
 	args[i] = NULL;
-	union { const char *const *c; char *const *m; } av = { args };
-	int rc = posix_spawnp(&pid, args[0], &fa, &at, av.m, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	spawn_how how = { .fd = { SPAWN_NULL, out[1], er[1] } };
+	int rc = proc_spawn(&pid, args, &how);
 	close(out[1]);
 	close(er[1]);
 	if (rc) {

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +25,6 @@
 #include "timeutil.h"
 #include "utf8.h"
 #include "api_int.h"
-
-extern char **environ;
 
 /* ---- sync and its status ---- */
 
@@ -195,9 +191,6 @@ static pid_t spawn_run(serve_ctx *s, const char *id, const char *mode, const cha
 	char self[PATH_MAX];
 	const char *argv[20];
 	size_t n = 0;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t mask;
 	pid_t pid;
 	argv[n++] = tool_path("lg-sync", self, sizeof self);
 	argv[n++] = "--config";
@@ -217,22 +210,8 @@ static pid_t spawn_run(serve_ctx *s, const char *id, const char *mode, const cha
 	argv[n++] = "--";
 	argv[n++] = id;
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	sigemptyset(&mask);
-	posix_spawnattr_setsigmask(&at, &mask);
-	sigaddset(&mask, SIGPIPE);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	posix_spawnattr_setsigdefault(&at, &mask);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	union { const char *const *c; char *const *m; } av = { argv };
-	int rc = posix_spawn(&pid, argv[0], &fa, &at, av.m, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	spawn_how how = { .fd = { SPAWN_NULL, SPAWN_NULL, SPAWN_SAME }, .setpgroup = 1 };
+	int rc = proc_spawn(&pid, argv, &how);
 	return rc ? -1 : pid;
 }
 

@@ -99,35 +99,66 @@ static void stage_feed(stage *st, const char *p, size_t n, int silent)
 	}
 }
 
-static int spawn_stage(stage *st, int in, int out, int errw, pid_t pgid)
+int proc_spawn(pid_t *pid, const char *const *argv, const spawn_how *how)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t mask;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_adddup2(&fa, in, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	posix_spawn_file_actions_adddup2(&fa, errw, 2);
-	/* The stop signals wait, blocked: lg-fetch unblocks them once its
-	 * handlers are set (a stop sent earlier is then delivered, not lost),
-	 * the later stages never see them and end when their input ends, so
-	 * lg-store commits everything lg-fetch wrote. Their own process group
-	 * keeps a terminal's Ctrl-C for lg-sync alone, which passes it on. */
+	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+	int rc = posix_spawn_file_actions_init(&fa);
+	if (rc)
+		return rc;
+	if ((rc = posix_spawnattr_init(&at))) {
+		posix_spawn_file_actions_destroy(&fa);
+		return rc;
+	}
+	for (int i = 0; i < 3 && !rc; i++) {
+		if (how->fd[i] == SPAWN_NULL)
+			rc = posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i ? O_WRONLY : O_RDONLY, 0);
+		else if (how->fd[i] != SPAWN_SAME)
+			rc = posix_spawn_file_actions_adddup2(&fa, how->fd[i], i);
+	}
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+	/* Our own fds are close-on-exec; this covers what a library left open. */
+	if (!rc)
+		rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
+	/* Server threads block signals and lg-sync ignores SIGPIPE: neither
+	 * is the child's. */
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	if (how->stops_blocked) {
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		sigaddset(&mask, SIGHUP);
+	}
 	posix_spawnattr_setsigmask(&at, &mask);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGPIPE);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
 	posix_spawnattr_setsigdefault(&at, &mask);
-	posix_spawnattr_setpgroup(&at, pgid);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	union { const char *const *c; char *const *m; } av = { st->argv };
-	int rc = posix_spawnp(&st->pid, st->argv[0], &fa, &at, av.m, environ);
+	if (how->setpgroup) {
+		posix_spawnattr_setpgroup(&at, how->pgid);
+		flags |= POSIX_SPAWN_SETPGROUP;
+	}
+	posix_spawnattr_setflags(&at, flags);
+	union { const char *const *c; char *const *m; } av = { argv };
+	if (!rc)
+		rc = posix_spawnp(pid, argv[0], &fa, &at, av.m, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
+	return rc;
+}
+
+/* The stop signals wait, blocked: lg-fetch unblocks them once its
+ * handlers are set (a stop sent earlier is then delivered, not lost),
+ * the later stages never see them and end when their input ends, so
+ * lg-store commits everything lg-fetch wrote. Their own process group
+ * keeps a terminal's Ctrl-C for lg-sync alone, which passes it on. */
+static int spawn_stage(stage *st, int in, int out, int errw, pid_t pgid)
+{
+	spawn_how how = { .fd = { in, out, errw }, .setpgroup = 1, .pgid = pgid, .stops_blocked = 1 };
+	int rc = proc_spawn(&st->pid, st->argv, &how);
 	if (rc) {
 		st->pid = -1;
 		snprintf(st->last, sizeof st->last, "%s: cannot run %s: %s", st->name, st->argv[0], strerror(rc));

@@ -19,6 +19,26 @@ typedef struct {
 	lg_buf err;               /* the stderr line being read */
 } stage;
 
+/* How proc_spawn starts a child: its stdin, stdout and stderr (an fd of
+ * ours, SPAWN_NULL for /dev/null, SPAWN_SAME for lg-sync's own), its
+ * process group (with setpgroup: pgid's, or a new one when pgid is 0) and
+ * whether SIGTERM, SIGINT and SIGHUP start blocked. */
+#define SPAWN_SAME (-1)
+#define SPAWN_NULL (-2)
+typedef struct {
+	int fd[3];
+	int setpgroup;
+	pid_t pgid;
+	int stops_blocked;
+} spawn_how;
+
+/* Starts argv (argv[0] a path, or a name found in $PATH) as how says.
+ * The child starts clean whatever lg-sync's threads and handlers did:
+ * SIGPIPE, SIGTERM and SIGINT at their defaults, no other signal blocked,
+ * and no fd of ours but the three it is given. Returns 0 with *pid set,
+ * or an errno value. */
+int proc_spawn(pid_t *pid, const char *const *argv, const spawn_how *how);
+
 /* Runs st[0..n) as a pipeline: stage 0 reads in_fd (or /dev/null when
  * negative), the last stage's stdout goes to out_fd, or when that is
  * negative is collected into out (may be NULL),

@@ -53,6 +53,18 @@ expect_contains stage-fails-message "$T/err" "lg-sync: prod: failed (exit 2): lg
 expect_eq stage-fails-status '{"status":"failed","error":"lg-detect: rules: broken on purpose"}' \
 	"$(last_sync prod '.data.lastSync | {status, error}')"
 expect_eq stage-fails-cursor "$C1" "$(lg-store --db "$LG_DB" cursor prod)"
+# A stage starts clean: no fd of lg-sync's but 0-2 (fd 7, which lg-sync
+# inherited open, is not passed on), the stop signals blocked until it sets
+# its own handlers, SIGPIPE not ignored.
+rm "$T/bin/lg-detect"
+printf '#!/bin/sh\n[ -e /proc/$$/fd/7 ] && echo open >"%s/detect.fd7"\nwhile read -r k v; do case $k in Sig[BI]*) echo "$k $v";; esac; done </proc/$$/status >"%s/detect.sig"\nexec "%s/lg-detect" "$@"\n' \
+	"$T" "$T" "$BIN" >"$T/bin/lg-detect"
+chmod 755 "$T/bin/lg-detect"
+LG_NOW=2026-11-27T11:11:00Z "$T/bin/lg-sync" run prod 7<"$T/ds.json" >"$T/out" 2>"$T/err"
+expect_eq stage-clean-run 0 "$?"
+expect_eq stage-clean-fds "" "$(cat "$T/detect.fd7" 2>/dev/null)"
+expect_eq stage-clean-blocked "SigBlk: 0000000000004003" "$(grep SigBlk "$T/detect.sig")"
+expect_eq stage-clean-sigpipe 0 "$(( 0x$(sed -n 's/^SigIgn: //p' "$T/detect.sig") & 0x1000 ))"
 # A bad line in the middle: the good records are stored, the bad one kept
 # verbatim in the stage's quarantine file, the run failed with exit 1.
 rm "$T/bin/lg-detect" && ln -s "$BIN/lg-detect" "$T/bin/lg-detect"

@@ -36,7 +36,11 @@ int sync_load(sync_ctx *c, lg_config *cfg)
 	return 0;
 }
 
-int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped)
+/* Checks that each id names an integration; with none given, every valid
+ * one. A skipped (invalid, reported) entry is left out and counted in
+ * *skipped. Returns 0 or LG_EXIT_USAGE (message printed); *ids_out is
+ * malloc'd. */
+static int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped)
 {
 	*skipped = nids ? 0 : (int)cfg->nbad;
 	const char **out = calloc((size_t)(nids ? nids : (int)cfg->n) + 1, sizeof *out);
@@ -65,6 +69,17 @@ int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out,
 	*ids_out = out;
 	*n_out = n;
 	return 0;
+}
+
+int sync_select(sync_ctx *c, lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped)
+{
+	int rc = sync_load(c, cfg);
+	if (rc)
+		return rc;
+	rc = sync_pick(cfg, ids, nids, ids_out, n_out, skipped);
+	if (rc)
+		lg_config_free(cfg);
+	return rc;
 }
 
 /* ---- add ---- */

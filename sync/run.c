@@ -697,11 +697,10 @@ int cmd_run(sync_ctx *c, int argc, char **argv)
 		return lg_usage_error("run: --until needs --since or --mode backfill");
 	lg_config cfg;
 	const char **ids = NULL;
-	int n = 0, skipped = 0, rc = sync_load(c, &cfg);
+	int n = 0, skipped = 0, rc = sync_select(c, &cfg, argv + optind, argc - optind, &ids, &n, &skipped);
 	if (rc)
 		return rc;
-	rc = sync_pick(&cfg, argv + optind, argc - optind, &ids, &n, &skipped);
-	if (rc == 0 && signals_install() != 0) {
+	if (signals_install() != 0) {
 		lg_err("sigaction: %s", strerror(errno));
 		rc = LG_EXIT_BAD;
 	}

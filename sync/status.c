@@ -127,17 +127,14 @@ int cmd_status(sync_ctx *c, int argc, char **argv)
 	}
 	lg_config cfg;
 	const char **ids = NULL;
-	int n = 0, skipped = 0, rc = sync_load(c, &cfg);
+	int n = 0, skipped = 0, rc = sync_select(c, &cfg, argv + optind, argc - optind, &ids, &n, &skipped);
 	if (rc)
 		return rc;
-	rc = sync_pick(&cfg, argv + optind, argc - optind, &ids, &n, &skipped);
 	/* Every integration printed; the exit status is the worst. */
-	int worst = 0;
-	for (int i = 0; rc == 0 && i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		int one = print_status(c, lg_config_find(&cfg, ids[i]));
-		worst = one > worst ? one : worst;
+		rc = one > rc ? one : rc;
 	}
-	rc = rc ? rc : worst;
 	if (rc == 0 && skipped)
 		rc = LG_EXIT_USAGE; /* an integration asked for is not valid: reported by sync_load */
 	free(ids);

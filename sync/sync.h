@@ -19,7 +19,7 @@ typedef struct {
 	const char *run_id;  /* run --run-id: the id the run is recorded under, or NULL */
 } sync_ctx;
 
-/* ---- sync/config.c: add, list, remove, test; loading for the others ---- */
+/* ---- sync/integrations.c: add, list, remove, test; loading for the others ---- */
 int cmd_add(sync_ctx *c, int argc, char **argv);
 int cmd_list(sync_ctx *c, int argc, char **argv);
 int cmd_remove(sync_ctx *c, int argc, char **argv);
@@ -28,11 +28,11 @@ int cmd_test(sync_ctx *c, int argc, char **argv);
  * file, the LANGFUSE_* environment's "default". Returns 0 or LG_EXIT_USAGE
  * (message printed). */
 int sync_load(sync_ctx *c, lg_config *cfg);
-/* Checks that each id names an integration; with none given, every valid
- * one. A skipped (invalid, reported) entry is left out and counted in
- * *skipped. Returns 0 or LG_EXIT_USAGE (message printed); *ids_out is
- * malloc'd. */
-int sync_pick(const lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped);
+/* sync_load, then the integrations ids name (with none, every valid one);
+ * an invalid entry asked for is reported, left out and counted in
+ * *skipped. Returns 0 with cfg loaded and *ids_out malloc'd, or an exit
+ * status (message printed, nothing to free). */
+int sync_select(sync_ctx *c, lg_config *cfg, char **ids, int nids, const char ***ids_out, int *n_out, int *skipped);
 
 /* The entry as `list` shows it: a copy, its inline secret masked, no
  * credentials in its host. */

@@ -1,5 +1,5 @@
-# Sourced by tests that need a ClickHouse server (tests/e2e/ship_*.sh,
-# tests/bench/bench_ship.sh): Debian's clickhouse-server run in the
+# Sourced, after tests/lib.sh, by tests that need a ClickHouse server
+# (tests/e2e/ship_*.sh, tests/bench/bench_ship.sh): Debian's clickhouse-server run in the
 # foreground on free loopback ports, with its data, logs and config in a
 # directory of the test's own. Nothing outlives the test: ch_stop in a trap.
 #   ch_start DIR       start (or restart, same ports and data): CH_PID, CH_URL
@@ -66,11 +66,7 @@ XML
 
 ch_stop() {
 	[ -n "${CH_PID:-}" ] || return 0
-	kill "$CH_PID" 2>/dev/null
-	_i=0
-	while kill -0 "$CH_PID" 2>/dev/null && [ $_i -lt 100 ]; do sleep 0.1; _i=$((_i + 1)); done
-	kill -9 "$CH_PID" 2>/dev/null
-	wait "$CH_PID" 2>/dev/null
+	stop_pid "$CH_PID" 100
 	CH_PID=
 }
 

@@ -79,13 +79,18 @@ start_server() {
 	[ -n "$SERVER_PORT" ] || { fail "server-start" "$(cat "$T/server.err")"; return 1; }
 	SERVER_URL="http://127.0.0.1:$SERVER_PORT"
 }
-# stop_server: SIGTERM, then SIGKILL after 5 s, so a stuck server never hangs a test.
+# stop_pid PID [TENTHS]: SIGTERM, then SIGKILL after TENTHS tenths of a
+# second (50), so a stuck process never hangs a test; returns its exit status.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt "${2:-50}" ]; do sleep 0.1; _i=$((_i + 1)); done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+# stop_server: stop_pid of the server start_server started.
 stop_server() {
 	[ -n "${SERVER_PID:-}" ] || return 0
-	kill "$SERVER_PID" 2>/dev/null
-	_i=0
-	while kill -0 "$SERVER_PID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-	kill -9 "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
+	stop_pid "$SERVER_PID"
 	SERVER_PID=
 }

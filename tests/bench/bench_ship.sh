@@ -7,6 +7,8 @@
 # Env: BENCH_SHIP_TRACES (100000), BENCH_SHIP_BATCH (lg-ship's default), BENCH_DIR.
 set -u
 : "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
+TMPDIR_T=${TMPDIR_T:-$BENCH_DIR}
+. "$ROOT/tests/lib.sh"
 . "$ROOT/tests/clickhouse.sh"
 if [ -z "$CH_BIN" ]; then
 	echo "clickhouse-server not installed (scripts/install-deps installs it): not measured"

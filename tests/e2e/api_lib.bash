@@ -18,13 +18,10 @@ start_api() {
 	H="Authorization: Bearer $TOKEN"
 }
 
-# stop_api: SIGTERM; the server's exit status in API_RC (97: valgrind found an error).
+# stop_api: SIGTERM (SIGKILL after 10 s); the server's exit status in API_RC (97: valgrind found an error).
 stop_api() {
 	[ -n "${API_PID:-}" ] || return 0
-	kill "$API_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$API_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$API_PID" 2>/dev/null
-	wait "$API_PID" 2>/dev/null
+	stop_pid "$API_PID" 100
 	API_RC=$?
 	API_PID=
 }

@@ -10,7 +10,7 @@ if [ -z "${TMPDIR_T:-}" ]; then       # standalone run: sh tests/e2e/server_self
     ST_OWN_TMP=1
 fi
 export ROOT BIN TMPDIR_T
-[ -f "$ROOT/tests/lib.sh" ] && . "$ROOT/tests/lib.sh"
+. "$ROOT/tests/lib.sh"
 # lib.sh's start_server/stop_server are redefined below (this script needs logs and several servers)
 T="$TMPDIR_T/server_selftest"
 mkdir -p "$T"
@@ -58,11 +58,7 @@ start_server() {
     BASE="http://127.0.0.1:$PORT"
 }
 stop_server() {
-    kill "$PID" 2>/dev/null
-    _i=0
-    while kill -0 "$PID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
-    kill -9 "$PID" 2>/dev/null
-    wait "$PID" 2>/dev/null
+    stop_pid "$PID"
 }
 
 # c OUTFILE [curl args...] -> prints HTTP status; headers in OUTFILE.h

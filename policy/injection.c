@@ -1,16 +1,18 @@
 /* The prompt-injection and jailbreak scorer (injection.h). One pass over
  * the string turns it into normalised words (ASCII lowercase, leetspeak
  * digits, Cyrillic and fullwidth look-alikes mapped to Latin, zero-width
- * characters dropped) kept in a small ring; each word that can end a
- * signal looks back a few words within its clause. Markup is matched at
- * '<', '[', '#' in the same pass, which also collects base64 runs and
- * runs of single letters to decode and score again (one level deep, a
- * bounded number of bytes). Nothing is allocated. */
+ * characters dropped: injection_text.h) kept in a small ring; each word
+ * that can end a signal looks back a few words within its clause. Markup
+ * is matched at '<', '[', '#' in the same pass, which also collects runs
+ * of single letters; those and base64 runs are decoded (injection_text.c)
+ * and scored again (one level deep, a bounded number of bytes). Nothing
+ * is allocated. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "injection.h"
+#include "injection_text.h"
 
 #define RING 16
 #define LOOK 8                  /* words looked back within a clause */
@@ -72,7 +74,6 @@ const char *const inj_keywords[] = {
 #define NVOCAB (sizeof vocab / sizeof *vocab)
 #define VT_SIZE 1024
 static short vtab[VT_SIZE];
-static unsigned char b64tab[256];     /* 1: a character of the base64 alphabet */
 static unsigned vcls[NVOCAB];
 static unsigned char vlen[NVOCAB];
 static int vtab_ready;
@@ -98,9 +99,7 @@ static void vtab_build(void)
 		vcls[vtab[h]] |= vocab[i].cls;
 		vlen[i] = (unsigned char)strlen(w);
 	}
-	for (int ch = 0; ch < 256; ch++)
-		b64tab[ch] = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
-			     ch == '/';
+	inj_text_init();
 	vtab_ready = 1;
 }
 
@@ -128,10 +127,6 @@ typedef struct {
 	unsigned char comma;    /* a comma right after it: a clause may start */
 	unsigned char cap1;     /* written with a capital first letter */
 } tok;
-
-typedef struct {
-	size_t s, e;
-} span;
 
 typedef struct {
 	const char *s;
@@ -703,93 +698,6 @@ static void markup_at(scan *c, const char *p, size_t left, size_t pos)
 
 /* ---- the word pass -------------------------------------------------- */
 
-static int b64_char(unsigned char ch)
-{
-	return b64tab[ch];
-}
-
-/* Runs of 24 or more base64 characters, padding '=' included. */
-static void find_runs(scan *c)
-{
-	const unsigned char *s = (const unsigned char *)c->s;
-	size_t n = c->n, i = 0;
-	while (i < n && c->nruns < MAX_RUNS) {
-		while (i < n && !b64tab[s[i]])
-			i++;
-		size_t from = i, end;
-		while (i < n && b64tab[s[i]])
-			i++;
-		end = i;
-		while (i < n && s[i] == '=')
-			i++;
-		if (i - from >= 24)
-			c->runs[c->nruns++] = (span){ from, end };
-	}
-}
-
-/* A Latin letter that a non-ASCII character imitates, or 0. Lowercase
- * Cyrillic look-alikes and fullwidth A-Z / a-z. *len gets its bytes. */
-static char lookalike(const unsigned char *p, size_t left, int *len)
-{
-	if (left >= 2 && (p[0] == 0xD0 || p[0] == 0xD1)) {
-		static const struct {
-			unsigned char a, b;
-			char l;
-		} cy[] = { { 0xD0, 0xB0, 'a' }, { 0xD0, 0xB5, 'e' }, { 0xD0, 0xBE, 'o' }, { 0xD1, 0x80, 'p' },
-			   { 0xD1, 0x81, 'c' }, { 0xD1, 0x85, 'x' }, { 0xD1, 0x83, 'y' }, { 0xD1, 0x96, 'i' },
-			   { 0xD1, 0x95, 's' }, { 0xD1, 0x98, 'j' }, { 0xD0, 0x90, 'a' }, { 0xD0, 0x95, 'e' },
-			   { 0xD0, 0x9E, 'o' }, { 0xD0, 0xA0, 'p' }, { 0xD0, 0xA1, 'c' }, { 0xD0, 0xA2, 't' },
-			   { 0xD0, 0x9D, 'h' }, { 0xD0, 0x9A, 'k' }, { 0xD0, 0x9C, 'm' }, { 0xD0, 0x92, 'b' },
-			   { 0xD0, 0xA5, 'x' }, { 0xD0, 0x86, 'i' } };
-		for (size_t k = 0; k < sizeof cy / sizeof *cy; k++)
-			if (p[0] == cy[k].a && p[1] == cy[k].b) {
-				*len = 2;
-				return cy[k].l;
-			}
-		return 0;
-	}
-	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0xA1 && p[2] <= 0xBA) {
-		*len = 3;
-		return (char)('a' + (p[2] - 0xA1));
-	}
-	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBD && p[2] >= 0x81 && p[2] <= 0x9A) {
-		*len = 3;
-		return (char)('a' + (p[2] - 0x81));
-	}
-	return 0;
-}
-
-/* Bytes of an invisible character at p (zero-width space/joiners, word
- * joiner, BOM, soft hyphen), or 0. */
-static int invisible(const unsigned char *p, size_t left)
-{
-	if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0x8B && p[2] <= 0x8D)
-		return 3;
-	if (left >= 3 && p[0] == 0xE2 && p[1] == 0x81 && p[2] == 0xA0)
-		return 3;
-	if (left >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
-		return 3;
-	if (left >= 2 && p[0] == 0xC2 && p[1] == 0xAD)
-		return 2;
-	return 0;
-}
-
-/* Digits written for letters, in a word that has letters too. */
-static void unleet(char *w, size_t n)
-{
-	int letters = 0, digits = 0;
-	for (size_t i = 0; i < n; i++) {
-		letters += w[i] >= 'a' && w[i] <= 'z';
-		digits += w[i] >= '0' && w[i] <= '9';
-	}
-	if (!digits || letters < 2 || n < 3)
-		return;
-	static const char map[] = "oizeasgtbg";
-	for (size_t i = 0; i < n; i++)
-		if (w[i] >= '0' && w[i] <= '9')
-			w[i] = map[w[i] - '0'];
-}
-
 static void push_word(scan *c, tok *cur)
 {
 	/* the previous word is complete: run its signals with this one as
@@ -822,9 +730,9 @@ static void words(scan *c)
 	while (i < n) {
 		unsigned char ch = s[i];
 		int il, ll = 0;
-		char la = ch >= 0x80 ? lookalike(s + i, n - i, &ll) : 0;
+		char la = ch >= 0x80 ? inj_lookalike(s + i, n - i, &ll) : 0;
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || la ||
-		    (ch >= 0x80 && !invisible(s + i, n - i))) {
+		    (ch >= 0x80 && !inj_invisible(s + i, n - i))) {
 			size_t wn = 0, start = i;
 			int upper = 0, lower = 0, too_long = 0, digit = 0;
 			memset(&cur, 0, sizeof cur);
@@ -833,11 +741,11 @@ static void words(scan *c)
 				la = 0;
 				ll = 1;
 				if (ch >= 0x80) {
-					if ((il = invisible(s + i, n - i))) {
+					if ((il = inj_invisible(s + i, n - i))) {
 						i += (size_t)il;
 						continue;
 					}
-					la = lookalike(s + i, n - i, &ll);
+					la = inj_lookalike(s + i, n - i, &ll);
 					if (!la) {
 						/* another letter of another script, kept as bytes */
 						int k = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
@@ -896,7 +804,7 @@ static void words(scan *c)
 				wn -= 2;        /* the user's, the system's: the noun */
 			cur.w[wn] = 0;
 			if (digit)
-				unleet(cur.w, wn);
+				inj_unleet(cur.w, wn);
 			cur.s = start;
 			cur.e = i;
 			cur.brk = (unsigned char)brk;
@@ -916,7 +824,7 @@ static void words(scan *c)
 			quote = 0;
 			continue;
 		}
-		if (ch >= 0x80 && (il = invisible(s + i, n - i))) {
+		if (ch >= 0x80 && (il = inj_invisible(s + i, n - i))) {
 			i += (size_t)il;
 			continue;
 		}
@@ -973,68 +881,7 @@ other:
 		word_done(c, c->nt - 1, NULL);
 }
 
-/* ---- decoding -------------------------------------------------------- */
-
-static int b64_val(unsigned char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch - 'A' : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26 :
-	       ch >= '0' && ch <= '9' ? ch - '0' + 52 : ch == '+' || ch == '-' ? 62 : ch == '/' || ch == '_' ? 63 : -1;
-}
-
-/* Decodes base64 text into out (at most cap bytes); the length, or 0 when
- * the result is not mostly readable text (binary, hashes, ids). */
-static size_t b64_text(const char *s, size_t n, char *out, size_t cap)
-{
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0, printable = 0, spaces = 0;
-	for (size_t i = 0; i < n && o < cap; i++) {
-		int v = b64_val((unsigned char)s[i]);
-		if (v < 0)
-			break;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			unsigned char b = (unsigned char)(acc >> bits);
-			out[o++] = (char)b;
-			printable += (b >= 0x20 && b < 0x7F) || b == '\n' || b == '\t' || b >= 0x80;
-			spaces += b == ' ';
-		}
-	}
-	if (o < 12 || printable * 100 < o * 95 || spaces * 20 < o)
-		return 0;
-	return o;
-}
-
-/* The letters of a spaced-out run ("i g n o r e  a l l", "i-g-n-o-r-e
- * a-l-l"): the separator seen most between letters joins them, any other
- * gap is a space between words. */
-static size_t collapse(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t count[256] = { 0 }, o = 0, gap = 0;
-	unsigned char sep = ' ', last = 0;
-	for (size_t i = 0; i + 2 < n; i++)
-		if (s[i] != ' ' || s[i + 1] != ' ')
-			count[(unsigned char)s[i + 1]] += !((s[i + 1] >= 'a' && s[i + 1] <= 'z') ||
-							    (s[i + 1] >= 'A' && s[i + 1] <= 'Z'));
-	for (int ch = 0; ch < 256; ch++)
-		if (count[ch] > count[sep])
-			sep = (unsigned char)ch;
-	for (size_t i = 0; i < n && o + 1 < cap; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')) {
-			if (o && (gap > 1 || (gap == 1 && last != sep)))
-				out[o++] = ' ';
-			out[o++] = (char)ch;
-			gap = 0;
-		} else {
-			gap++;
-			last = ch;
-		}
-	}
-	return o;
-}
+/* ---- decoded text, scored again ------------------------------------ */
 
 static void scan_text(scan *c, const char *s, size_t n, int depth, int full);
 
@@ -1069,73 +916,18 @@ static void scan_text(scan *c, const char *s, size_t n, int depth, int full)
 		words(c);
 	if (depth >= DEPTH_MAX)
 		return;
-	find_runs(c);
+	c->nruns = inj_b64_runs(s, n, c->runs, MAX_RUNS);
 	char buf[DECODE_MAX];
 	for (size_t k = 0; k < c->nruns; k++) {
-		size_t len = b64_text(s + c->runs[k].s, c->runs[k].e - c->runs[k].s, buf, sizeof buf);
+		size_t len = inj_b64_text(s + c->runs[k].s, c->runs[k].e - c->runs[k].s, buf, sizeof buf);
 		if (len)
 			rescan(c, buf, len, INJ_BASE64, c->runs[k]);
 	}
 	for (size_t k = 0; k < c->nspaced; k++) {
-		size_t len = collapse(s + c->spaced[k].s, c->spaced[k].e - c->spaced[k].s, buf, sizeof buf);
+		size_t len = inj_collapse(s + c->spaced[k].s, c->spaced[k].e - c->spaced[k].s, buf, sizeof buf);
 		if (len)
 			rescan(c, buf, len, INJ_SPACED, c->spaced[k]);
 	}
-}
-
-/* ---- the cheap path -------------------------------------------------- */
-
-/* A non-ASCII character that hides a word: invisible, a Cyrillic letter
- * next to a Latin one, a fullwidth Latin letter. */
-static int hiding(const unsigned char *p, size_t at, size_t n)
-{
-	unsigned char ch = p[at];
-	if (invisible(p + at, n - at))
-		return 1;
-	if ((ch == 0xD0 || ch == 0xD1) && at + 2 < n) {
-		unsigned char before = at ? p[at - 1] | 0x20 : 0, after = p[at + 2] | 0x20;
-		return (before >= 'a' && before <= 'z') || (after >= 'a' && after <= 'z');
-	}
-	return ch == 0xEF && at + 2 < n && ((p[at + 1] == 0xBC && p[at + 2] >= 0xA1 && p[at + 2] <= 0xBA) ||
-					    (p[at + 1] == 0xBD && p[at + 2] >= 0x81 && p[at + 2] <= 0x9A));
-}
-
-/* Without a keyword, only obfuscation can hide an attack: letters spaced
- * out, invisible or look-alike characters (2: the word pass is needed), a
- * run of base64 (1: decoding it is enough; two aligned 8-byte chunks of
- * its alphabet: 23 characters or more). Eight bytes at a time; a
- * byte-wise look only where a chunk could be one of these. */
-static int worth_scanning(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	int run = 0, found = 0;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, p + i, 8);
-		if (x & high) {
-			for (size_t k = 0; k < 8; k++)
-				if (p[i + k] >= 0xC2 && hiding(p, i + k, n))
-					return 2;
-			run = 0;
-			continue;
-		}
-		/* letters spaced out by blanks or dashes: every other byte */
-		int below = ((x - 0x2B * ones) & ~x & high) != 0;  /* a blank, quote, comma, ... */
-		uint64_t y = x ^ ((uint64_t)(below ? ' ' : '-') * ones);
-		uint64_t eq = ~(((y & ~high) + ~high) | y) & high;
-		if (eq == 0x8000800080008000u || eq == 0x0080008000800080u)
-			return 2;
-		/* such a byte ends a base64 run */
-		int b64 = !below;
-		for (size_t k = 0; k < 8 && b64; k++)
-			b64 = b64_char(p[i + k]) || p[i + k] == '=';
-		run = b64 ? run + 1 : 0;
-		if (run >= 2)
-			found = 1;
-	}
-	return found;
 }
 
 void inj_scan(const char *s, size_t n, int keyword_seen, inj_result *r)
@@ -1143,7 +935,7 @@ void inj_scan(const char *s, size_t n, int keyword_seen, inj_result *r)
 	memset(r, 0, sizeof *r);
 	if (!vtab_ready)
 		vtab_build();
-	int how = keyword_seen ? 2 : worth_scanning(s, n);
+	int how = keyword_seen ? 2 : inj_worth_scanning(s, n);
 	if (!how)
 		return;
 	scan c;

@@ -5,7 +5,7 @@
  * string; the same input scores the same twice; an encoded copy of a
  * text that scores is found too (decoding works on anything the word
  * pass accepts, one level deep).
- * fuzz-links: policy/injection.c */
+ * fuzz-links: policy/injection.c policy/injection_text.c */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * valid JSON; evaluating it again must give the same violations (ids are
  * stable); and no evidence may hold a secret the record contained in full
  * (masked evidence only) -- checked for the credential detectors.
- * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c */
+ * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c policy/injection_text.c */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * text: either rejected with a reason, or loaded, compiled, self-tested on
  * its own examples and evaluated on a sample record, without a crash, a
  * leak or an unbounded match.
- * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c */
+ * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c policy/injection_text.c */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * Each keyword gates a pattern that matches any first character; the
  * pattern must report exactly when its keyword occurs in the string
  * (case-insensitively, or exactly for '='), whatever the keywords share.
- * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c */
+ * fuzz-links: policy/eval.c policy/patterns.c policy/prefilter.c policy/checks.c policy/rate.c policy/selftest.c policy/load.c policy/validators.c policy/builtin.c policy/injection.c policy/injection_text.c */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

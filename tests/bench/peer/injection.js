@@ -1,7 +1,8 @@
 // The benchmark peer's prompt-injection scorer: policy/injection.c in
 // JavaScript, so the peer does the same work as lg-policy for a pattern
-// with "scorer": "injection". The vocabulary and the keyword list are
-// read from policy/injection.c itself (one source of truth); the rules
+// with "scorer": "injection". The vocabulary, the keyword list and the
+// markup are read from policy/injection_words.h and policy/injection.c
+// themselves (one source of truth); the rules
 // are the same rules, word for word. Returns {score, signals, start, end}
 // (start/end in UTF-16 units of the string).
 'use strict';
@@ -14,7 +15,8 @@ const [OVERRIDE, EXTRACT, PERSONA, UNRESTRICT, ALTEREGO, ROLE, URGENCY, ADDRESS,
   SIGNALS.map((_, i) => i);
 const CAPS = [90, 80, 30, 60, 80, 60, 30, 30, 40, 100, 100];
 
-const src = fs.readFileSync(path.join(__dirname, '../../../policy/injection.c'), 'utf8');
+const src = ['injection_words.h', 'injection.c']
+  .map((f) => fs.readFileSync(path.join(__dirname, '../../../policy', f), 'utf8')).join('\n');
 const BIT = {};
 for (const m of src.matchAll(/\t(W_[A-Z]+) = 1u << (\d+),/g)) BIT[m[1]] = 1 << +m[2];
 const C = (name) => BIT[name];
@@ -34,6 +36,9 @@ const KEYWORDS = [...kwText.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) =>
   .map((k) => (/[\x80-\xff]/.test(k) ? Buffer.from(k, 'latin1').toString('utf8') : k));
 const MARKS = [...src.slice(src.indexOf('static const markup marks[]')).matchAll(/\{ "([^"]+)", (\d+), (\d+) \}/g)]
   .map((m) => [m[1], +m[2], +m[3]]);
+// A table not found would leave the peer scoring without it, quietly.
+if (!VOCAB.size || !KEYWORDS.length || !MARKS.length || !Object.keys(BIT).length)
+  throw new Error('injection.js: the vocabulary, keywords or markup of policy/injection*.{c,h} not found');
 const HEADS = new Set(['window', 'windows', 'engine', 'manual', 'menu', 'switch', 'switches', 'box', 'field', 'fields',
   'editor', 'file', 'files', 'template', 'templates', 'engineering', 'length', 'size', 'format', 'page', 'section', 'set',
   'sheet', 'document', 'version', 'builder', 'library', 'panel', 'cache', 'column', 'columns', 'table', 'wrapping',

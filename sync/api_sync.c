@@ -1,6 +1,6 @@
 /* The API's sync endpoints: a run started as `lg-sync run` does it, in its
- * own process under the integration's lock, and its status and history
- * read from the store. */
+ * own process under the integration's lock, watched until it is reaped,
+ * and its status and history read from the store. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,6 +25,78 @@
 #include "timeutil.h"
 #include "utf8.h"
 #include "api_int.h"
+
+/* ---- runs started over HTTP, watched until they are reaped ---- */
+
+typedef struct {
+	serve_ctx *s;
+	pid_t pid;
+} reap_arg;
+
+static void *reaper(void *p)
+{
+	reap_arg a = *(reap_arg *)p;
+	int ws;
+	free(p);
+	while (waitpid(a.pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&a.s->mu);
+	for (size_t i = 0; i < SERVE_MAX_RUNS; i++)
+		if (a.s->runs[i].pid == a.pid)
+			a.s->runs[i].pid = 0;
+	pthread_mutex_unlock(&a.s->mu);
+	return NULL;
+}
+
+/* Registers a run we started, and a thread that reaps it. 0, or -1. */
+static int run_add(serve_ctx *s, const char *id, const char *run, pid_t pid)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	reap_arg *a = malloc(sizeof *a);
+	size_t i;
+	if (!a)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < SERVE_MAX_RUNS && s->runs[i].pid; i++)
+		;
+	if (i < SERVE_MAX_RUNS) {
+		snprintf(s->runs[i].id, sizeof s->runs[i].id, "%s", id);
+		snprintf(s->runs[i].run, sizeof s->runs[i].run, "%s", run);
+		s->runs[i].pid = pid;
+	}
+	pthread_mutex_unlock(&s->mu);
+	*a = (reap_arg){ s, pid };
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&at, 64 * 1024);
+	int rc = pthread_create(&t, &at, reaper, a);
+	pthread_attr_destroy(&at);
+	if (rc) {
+		free(a);
+		pthread_mutex_lock(&s->mu);
+		if (i < SERVE_MAX_RUNS)
+			s->runs[i].pid = 0;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	return 0;
+}
+
+/* The run id of a run of id that we started and that still runs, copied
+ * into out; 0, or -1 when there is none. */
+static int run_find(serve_ctx *s, const char *id, char *out, size_t outlen)
+{
+	int found = -1;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < SERVE_MAX_RUNS && found; i++)
+		if (s->runs[i].pid && strcmp(s->runs[i].id, id) == 0) {
+			snprintf(out, outlen, "%s", s->runs[i].run);
+			found = 0;
+		}
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
 
 /* ---- sync and its status ---- */
 
@@ -153,7 +225,7 @@ static cJSON *running_id(serve_ctx *s, const char *id)
 	char run[64];
 	cJSON *st = NULL;
 	api_resp scratch = { 0 };
-	if (serve_run_find(s, id, run, sizeof run) == 0)
+	if (run_find(s, id, run, sizeof run) == 0)
 		return cJSON_CreateString(run);
 	if (last_run(s, &scratch, id, &st) == 0) {
 		const cJSON *ls = lg_json_get(lg_json_get(st, "data"), "lastSync");
@@ -297,7 +369,7 @@ void api_post_sync(serve_ctx *s, const api_req *r, api_resp *out, const char *id
 				  WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
 		return;
 	}
-	if (!done && serve_run_add(s, id, run, pid) != 0) {
+	if (!done && run_add(s, id, run, pid) != 0) {
 		/* No reaper: wait here rather than leave a zombie. */
 		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
 			;

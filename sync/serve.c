@@ -2,8 +2,7 @@
  * libmicrohttpd. A fixed pool of threads answers every connection, so the
  * server's memory and the number of store queries running at once do not
  * grow with the number of clients. Here: the listen socket, the limits,
- * static files for the console, the access log, and
- * the sync runs started over HTTP until they are reaped. */
+ * static files for the console and the access log. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +20,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,75 +72,6 @@ typedef struct {
 	lg_buf body;
 	size_t dropped; /* bytes of a body over the limit, read and dropped */
 } request;
-
-/* ---- runs started over HTTP ---- */
-
-typedef struct {
-	serve_ctx *s;
-	pid_t pid;
-} reap_arg;
-
-static void *reaper(void *p)
-{
-	reap_arg a = *(reap_arg *)p;
-	int ws;
-	free(p);
-	while (waitpid(a.pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&a.s->mu);
-	for (size_t i = 0; i < SERVE_MAX_RUNS; i++)
-		if (a.s->runs[i].pid == a.pid)
-			a.s->runs[i].pid = 0;
-	pthread_mutex_unlock(&a.s->mu);
-	return NULL;
-}
-
-int serve_run_add(serve_ctx *s, const char *id, const char *run, pid_t pid)
-{
-	pthread_t t;
-	pthread_attr_t at;
-	reap_arg *a = malloc(sizeof *a);
-	size_t i;
-	if (!a)
-		return -1;
-	pthread_mutex_lock(&s->mu);
-	for (i = 0; i < SERVE_MAX_RUNS && s->runs[i].pid; i++)
-		;
-	if (i < SERVE_MAX_RUNS) {
-		snprintf(s->runs[i].id, sizeof s->runs[i].id, "%s", id);
-		snprintf(s->runs[i].run, sizeof s->runs[i].run, "%s", run);
-		s->runs[i].pid = pid;
-	}
-	pthread_mutex_unlock(&s->mu);
-	*a = (reap_arg){ s, pid };
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 64 * 1024);
-	int rc = pthread_create(&t, &at, reaper, a);
-	pthread_attr_destroy(&at);
-	if (rc) {
-		free(a);
-		pthread_mutex_lock(&s->mu);
-		if (i < SERVE_MAX_RUNS)
-			s->runs[i].pid = 0;
-		pthread_mutex_unlock(&s->mu);
-		return -1;
-	}
-	return 0;
-}
-
-int serve_run_find(serve_ctx *s, const char *id, char *out, size_t outlen)
-{
-	int found = -1;
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < SERVE_MAX_RUNS && found; i++)
-		if (s->runs[i].pid && strcmp(s->runs[i].id, id) == 0) {
-			snprintf(out, outlen, "%s", s->runs[i].run);
-			found = 0;
-		}
-	pthread_mutex_unlock(&s->mu);
-	return found;
-}
 
 /* ---- answering ---- */
 

@@ -72,11 +72,6 @@ int serve_auth(serve_ctx *s, const char *auth);
 int serve_token_read(serve_ctx *s, char *err, size_t errlen);
 int serve_token_create(const char *path, char *err, size_t errlen);
 int serve_token_default_path(char *out, size_t n);
-/* Registers a run we started, and a thread that reaps it. 0, or -1. */
-int serve_run_add(serve_ctx *s, const char *id, const char *run, pid_t pid);
-/* The run id of a run of id that we started and that still runs, copied
- * into out; 0, or -1 when there is none. */
-int serve_run_find(serve_ctx *s, const char *id, char *out, size_t outlen);
 
 /* Starts the server for lg-sync serve or daemon --listen: parses the
  * serve options (--listen, --token-file, --console) out of argv, leaving

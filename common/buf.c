@@ -1,4 +1,5 @@
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,17 @@ int lg_buf_reserve(lg_buf *b, size_t extra)
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+void *lg_grow(void *p, size_t *cap, size_t first, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	if (n < *cap || (size && n > SIZE_MAX / size))
+		return NULL;
+	void *v = realloc(p, n * size);
+	if (v)
+		*cap = n;
+	return v;
 }
 
 int lg_buf_adds(lg_buf *b, const char *s)

@@ -1,4 +1,5 @@
-/* A growable byte buffer; the only allocation pattern for output. */
+/* A growable byte buffer; the only allocation pattern for output. And
+ * lg_grow, the same doubling for an array of any element. */
 #ifndef LG_BUF_H
 #define LG_BUF_H
 #include <stddef.h>
@@ -37,4 +38,10 @@ int lg_buf_printf(lg_buf *b, const char *fmt, ...) __attribute__((format(printf,
 /* NUL-terminates without counting the NUL in len. */
 const char *lg_buf_cstr(lg_buf *b);
 void lg_buf_free(lg_buf *b);
+
+/* An array p of *cap elements of size bytes, full: reallocated with twice
+ * the room (first elements when it has none). The new array with *cap
+ * updated, or NULL when memory is exhausted or the size would overflow
+ * (p and *cap unchanged, p still the caller's to free). */
+void *lg_grow(void *p, size_t *cap, size_t first, size_t size);
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -130,12 +131,10 @@ typedef struct {
 static int note_top(const cJSON *item, size_t from, size_t to)
 {
 	if (ntops == tops_cap) {
-		size_t cap = tops_cap ? tops_cap * 2 : 64;
-		top_span *n = realloc(tops, cap * sizeof *n);
+		top_span *n = lg_grow(tops, &tops_cap, 64, sizeof *n);
 		if (!n)
 			return -1;
 		tops = n;
-		tops_cap = cap;
 	}
 	tops[ntops++] = (top_span){ item, from, to };
 	return 0;

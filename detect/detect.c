@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "detect.h"
 #include "json.h"
 
@@ -108,12 +109,10 @@ static void resolve(const detect_rules *r, const char **s, size_t *n)
 static detect_cand *cand_add(detector *d, enum detect_source src, const char *name, size_t len)
 {
 	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		detect_cand *c = realloc(d->c, cap * sizeof *c);
+		detect_cand *c = lg_grow(d->c, &d->cap, 16, sizeof *c);
 		if (!c)
 			return NULL;
 		d->c = c;
-		d->cap = cap;
 	}
 	detect_cand *c = &d->c[d->n];
 	memset(c, 0, sizeof *c);
@@ -338,12 +337,10 @@ static int build_links(detector *d, const cJSON *spans)
 		if (!id)
 			continue;
 		if (d->nlinks == d->caplinks) {
-			size_t cap = d->caplinks ? d->caplinks * 2 : 64;
-			struct span_link *l = realloc(d->links, cap * sizeof *l);
+			struct span_link *l = lg_grow(d->links, &d->caplinks, 64, sizeof *l);
 			if (!l)
 				return -1;
 			d->links = l;
-			d->caplinks = cap;
 		}
 		d->links[d->nlinks].id = id;
 		d->links[d->nlinks++].parent = lg_json_str(s, "parentId");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "json.h"
 #include "eval.h"
 #include "injection.h"
@@ -53,14 +54,12 @@ static int any_word(const char *lower, size_t from, size_t to, char **words, siz
 static int push_hit(pol_ectx *c, pol_policy *p, int pat, size_t s, size_t e, int key)
 {
 	if (c->nhits == c->caphits) {
-		size_t cap = c->caphits ? c->caphits * 2 : 32;
-		pol_hit *h = realloc(c->hits, cap * sizeof *h);
+		pol_hit *h = lg_grow(c->hits, &c->caphits, 32, sizeof *h);
 		if (!h) {
 			c->oom = 1;
 			return -1;
 		}
 		c->hits = h;
-		c->caphits = cap;
 	}
 	c->hits[c->nhits++] = (pol_hit){ p, pat, s, e, key, 0, 0 };
 	return 0;

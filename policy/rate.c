@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "hash.h"
 #include "json.h"
 #include "eval.h"
@@ -131,12 +132,10 @@ static int rate_insert(rate_key *k, int64_t ts, int64_t longest)
 	if (ts <= newest - longest)
 		return 0;
 	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 16;
-		int64_t *v = realloc(k->ts, cap * sizeof *v);
+		int64_t *v = lg_grow(k->ts, &k->cap, 16, sizeof *v);
 		if (!v)
 			return -1;
 		k->ts = v;
-		k->cap = cap;
 	}
 	size_t at = upper(k->ts, k->n, ts);
 	memmove(k->ts + at + 1, k->ts + at, (k->n - at) * sizeof *k->ts);

@@ -284,7 +284,6 @@ int main(void)
 	lg_buf b = { 0 };
 	size_t gen_bad = 0, mut_bad = 0, mut_valid = 0, mutations = 0;
 	char *m = NULL;
-	static const char alphabet[] = "{}[]\",:\\u0e9 -.+Etfnx\x80\xc3\xa9\xff\t\xed\xa0\xf0";
 	for (int round = 0; round < 5000; round++) {
 		b.len = 0;
 		gen_object(&b, 0, 1);
@@ -298,32 +297,7 @@ int main(void)
 		for (int j = 0; j < 6; j++) {
 			memcpy(m, b.data, n + 1);
 			size_t mn = n;
-			int edits = 1 + (int)rnd(3);
-			for (int e = 0; e < edits; e++) {
-				size_t at = rnd((unsigned)mn);
-				switch (rnd(4)) {
-				case 0: /* delete a byte */
-					memmove(m + at, m + at + 1, mn - at);
-					mn--;
-					break;
-				case 1: /* insert a byte */
-					memmove(m + at + 1, m + at, mn - at + 1);
-					m[at] = alphabet[rnd(sizeof alphabet - 1)];
-					mn++;
-					break;
-				case 2: /* truncate */
-					if (rnd(4) == 0) {
-						mn = at;
-						m[mn] = '\0';
-						break;
-					}
-					/* fall through */
-				default:
-					m[at] = alphabet[rnd(sizeof alphabet - 1)];
-				}
-				if (mn == 0)
-					break;
-			}
+			rj_mutate(m, &mn, 1);
 			mutations++;
 			int v;
 			if (!agrees(m, mn, &v)) {

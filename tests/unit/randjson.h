@@ -1,9 +1,12 @@
 /* A random JSON generator biased toward the hard cases, for the unit tests
  * that check a one-pass scanner against the parser (common_texthash_test,
  * store_scan_test). The includer defines gen_string and gen_object, where
- * its own bias lives; numbers, white space, values and arrays are here. */
+ * its own bias lives; numbers, white space, values and arrays are here,
+ * and the mutations of a generated text. */
 #ifndef LG_T_RANDJSON_H
 #define LG_T_RANDJSON_H
+#include <string.h>
+
 #include "buf.h"
 
 static void gen_string(lg_buf *b);
@@ -53,6 +56,38 @@ static void gen_value(lg_buf *b, int depth)
 		}
 		lg_buf_addc(b, ']');
 	}
+	}
+}
+
+/* Mutates m[0..*mn) (NUL-terminated, room for 4 more bytes) by 1 to 3
+ * edits: a byte deleted, inserted or replaced by one of JSON's hard cases,
+ * and with truncate, now and then the text cut short there. */
+static void rj_mutate(char *m, size_t *mn, int truncate)
+{
+	static const char alphabet[] = "{}[]\",:\\u0e9 -.+Etfnx\x80\xc3\xa9\xff\t\xed\xa0\xf0";
+	int edits = 1 + (int)rnd(3);
+	for (int e = 0; e < edits && *mn > 0; e++) {
+		size_t at = rnd((unsigned)*mn);
+		switch (rnd(4)) {
+		case 0: /* delete a byte */
+			memmove(m + at, m + at + 1, *mn - at);
+			--*mn;
+			break;
+		case 1: /* insert a byte */
+			memmove(m + at + 1, m + at, *mn - at + 1);
+			m[at] = alphabet[rnd(sizeof alphabet - 1)];
+			++*mn;
+			break;
+		case 2: /* truncate */
+			if (truncate && rnd(4) == 0) {
+				*mn = at;
+				m[at] = '\0';
+				break;
+			}
+			/* fall through */
+		default:
+			m[at] = alphabet[rnd(sizeof alphabet - 1)];
+		}
 	}
 }
 #endif

@@ -203,7 +203,6 @@ static void gen_object(lg_buf *b, int depth, int top)
  * and one-pass hash against the parser and the tree's hash. */
 static void generated(void)
 {
-	static const char alphabet[] = "{}[]\",:\\u0e9 -.+Etfnx\x80\xc3\xa9\xff\t\xed\xa0\xf0";
 	lg_buf b = { 0 };
 	size_t gen_bad = 0, gen_yes = 0, mut_bad = 0, mut_yes = 0, mutations = 0;
 	char *m = NULL;
@@ -220,23 +219,7 @@ static void generated(void)
 		for (int j = 0; j < 6; j++) {
 			memcpy(m, b.data, n + 1);
 			size_t mn = n;
-			int edits = 1 + (int)rnd(3);
-			for (int e = 0; e < edits && mn > 0; e++) {
-				size_t at = rnd((unsigned)mn);
-				switch (rnd(4)) {
-				case 0: /* delete a byte */
-					memmove(m + at, m + at + 1, mn - at);
-					mn--;
-					break;
-				case 1: /* insert a byte */
-					memmove(m + at + 1, m + at, mn - at + 1);
-					m[at] = alphabet[rnd(sizeof alphabet - 1)];
-					mn++;
-					break;
-				default:
-					m[at] = alphabet[rnd(sizeof alphabet - 1)];
-				}
-			}
+			rj_mutate(m, &mn, 0);
 			mutations++;
 			if (!agrees(m, mn) && mut_bad++ < 5)
 				printf("  mutation: %s\n", why);

@@ -129,7 +129,7 @@ chaos:
 	@tests/chaos/run.sh
 
 valgrind:
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build units
 	@VALGRIND=1 tests/run.sh build/release
 
 install: build

@@ -1,10 +1,9 @@
 # Sourced by every tests/e2e/*.sh. A case is an input, the exact expected
 # output and the exact exit status; results are lines "PASS name" or
 # "FAIL name: why" on stdout, counted by tests/run.sh.
-# Environment from run.sh: ROOT (repo), BIN (binaries), REAL_BIN (the
-# binaries themselves when BIN holds valgrind wrappers), TMPDIR_T (private dir).
+# Environment from run.sh: ROOT (repo), BIN (binaries), VALGRIND (1: BIN
+# holds valgrind wrappers of BIN/../NAME/NAME), TMPDIR_T (private dir).
 : "${ROOT:?}" "${BIN:?}" "${TMPDIR_T:?}"
-: "${REAL_BIN:=$BIN}"
 export PATH="$BIN:$PATH"
 T="$TMPDIR_T"
 
@@ -51,15 +50,17 @@ expect_output_errors() {
 
 # copy_tool NAME DIR: a copy of the binary NAME in DIR, which finds the tools
 # it runs beside itself (/proc/self/exe) there. Under VALGRIND=1, BIN's NAME
-# is run.sh's wrapper: the binary goes to DIR/.NAME and DIR/NAME is that
-# wrapper pointed at it.
+# is run.sh's wrapper of BIN/../NAME/NAME: the binary goes to DIR/.NAME and
+# DIR/NAME is that wrapper pointed at it (a tool naming itself after argv[0]
+# then says ".NAME").
 copy_tool() {
-	if [ "$REAL_BIN" = "$BIN" ]; then
+	if [ "${VALGRIND:-0}" != 1 ]; then
 		cp "$BIN/$1" "$2/$1"
 		return
 	fi
-	cp "$REAL_BIN/$1" "$2/.$1"
-	sed "s|\"$REAL_BIN/$1\"|\"$2/.$1\"|" "$BIN/$1" >"$2/$1"
+	_real="$(dirname "$BIN")/$1/$1"
+	cp "$_real" "$2/.$1"
+	sed "s|\"$_real\"|\"$2/.$1\"|" "$BIN/$1" >"$2/$1"
 	chmod 755 "$2/$1"
 }
 

@@ -9,28 +9,45 @@ PATTERN=${2:-}
 case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/bin"
 [ -d "$BUILD/bin" ] || BIN="$ROOT/bin"
-# VALGRIND=1: every lg-* runs under memcheck through a wrapper that BIN
-# points at; an error makes the tool exit 97, so the test that ran it fails.
+# VALGRIND=1: every lg-* and every unit test runs under memcheck; an error
+# makes it exit 97, so the test that ran it fails.
 # PCRE2's JIT code is opaque to memcheck (false "uninitialised" reports):
 # under valgrind the tools match with PCRE2's interpreter (LG_NO_JIT=1).
-# REAL_BIN is where the binaries themselves are (tests/lib.sh's copy_tool).
-REAL_BIN="$BIN"
+# lg-sync runs the stages it finds beside itself (/proc/self/exe, which
+# under valgrind is the binary, not the wrapper), so each binary NAME is
+# build/valgrind/NAME/NAME, beside links to the other tools' wrappers, and
+# BIN is build/valgrind/bin, the wrappers: the stages lg-sync spawns run
+# under memcheck too. (build/valgrind/NAME is as deep as build/asan/bin:
+# lg-sync serve finds console/ the same way.)
+VG=""
 if [ "${VALGRIND:-0}" = 1 ]; then
-	VBIN="$ROOT/build/valgrind-bin"
-	mkdir -p "$VBIN"
+	VG="env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite"
+	VROOT="$ROOT/build/valgrind"
+	mkdir -p "$VROOT/bin"
+	tools=""
 	for b in "$BIN"/lg-*; do
+		n=$(basename "$b")
 		if [ "$(head -c2 "$b")" = "#!" ]; then # scripts run as they are
-			cp "$b" "$VBIN/" && continue
+			cp "$b" "$VROOT/bin/" && continue
 		fi
-		cat >"$VBIN/$(basename "$b")" <<EOW
+		tools="$tools $n"
+		mkdir -p "$VROOT/$n"
+		# Replaced, not rewritten: another run may be executing them.
+		cp "$b" "$VROOT/$n/$n.new" && mv -f "$VROOT/$n/$n.new" "$VROOT/$n/$n"
+		cat >"$VROOT/bin/$n.new" <<EOW
 #!/bin/sh
-LG_NO_JIT=1 exec valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite "$b" "\$@"
+exec $VG "$VROOT/$n/$n" "\$@"
 EOW
-		chmod +x "$VBIN/$(basename "$b")"
+		chmod +x "$VROOT/bin/$n.new" && mv -f "$VROOT/bin/$n.new" "$VROOT/bin/$n"
 	done
-	BIN="$VBIN"
+	for n in $tools; do
+		for m in $tools; do
+			[ "$m" = "$n" ] || ln -sfn "../bin/$m" "$VROOT/$n/$m"
+		done
+	done
+	BIN="$VROOT/bin"
 fi
-export ROOT BIN REAL_BIN
+export ROOT BIN VALGRIND
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98:${UBSAN_OPTIONS:-}"
 export LC_ALL=C.UTF-8
@@ -77,7 +94,7 @@ run_one() { # name cmd...
 for u in "$BUILD"/unit/*_test; do
 	[ -x "$u" ] || continue
 	case $(basename "$u") in *$PATTERN*) ;; *) continue ;; esac
-	run_one "unit/$(basename "$u")" "$u"
+	run_one "unit/$(basename "$u")" $VG "$u"
 done
 for s in "$ROOT"/tests/e2e/*.sh; do
 	[ -f "$s" ] || continue

@@ -9,8 +9,10 @@ PATTERN=${2:-}
 case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 BIN="$BUILD/bin"
 [ -d "$BUILD/bin" ] || BIN="$ROOT/bin"
-# VALGRIND=1: every lg-* and every unit test runs under memcheck; an error
-# makes it exit 97, so the test that ran it fails.
+# VALGRIND=1: every lg-* and every unit test runs under memcheck through
+# build/valgrind/vg. An error makes the program exit 97 and is written to a
+# log of the test's own (LG_VALGRIND_LOG), which run_one turns into FAIL
+# lines: even a tool whose exit status or stderr the test does not look at.
 # PCRE2's JIT code is opaque to memcheck (false "uninitialised" reports):
 # under valgrind the tools match with PCRE2's interpreter (LG_NO_JIT=1).
 # lg-sync runs the stages it finds beside itself (/proc/self/exe, which
@@ -21,9 +23,15 @@ BIN="$BUILD/bin"
 # lg-sync serve finds console/ the same way.)
 VG=""
 if [ "${VALGRIND:-0}" = 1 ]; then
-	VG="env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite"
 	VROOT="$ROOT/build/valgrind"
+	VG="$VROOT/vg"
 	mkdir -p "$VROOT/bin"
+	cat >"$VG.new" <<'EOW'
+#!/bin/sh
+exec env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+	${LG_VALGRIND_LOG:+"--log-file=$LG_VALGRIND_LOG/%p"} "$@"
+EOW
+	chmod +x "$VG.new" && mv -f "$VG.new" "$VG"
 	tools=""
 	for b in "$BIN"/lg-*; do
 		n=$(basename "$b")
@@ -36,7 +44,7 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 		cp "$b" "$VROOT/$n/$n.new" && mv -f "$VROOT/$n/$n.new" "$VROOT/$n/$n"
 		cat >"$VROOT/bin/$n.new" <<EOW
 #!/bin/sh
-exec $VG "$VROOT/$n/$n" "\$@"
+exec "$VG" "$VROOT/$n/$n" "\$@"
 EOW
 		chmod +x "$VROOT/bin/$n.new" && mv -f "$VROOT/bin/$n.new" "$VROOT/bin/$n"
 	done
@@ -63,12 +71,25 @@ run_one() { # name cmd...
 	out="$LOG/$(echo "$name" | tr '/' '_').log"
 	TMPDIR_T=$(mktemp -d "${TMPDIR:-/tmp}/lg-test.XXXXXX")
 	export TMPDIR_T
+	if [ -n "$VG" ]; then
+		LG_VALGRIND_LOG=$(mktemp -d "${TMPDIR:-/tmp}/lg-vglog.XXXXXX")
+		export LG_VALGRIND_LOG
+	fi
 	start=$(date +%s)
 	# A hung test must not eat CI's time: each script gets TEST_TIMEOUT seconds.
 	timeout -k 10 "${TEST_TIMEOUT:-600}" "$@" >"$out" 2>"$out.err"
 	rc=$?
 	[ "$rc" -eq 124 ] && echo "FAIL $name: timed out after ${TEST_TIMEOUT:-600}s" >>"$out"
 	rm -rf "$TMPDIR_T"
+	if [ -n "$VG" ]; then
+		: >"$out.valgrind"
+		for v in "$LG_VALGRIND_LOG"/*; do
+			[ -s "$v" ] || continue
+			cat "$v" >>"$out.valgrind"
+			echo "FAIL $name: memcheck (pid ${v##*/}, $out.valgrind): $(grep -m1 -v '^==[0-9]*== *$' "$v")" >>"$out"
+		done
+		rm -rf "$LG_VALGRIND_LOG"
+	fi
 	p=$(grep -ac '^PASS ' "$out")
 	f=$(grep -ac '^FAIL ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

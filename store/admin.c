@@ -7,6 +7,7 @@
 
 #include "admin.h"
 #include "changes.h"
+#include "summary.h"
 #include "err.h"
 #include "pending.h"
 #include "json.h"
@@ -305,6 +306,11 @@ static int set_violation_txn(store_db *db, MDB_txn *txn, const char *vid, const 
 		rc = lg_json_print(&b, rec) ? ENOMEM : db_put(txn, db->records, (const char *)idv.mv_data, idv.mv_size, b.data, b.len);
 		if (!rc) /* an ack or resolve is a change of the record */
 			rc = changes_note(db, txn, (const char *)idv.mv_data, idv.mv_size, 0);
+		if (!rc && idv.mv_size <= 1024) { /* and of its summary (a violation's status) */
+			unsigned char key[STORE_TIME_KEY + 1024];
+			size_t kn = db_time_key(key, db_record_time(rec), idv.mv_data, idv.mv_size);
+			rc = summary_note(db, txn, key, kn, rec, &b);
+		}
 		lg_buf_free(&b);
 	}
 	cJSON_Delete(rec);
@@ -538,6 +544,42 @@ static void check_change(checker *c, const MDB_val *k, const MDB_val *v)
 		problem(c, "change feed entry not the record's last change", v->mv_data, v->mv_size);
 }
 
+/* A summary is the one its record gives, under the record's time key. */
+static void check_summary(checker *c, const MDB_val *k, const MDB_val *v)
+{
+	cJSON *rec;
+	const char *id;
+	size_t n;
+	summary s;
+	lg_buf want = { 0 };
+	if (!keyed_record(c, k, "summary", &rec, &id, &n))
+		return;
+	if (!rec)
+		problem(c, "summary of a missing record", id, n);
+	else if (db_record_time(rec) != db_time_of_key(k->mv_data))
+		problem(c, "summary under an old timestamp", id, n);
+	else if (summary_decode(v->mv_data, v->mv_size, &s) != 0)
+		problem(c, "summary malformed", id, n);
+	else if (summary_encode(rec, &want) != 0 || want.len != v->mv_size || memcmp(want.data, v->mv_data, want.len) != 0)
+		problem(c, "summary disagrees with its record", id, n);
+	lg_buf_free(&want);
+	cJSON_Delete(rec);
+}
+
+/* Once the store is marked as summarized, each record has its summary. */
+static int check_summaries(checker *c)
+{
+	MDB_stat st;
+	int rc = c->db->summaries ? each(c, c->db->summaries, check_summary) : 0;
+	if (rc || !c->db->summary)
+		return rc;
+	if ((rc = mdb_stat(c->txn, c->db->summaries, &st)))
+		return rc;
+	if (st.ms_entries != c->records)
+		problem(c, "the summaries and the records differ in number", "summaries", 9);
+	return 0;
+}
+
 /* Once the store is marked as in the feed, each record is in it once. */
 static int check_feed(checker *c)
 {
@@ -565,6 +607,8 @@ int admin_check(store_db *db, FILE *out)
 		rc = each(&c, db->state, NULL);
 	if (!rc)
 		rc = check_feed(&c);
+	if (!rc)
+		rc = check_summaries(&c);
 	if (!rc && (rc = mdb_stat(c.txn, db->by_time, &st)) == 0 && st.ms_entries != c.records)
 		problem(&c, "the time index and the records differ in number", "records", 7);
 	mdb_txn_abort(c.txn);

@@ -32,13 +32,14 @@ static const struct {
 	{ "violations", "violation", 0, 1 }, { "stale", "stale index entry", 1, 1 },
 	{ "runs", "run", 0, 1 },            { "state", "state", 0, 1 },
 	{ "changes", "change", 0, 0 },      { "change_ids", "change index entry", 0, 0 },
+	{ "summaries", "summary", 1, 0 },
 };
 #define NSUBDBS (sizeof subdbs / sizeof *subdbs)
 
 static MDB_dbi *dbi_slot(store_db *db, size_t i)
 {
 	MDB_dbi *slots[NSUBDBS] = { &db->records, &db->by_time, &db->violations, &db->stale, &db->runs, &db->state,
-				    &db->changes, &db->change_ids };
+				    &db->changes, &db->change_ids, &db->summaries };
 	return slots[i];
 }
 
@@ -151,7 +152,8 @@ int db_fail(const store_db *db, const char *what, int rc)
  * every reader), a write transaction the first time. Another program's
  * LMDB databases are not taken for a store: without "records" the main
  * database must be empty (a store whose first put created nothing yet).
- * Reads whether every value is sealed and every record in the feed. */
+ * Reads whether every value is sealed, every record in the feed and
+ * every record summarized. */
 static int open_dbis(store_db *db, unsigned flags)
 {
 	MDB_txn *txn;
@@ -184,6 +186,8 @@ static int open_dbis(store_db *db, unsigned flags)
 	db->sealed = mdb_get(txn, db->state, &k, &v) == 0;
 	MDB_val f = { sizeof FEED_KEY - 1, (void *)(uintptr_t)FEED_KEY };
 	db->feed = db->changes && mdb_get(txn, db->state, &f, &v) == 0;
+	MDB_val m = { sizeof SUMMARY_KEY - 1, (void *)(uintptr_t)SUMMARY_KEY };
+	db->summary = db->summaries && mdb_get(txn, db->state, &m, &v) == 0;
 	return mdb_txn_commit(txn);
 }
 
@@ -319,7 +323,7 @@ int db_open(store_db *db, const char *dir, size_t mapsize, unsigned flags)
 		return db_fail(db, dir, rc);
 	mdb_env_set_userctx(db->env, db);
 	mdb_env_set_assert(db->env, db_on_lmdb_assert);
-	mdb_env_set_maxdbs(db->env, 8);
+	mdb_env_set_maxdbs(db->env, (MDB_dbi)NSUBDBS);
 	db_fault_setup(dir);
 	/* The map never shrinks below what the file already holds. */
 	db->mapsize = mapsize ? mapsize : STORE_DEFAULT_MAPSIZE;

@@ -9,12 +9,15 @@
  *               "lastrun/<integration>" and "lastrun/" -> run id,
  *               "format" -> "2" once every value carries its checksum,
  *               "feed" -> "1" once every record is in the change feed,
+ *               "summary" -> "1" once every record has its summary,
  *               "ship/<destination>" -> the last change shipped there
  *   changes     8-byte big-endian change sequence -> externalId: each
  *               record once, under the sequence of its last change
  *   change_ids  externalId -> its 8-byte sequence in changes
+ *   summaries   like by_time -> the record's summary (summary.h)
  * changes and change_ids came later: a store from before has neither until
- * a writer creates them (changes_open_feed); a handle of 0 says absent.
+ * a writer creates them (changes_open_feed); so did summaries
+ * (summary_open); a handle of 0 says absent.
  * Every value, empty ones too, ends in DB_SUM_LEN bytes of checksum over its
  * key and its bytes; db_get, db_cursor_get and db_put add and verify it, and
  * the value they hand out is without it.
@@ -30,6 +33,7 @@ typedef struct {
 	MDB_env *env;
 	MDB_dbi records, by_time, violations, stale, runs, state;
 	MDB_dbi changes, change_ids; /* 0: absent (a store from before the feed) */
+	MDB_dbi summaries;           /* 0: absent (a store from before summaries) */
 	size_t mapsize;
 	size_t maxkey;       /* mdb_env_get_maxkeysize */
 	const char *dir;
@@ -40,6 +44,7 @@ typedef struct {
 	size_t file_size;    /* of data.mdb when last looked at */
 	int sealed;          /* "format" is set: a value without its checksum is damage */
 	int feed;            /* "feed" is set: every record is in changes */
+	int summary;         /* "summary" is set: every record is in summaries */
 	size_t seq_txn;      /* the write transaction seq belongs to (mdb_txn_id) */
 	uint64_t seq;        /* the last change sequence given out in it */
 } store_db;

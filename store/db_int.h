@@ -14,6 +14,8 @@
 #define FORMAT_SEALED "2"
 /* The key state holds once every record is in the change feed. */
 #define FEED_KEY "feed"
+/* The key state holds once every record has its summary. */
+#define SUMMARY_KEY "summary"
 
 /* Sub-database i (0 .. db_count() - 1): its name, what one entry is called
  * in messages ("entry" for an unknown i), whether its keys start with a

@@ -15,6 +15,7 @@
 #include "pending.h"
 #include "put.h"
 #include "query.h"
+#include "summary.h"
 #include "timeutil.h"
 
 /* Two strings: C compilers need not take one longer than 4095. */
@@ -80,9 +81,12 @@ static const char usage_more[] =
 	"      --limit N         at most N lines\n"
 	"      --after MS:ID     export: resume after the record whose time key this is\n"
 	"                        (its timestamp in ms since the epoch, its externalId)\n"
+	"      --total           violations: then {\"$lg\":\"violations\",\"total\":N}, N\n"
+	"                        the matching violations, past --limit too\n"
 	"  stats:\n"
 	"      --by KEY          agent, model, day, hour, policy, integration, user,\n"
-	"                        session\n"
+	"                        session; or KEY,KEY: each group of the first split\n"
+	"                        by the second (agent,hour)\n"
 	"      --json            JSON instead of a table\n"
 	"  ack, resolve:\n"
 	"      --note TEXT       keep a note with the violation\n"
@@ -115,13 +119,13 @@ enum {
 	O_INTEG, O_USER, O_SESSION, O_HASV, O_SEV, O_POLICY, O_MIND, O_MAXD, O_MINT,
 	O_MAXT, O_MINC, O_MAXC, O_META, O_STALE, O_BY, O_JSON, O_NOTE, O_ACTIVE, O_SCHED,
 	O_VERSION, O_LIMIT, O_DUE, O_HORIZON, O_SETTLE, O_NOCONTROL, O_RESET, O_CREATE, O_AFTER,
-	O_REVERSE, O_SINCE,
+	O_REVERSE, O_SINCE, O_TOTAL,
 };
 
 typedef struct {
 	const char *db, *summary, *by, *note, *quarantine, *reset;
 	size_t mapsize, batch;
-	int json, active, scheduled, no_control, create;
+	int json, active, scheduled, no_control, create, total;
 	long limit;              /* incomplete, changes, runs (export and violations: f.limit) */
 	uint64_t since;          /* changes */
 	int due;
@@ -225,10 +229,11 @@ static int set_option(options *o, int c, const char *arg)
 	case O_STALE: f->stale = 1; return 0;
 	case O_BY:
 		if (!query_valid_by(arg))
-			return lg_usage_error("--by: want agent, model, day, hour, policy, integration, user or session, not '%s'", arg);
+			return lg_usage_error("--by: want agent, model, day, hour, policy, integration, user or session, or two of them (agent,hour), not '%s'", arg);
 		o->by = arg;
 		return 0;
 	case O_JSON: o->json = 1; return 0;
+	case O_TOTAL: o->total = 1; return 0;
 	case O_NOTE: o->note = arg; return 0;
 	case O_ACTIVE: o->active = 1; return 0;
 	case O_SCHED: o->scheduled = 1; return 0;
@@ -321,7 +326,7 @@ static int run_command(store_db *db, const char *cmd, char **args, const options
 	if (!strcmp(cmd, "stats"))
 		return query_stats(db, &o->f, o->by, o->json, stdout);
 	if (!strcmp(cmd, "violations"))
-		return query_violations(db, &o->f, stdout);
+		return query_violations(db, &o->f, o->total, stdout);
 	if (!strcmp(cmd, "ack"))
 		return admin_set_violation(db, args[0], "acknowledged", o->note, stdout);
 	if (!strcmp(cmd, "resolve"))
@@ -403,6 +408,7 @@ int main(int argc, char **argv)
 		{ "after", required_argument, NULL, O_AFTER },
 		{ "reverse", no_argument, NULL, O_REVERSE },
 		{ "since", required_argument, NULL, O_SINCE },
+		{ "total", no_argument, NULL, O_TOTAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -464,6 +470,10 @@ int main(int argc, char **argv)
 		status = lg_usage_error("--after goes with export");
 		goto out;
 	}
+	if (o.total && strcmp(cmd, "violations") != 0) {
+		status = lg_usage_error("--total goes with violations");
+		goto out;
+	}
 	if (o.reset && strcmp(cmd, "cursor") != 0) {
 		status = lg_usage_error("--reset goes with cursor");
 		goto out;
@@ -481,9 +491,12 @@ int main(int argc, char **argv)
 	}
 	char *none[] = { NULL };
 	/* The writers of records, and the feed's reader, put a store from
-	 * before the feed in it first. */
+	 * before the feed in it first; the writers summarize one from before
+	 * summaries. */
 	if (put || !strcmp(cmd, "ack") || !strcmp(cmd, "resolve") || !strcmp(cmd, "changes"))
 		status = changes_open_feed(&db);
+	if (!status && (put || !strcmp(cmd, "ack") || !strcmp(cmd, "resolve")))
+		status = summary_open(&db);
 	if (!status)
 		status = run_command(&db, cmd, nargs ? argv + optind + 1 : none, &o);
 	db_close(&db);

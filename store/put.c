@@ -184,6 +184,7 @@ int put_run(store_db *db, FILE *in, const put_opts *o, put_counts *counts)
 	if (c.ignored)
 		lg_err("%lu control lines ignored (--no-control)", c.ignored);
 	lg_buf_free(&c.buf);
+	lg_buf_free(&c.sum);
 	if (c.quarantine)
 		fclose(c.quarantine);
 	c.tx.total.failed += c.bad;

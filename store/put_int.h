@@ -68,6 +68,7 @@ typedef struct {
 	put_run_state run;
 	put_input in;
 	lg_buf buf;            /* a record or run printed for its put */
+	lg_buf sum;            /* a record's summary for its put */
 	unsigned long bad;     /* bad lines */
 	unsigned long ignored; /* control lines skipped (--no-control) */
 	int status;            /* exit status of a storage failure while waiting for input */

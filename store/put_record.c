@@ -12,6 +12,7 @@
 #include "merge.h"
 #include "pending.h"
 #include "put_int.h"
+#include "summary.h"
 #include "timeutil.h"
 
 /* Room for a line of ops puts and deletes writing bytes of values, or
@@ -21,11 +22,15 @@ static int reserve(put_ctx *c, size_t ops, size_t bytes)
 	return put_txn_claim(&c->tx, ops, bytes) ? 0 : PUT_NEED_ROOM;
 }
 
-/* Adds or removes rec's time key (timestamp + id) in by_time or stale. */
+/* Adds or removes rec's time key (timestamp + id) in by_time or stale,
+ * or (dbi summaries) its summary, c->sum, there. */
 static int time_key(put_ctx *c, MDB_dbi dbi, const cJSON *rec, const char *id, int del)
 {
 	unsigned char key[1024];
 	size_t n = db_time_key(key, db_record_time(rec), id, strlen(id));
+	if (dbi == c->tx.db->summaries)
+		return put_txn_op(&c->tx, del ? summary_forget(c->tx.db, c->tx.txn, key, n)
+					      : summary_put(c->tx.db, c->tx.txn, key, n, &c->sum));
 	if (del)
 		return put_txn_op(&c->tx, db_del(c->tx.txn, dbi, (const char *)key, n));
 	return put_txn_op(&c->tx, db_put(c->tx.txn, dbi, (const char *)key, n, "", 0));
@@ -48,17 +53,19 @@ static size_t count_violations(const cJSON *rec)
 	return cJSON_IsArray(vs) ? (size_t)cJSON_GetArraySize(vs) : 0;
 }
 
-/* Brings every index in line with rec (old: what was stored, or NULL):
- * at most 5 + PENDING_INDEX_OPS + old's and rec's violations puts and deletes. */
+/* Brings every index in line with rec (old: what was stored, or NULL),
+ * its summary made in c->sum: at most 7 + PENDING_INDEX_OPS + old's and
+ * rec's violations puts and deletes. */
 static int index_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	int rc = 0;
 	MDB_txn *txn = c->tx.txn;
 	size_t idlen = strlen(id);
 	if (old && db_record_time(old) != db_record_time(rec) &&
-	    ((rc = time_key(c, c->tx.db->by_time, old, id, 1)) || (rc = time_key(c, c->tx.db->stale, old, id, 1))))
+	    ((rc = time_key(c, c->tx.db->by_time, old, id, 1)) || (rc = time_key(c, c->tx.db->stale, old, id, 1)) ||
+	     (rc = time_key(c, c->tx.db->summaries, old, id, 1))))
 		return rc;
-	if ((rc = time_key(c, c->tx.db->by_time, rec, id, 0)))
+	if ((rc = time_key(c, c->tx.db->by_time, rec, id, 0)) || (rc = time_key(c, c->tx.db->summaries, rec, id, 0)))
 		return rc;
 	const cJSON *vs = lg_json_get(old, "violations");
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
@@ -87,10 +94,10 @@ static int noted(put_ctx *c, const char *id, size_t idlen, int is_new, int rc)
 static int write_record(put_ctx *c, const cJSON *old, const cJSON *rec, const char *id, int stale)
 {
 	c->buf.len = 0;
-	if (lg_json_print(&c->buf, rec))
+	if (lg_json_print(&c->buf, rec) || summary_make(rec, NULL, 0, &c->sum))
 		return ENOMEM;
-	int rc = reserve(c, 6 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(old) + count_violations(rec),
-			 c->buf.len + 1024);
+	int rc = reserve(c, 8 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(old) + count_violations(rec),
+			 c->buf.len + c->sum.len + 1024);
 	if (!rc)
 		rc = noted(c, id, strlen(id), !old,
 			   put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len)));
@@ -179,7 +186,9 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 		return MDB_KEYEXIST;
 	vid_put vp = { c, id, it->sr.id_len, 0, 0 };
 	scan_violation_ids(text, &it->sr, count_violation, &vp);
-	if ((rc = reserve(c, 3 + CHANGES_OPS + vp.n, it->len + 32 + 2 * it->sr.id_len)))
+	if (summary_make(NULL, text, it->len, &c->sum))
+		return ENOMEM;
+	if ((rc = reserve(c, 4 + CHANGES_OPS + vp.n, it->len + c->sum.len + 32 + 3 * it->sr.id_len)))
 		return rc;
 	memcpy(ts, text + it->sr.ts_off, it->sr.ts_len);
 	ts[it->sr.ts_len] = '\0';
@@ -194,7 +203,8 @@ static int apply_plain_new(put_ctx *c, put_item *it)
 	it->outcome = PUT_NEW;
 	c->hash_in_scan = evaluated;
 	size_t kn = db_time_key(key, ms, id, it->sr.id_len);
-	if ((rc = put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->by_time, (const char *)key, kn, "", 0))))
+	if ((rc = put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->by_time, (const char *)key, kn, "", 0))) ||
+	    (rc = put_txn_op(&c->tx, summary_put(c->tx.db, c->tx.txn, key, kn, &c->sum))))
 		return rc;
 	scan_violation_ids(text, &it->sr, index_violation, &vp);
 	if (vp.rc)
@@ -220,8 +230,10 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 {
 	cJSON *in = it->tree;
 	/* Room first: the checks below change the tree. */
-	int rc = reserve(c, 3 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(in),
-			 it->len + 2080 + 24 * count_violations(in));
+	/* A summary's bytes are at most the record's, 64 more and 10 a
+	 * violation (each of its strings is one of the record's). */
+	int rc = reserve(c, 4 + CHANGES_OPS + PENDING_INDEX_OPS + count_violations(in),
+			 2 * it->len + 2144 + 34 * count_violations(in));
 	if (rc)
 		return rc;
 	cJSON *flag = lg_json_take(in, "stale");
@@ -238,6 +250,8 @@ static int apply_new(put_ctx *c, put_item *it, const char *id)
 			     : noted(c, id, strlen(id), 1,
 				     put_txn_op(&c->tx, db_put(c->tx.txn, c->tx.db->records, id, strlen(id), c->buf.data, c->buf.len)));
 	}
+	if (!rc && summary_make(in, NULL, 0, &c->sum))
+		rc = ENOMEM;
 	return rc ? rc : index_record(c, NULL, in, id, it->stale);
 }
 

@@ -25,7 +25,8 @@
 static size_t op_pages(const put_txn *t)
 {
 	const MDB_dbi dbis[] = { 1 /* LMDB's main tree */, t->db->records, t->db->by_time,
-				 t->db->violations, t->db->stale, t->db->runs, t->db->state };
+				 t->db->violations, t->db->stale, t->db->runs, t->db->state,
+				 t->db->summaries ? t->db->summaries : t->db->by_time };
 	unsigned depth = 0;
 	MDB_stat st;
 	for (size_t i = 0; i < sizeof dbis / sizeof *dbis; i++)
@@ -67,11 +68,11 @@ static size_t min_size(size_t a, size_t b)
 static size_t dirty_bytes(const put_txn *t)
 {
 	const MDB_dbi dbis[] = { t->db->records, t->db->by_time, t->db->violations,
-				 t->db->stale, t->db->runs, t->db->state };
+				 t->db->stale, t->db->runs, t->db->state, t->db->summaries };
 	size_t leaf = 0, branch = 0;
 	MDB_stat st;
 	for (size_t i = 0; i < sizeof dbis / sizeof *dbis; i++) {
-		if (mdb_stat(t->txn, dbis[i], &st) == 0) {
+		if (dbis[i] && mdb_stat(t->txn, dbis[i], &st) == 0) {
 			leaf += st.ms_leaf_pages;
 			branch += st.ms_branch_pages;
 		}

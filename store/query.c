@@ -7,6 +7,7 @@
 #include "err.h"
 #include "json.h"
 #include "query.h"
+#include "summary.h"
 #include "timeutil.h"
 
 void query_filter_init(query_filter *f)
@@ -135,9 +136,84 @@ int query_match(const query_filter *f, const cJSON *rec)
 	return !f->meta_key || meta_matches(rec, f->meta_key, f->meta_val);
 }
 
+/* ---- summaries ---- */
+
+/* Whether a walk may read summaries instead of records: the store has one
+ * for every record, and no filter asks for what they leave out. */
+static int by_summary(const store_db *db, const query_filter *f)
+{
+	return db->summary && db->summaries && !f->stale && !f->meta_key;
+}
+
+static int sum_in_range(const summary *s, unsigned bit, double v, double lo, double hi)
+{
+	if (isnan(lo) && isnan(hi))
+		return 1;
+	if (!(s->has & bit))
+		return 0;
+	return (isnan(lo) || v >= lo) && (isnan(hi) || v <= hi);
+}
+
+/* query_match on the summary (every filter but --meta and --stale). */
+static int summary_match(const query_filter *f, const summary *s)
+{
+	if (f->agent && !sum_is(s->agent, f->agent))
+		return 0;
+	if (f->status && !sum_is(s->status, f->status))
+		return 0;
+	if (f->integration && !sum_is(s->integration, f->integration))
+		return 0;
+	if (f->user && !sum_is(s->user, f->user))
+		return 0;
+	if (f->session && !sum_is(s->session, f->session))
+		return 0;
+	if (f->has_violations || f->severity || f->policy) {
+		const unsigned char *pos = s->viol;
+		sum_violation v;
+		int any = 0;
+		while (!any && summary_next_violation(s, &pos, &v))
+			any = (!f->policy || sum_is(v.policy, f->policy)) && (!f->severity || v.severity >= f->severity);
+		if (!any)
+			return 0;
+	}
+	return sum_in_range(s, SUM_DURATION, s->duration, f->min_duration, f->max_duration) &&
+	       sum_in_range(s, SUM_TOKENS, s->tokens, f->min_tokens, f->max_tokens) &&
+	       sum_in_range(s, SUM_COST, s->cost, f->min_cost, f->max_cost);
+}
+
+/* query_match_violation on a summary's violation, for the violations
+ * `violations` prints (objects only). */
+static int sum_violation_match(const query_filter *vf, const sum_violation *v)
+{
+	if (!v->object)
+		return 0;
+	if (vf->status && !sum_is(v->status, vf->status))
+		return 0;
+	if (vf->policy && !sum_is(v->policy, vf->policy))
+		return 0;
+	return !vf->severity || v->severity >= vf->severity;
+}
+
 /* ---- scanning ---- */
 
-typedef int (*visit_fn)(const MDB_val *raw, const cJSON *rec, void *ctx);
+/* What a walk hands each matching trace: its time key, and what the walk
+ * was asked for: the record's bytes, its tree, its summary. */
+typedef struct {
+	store_db *db;
+	MDB_txn *txn;
+	MDB_val key;
+	MDB_val raw;         /* mv_data NULL: not read */
+	const cJSON *rec;    /* NULL: not parsed */
+	const summary *sum;  /* NULL: not asked for */
+} scan_item;
+
+typedef int (*visit_fn)(const scan_item *it, void *ctx);
+
+/* What a walk's visitor needs of each trace. With summaries in the store,
+ * NEED_SUMMARY reads no record at all, and NEED_RAW with a filter reads
+ * only the records whose summary matches; without them each record is
+ * read and (for a filter or a summary) parsed. */
+enum { NEED_RAW, NEED_TREE, NEED_SUMMARY };
 
 /* A walk of a whole index saw as many entries as the index says it holds:
  * a damaged branch page can hide a subtree, or show one twice, with every
@@ -186,28 +262,56 @@ static int scan_first(MDB_cursor *cur, const query_filter *f, MDB_val *k, MDB_va
 	return rc ? rc : db_cursor_get(cur, k, v, MDB_PREV);
 }
 
+/* The record a time key of index dbi names, its checksum verified: 0, or
+ * an exit status with the damage reported. */
+static int keyed_record(store_db *db, MDB_txn *txn, MDB_dbi dbi, const MDB_val *k, MDB_val *rv)
+{
+	int rc = db_get(txn, db->records, (const char *)k->mv_data + STORE_TIME_KEY, k->mv_size - STORE_TIME_KEY, rv);
+	if (!rc)
+		return 0;
+	if (rc == MDB_NOTFOUND)
+		db_report_damage(db, dbi, k, "points at a missing record");
+	return db_fail(db, "scan", rc == MDB_NOTFOUND ? DB_DAMAGED : rc);
+}
+
+static cJSON *parse_record(store_db *db, const MDB_val *k, const MDB_val *rv)
+{
+	lg_json_error jerr;
+	cJSON *rec = lg_json_parse(rv->mv_data, rv->mv_size, &jerr);
+	if (!rec) {
+		MDB_val id = { k->mv_size - STORE_TIME_KEY, (char *)k->mv_data + STORE_TIME_KEY };
+		db_report_damage(db, db->records, &id, "not JSON");
+	}
+	return rec;
+}
+
 /* Calls fn for every matching record in timestamp order (newest first with
- * f->reverse). fn returns 0 to go on, 1 to stop. need_tree: 0 lets fn see
- * raw bytes only (rec NULL) when no filter is set. Returns an exit status. */
-static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn, void *ctx)
+ * f->reverse), with what need asks for (NEED_RAW: the record's bytes, and
+ * its tree only when a filter made the walk parse it). fn returns 0 to go
+ * on, 1 to stop. Returns an exit status. */
+static int scan(store_db *db, const query_filter *f, int need, visit_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	MDB_val k, v, rv;
+	MDB_val k, v;
+	lg_buf sb = { 0 };
 	int rc = db_txn_begin(db, MDB_RDONLY, &txn), status = 0;
 	if (rc)
 		return db_fail(db, "begin", rc);
-	/* --stale walks the stale index: same keys, only the stale records. */
-	if ((rc = mdb_cursor_open(txn, f->stale ? db->stale : db->by_time, &cur)) != 0) {
+	int sums = by_summary(db, f) && (need == NEED_SUMMARY || (need == NEED_RAW && query_filter_active(f)));
+	/* --stale walks the stale index: same keys, only the stale records;
+	 * summaries have the same keys too. */
+	MDB_dbi dbi = sums ? db->summaries : f->stale ? db->stale : db->by_time;
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
 		return db_fail(db, "cursor", rc);
 	}
-	int parse = need_tree || query_filter_active(f), whole = !f->after_id;
+	int parse = need != NEED_RAW || query_filter_active(f), whole = !f->after_id;
 	size_t seen = 0;
 	MDB_cursor_op step = f->reverse ? MDB_PREV : MDB_NEXT;
 	for (rc = scan_first(cur, f, &k, &v); rc == 0; rc = db_cursor_get(cur, &k, &v, step)) {
 		if (k.mv_size <= STORE_TIME_KEY) {
-			db_report_damage(db, f->stale ? db->stale : db->by_time, &k, "key too short");
+			db_report_damage(db, dbi, &k, "key too short");
 			status = LG_EXIT_IO;
 			break;
 		}
@@ -215,29 +319,46 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 		if (f->reverse ? t < f->from : t >= f->to)
 			break;
 		seen++;
-		if ((rc = db_get(txn, db->records, (const char *)k.mv_data + STORE_TIME_KEY,
-				 k.mv_size - STORE_TIME_KEY, &rv)) != 0) {
-			if (rc == MDB_NOTFOUND)
-				db_report_damage(db, f->stale ? db->stale : db->by_time, &k,
-						 "points at a missing record");
-			status = db_fail(db, "scan", rc == MDB_NOTFOUND ? DB_DAMAGED : rc);
-			break;
-		}
+		scan_item it = { db, txn, k, { 0, NULL }, NULL, NULL };
+		summary s;
 		cJSON *rec = NULL;
-		if (parse) {
-			lg_json_error jerr;
-			if (!(rec = lg_json_parse(rv.mv_data, rv.mv_size, &jerr))) {
-				MDB_val id = { k.mv_size - STORE_TIME_KEY, (char *)k.mv_data + STORE_TIME_KEY };
-				db_report_damage(db, db->records, &id, "not JSON");
+		if (sums) {
+			if (summary_decode(v.mv_data, v.mv_size, &s) != 0) {
+				db_report_damage(db, dbi, &k, "malformed");
 				status = LG_EXIT_IO;
 				break;
 			}
-			if (!query_match(f, rec)) {
-				cJSON_Delete(rec);
+			if (!summary_match(f, &s))
 				continue;
+			it.sum = &s;
+			if (need == NEED_RAW && (status = keyed_record(db, txn, dbi, &k, &it.raw)))
+				break;
+		} else {
+			if ((status = keyed_record(db, txn, dbi, &k, &it.raw)))
+				break;
+			if (parse) {
+				if (!(rec = parse_record(db, &k, &it.raw))) {
+					status = LG_EXIT_IO;
+					break;
+				}
+				if (!query_match(f, rec)) {
+					cJSON_Delete(rec);
+					continue;
+				}
+				it.rec = rec;
+			}
+			if (need == NEED_SUMMARY) {
+				sb.len = 0;
+				if (summary_encode(rec, &sb) != 0 || summary_decode(sb.data, sb.len, &s) != 0) {
+					cJSON_Delete(rec);
+					lg_err("out of memory");
+					status = LG_EXIT_BAD;
+					break;
+				}
+				it.sum = &s;
 			}
 		}
-		int stop = fn(&rv, rec, ctx);
+		int stop = fn(&it, ctx);
 		cJSON_Delete(rec);
 		if (stop) {
 			whole = 0;
@@ -247,9 +368,10 @@ static int scan(store_db *db, const query_filter *f, int need_tree, visit_fn fn,
 	if (!status && rc != 0 && rc != MDB_NOTFOUND)
 		status = db_fail(db, "scan", rc);
 	if (!status && whole && f->from == INT64_MIN && f->to == INT64_MAX)
-		status = scan_complete(db, txn, f->stale ? db->stale : db->by_time, seen);
+		status = scan_complete(db, txn, dbi, seen);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	lg_buf_free(&sb);
 	return status;
 }
 
@@ -284,22 +406,21 @@ static int out_done(out_ctx *o, int status)
 	return status;
 }
 
-static int export_one(const MDB_val *raw, const cJSON *rec, void *vctx)
+static int export_one(const scan_item *it, void *vctx)
 {
 	out_ctx *o = vctx;
-	(void)rec;
-	return out_line(o, raw->mv_data, raw->mv_size) || (o->limit && ++o->n >= o->limit);
+	return out_line(o, it->raw.mv_data, it->raw.mv_size) || (o->limit && ++o->n >= o->limit);
 }
 
 int query_export(store_db *db, const query_filter *f, FILE *out)
 {
 	out_ctx o = { out, { 0 }, 0, 0, (unsigned long)f->limit };
-	return out_done(&o, scan(db, f, 0, export_one, &o));
+	return out_done(&o, scan(db, f, NEED_RAW, export_one, &o));
 }
 
-static int count_one(const MDB_val *raw, const cJSON *rec, void *vctx)
+static int count_one(const scan_item *it, void *vctx)
 {
-	(void)raw, (void)rec;
+	(void)it;
 	((out_ctx *)vctx)->n++;
 	return 0;
 }
@@ -307,7 +428,8 @@ static int count_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 int query_count(store_db *db, const query_filter *f, FILE *out)
 {
 	out_ctx o = { out, { 0 }, 0, 0, 0 };
-	int status = scan(db, f, 0, count_one, &o);
+	/* With summaries, a count reads no record. */
+	int status = scan(db, f, by_summary(db, f) ? NEED_SUMMARY : NEED_RAW, count_one, &o);
 	if (status == 0)
 		fprintf(out, "%lu\n", o.n);
 	return out_done(&o, status);
@@ -316,16 +438,21 @@ int query_count(store_db *db, const query_filter *f, FILE *out)
 typedef struct {
 	out_ctx o;
 	query_filter vf;
+	int total;            /* count every match, past the limit too */
+	unsigned long found;  /* matching violations */
+	int status;           /* of a record read by the visitor */
 } viol_ctx;
 
-/* Each matching violation, with the trace it belongs to. */
-static int violations_one(const MDB_val *raw, const cJSON *rec, void *vctx)
+/* Each matching violation of rec, with the trace it belongs to; past the
+ * limit only counted. 1 when the walk may stop. */
+static int violations_print(viol_ctx *c, const cJSON *rec)
 {
-	viol_ctx *c = vctx;
 	const cJSON *vs = lg_json_get(rec, "violations");
-	(void)raw;
 	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
 		if (!cJSON_IsObject(v) || !query_match_violation(&c->vf, v))
+			continue;
+		c->found++;
+		if (c->o.limit && c->o.n >= c->o.limit)
 			continue;
 		cJSON *line = cJSON_Duplicate(v, 1);
 		const char *a = agent_name(rec), *in = lg_json_str(lg_json_get(rec, "source"), "integration");
@@ -339,15 +466,44 @@ static int violations_one(const MDB_val *raw, const cJSON *rec, void *vctx)
 		cJSON_Delete(line);
 		if (err || out_line(&c->o, c->o.buf.data, c->o.buf.len))
 			return 1;
-		if (c->o.limit && ++c->o.n >= c->o.limit)
+		if (c->o.limit && ++c->o.n >= c->o.limit && !c->total)
 			return 1;
 	}
 	return 0;
 }
 
-int query_violations(store_db *db, const query_filter *f, FILE *out)
+static int violations_one(const scan_item *it, void *vctx)
 {
-	viol_ctx c = { { out, { 0 }, 0, 0, (unsigned long)f->limit }, *f };
+	viol_ctx *c = vctx;
+	if (it->rec)
+		return violations_print(c, it->rec);
+	/* From the summary: the record is read only for lines to print. */
+	const unsigned char *pos = it->sum->viol;
+	sum_violation v;
+	unsigned long n = 0;
+	while (summary_next_violation(it->sum, &pos, &v))
+		n += (unsigned long)sum_violation_match(&c->vf, &v);
+	if (!n)
+		return 0;
+	if (c->o.limit && c->o.n >= c->o.limit) {
+		c->found += n;
+		return !c->total;
+	}
+	MDB_val rv;
+	cJSON *rec = NULL;
+	if ((c->status = keyed_record(it->db, it->txn, it->db->summaries, &it->key, &rv)) ||
+	    !(rec = parse_record(it->db, &it->key, &rv))) {
+		c->status = c->status ? c->status : LG_EXIT_IO;
+		return 1;
+	}
+	int stop = violations_print(c, rec);
+	cJSON_Delete(rec);
+	return stop;
+}
+
+int query_violations(store_db *db, const query_filter *f, int total, FILE *out)
+{
+	viol_ctx c = { { out, { 0 }, 0, 0, (unsigned long)f->limit }, *f, total, 0, 0 };
 	query_filter rf = *f;
 	/* status, severity and policy apply to each violation, not the record. */
 	rf.status = NULL;
@@ -355,10 +511,17 @@ int query_violations(store_db *db, const query_filter *f, FILE *out)
 	rf.policy = NULL;
 	rf.has_violations = 1;
 	c.vf.policy = f->policy;
-	return out_done(&c.o, scan(db, &rf, 1, violations_one, &c));
+	int status = scan(db, &rf, by_summary(db, &rf) ? NEED_SUMMARY : NEED_TREE, violations_one, &c);
+	if (!status)
+		status = c.status;
+	if (!status && total && !c.o.failed)
+		fprintf(out, "{\"$lg\":\"violations\",\"total\":%lu}\n", c.found);
+	return out_done(&c.o, status);
 }
 
 /* ---- stats ---- */
+
+struct groups;
 
 typedef struct {
 	char *key;
@@ -367,14 +530,23 @@ typedef struct {
 	size_t ndur, capdur;
 	double dur_sum, tokens, cost;
 	unsigned long sev[5];
+	int64_t last;        /* the newest trace's time (INT64_MIN: none known) */
+	struct groups *sub;  /* the second level of a two-level grouping */
 } group;
 
-typedef struct {
+typedef struct groups {
 	group *g;
 	size_t n, cap;       /* open addressing on cap (a power of two) */
-	const char *by;
-	int oom;
 } groups;
+
+/* A grouping: one or two levels (agent, or agent,hour). */
+typedef struct {
+	const char *by[2];   /* by[0] NULL: everything in one group */
+	size_t levels;
+	groups top;
+	lg_buf kb[2], tmp;   /* keys as C strings */
+	int oom;
+} stats_ctx;
 
 static uint64_t str_hash(const char *s)
 {
@@ -409,108 +581,154 @@ static group *group_get(groups *gs, const char *key)
 	if (!gs->g[j].key) {
 		if (!(gs->g[j].key = strdup(key)))
 			return NULL;
+		gs->g[j].last = INT64_MIN;
 		gs->n++;
 	}
 	return &gs->g[j];
 }
 
-static void group_add(groups *gs, const char *key, const cJSON *rec)
+/* Adds the trace to group key of gs; policy: count only the violations
+ * of this policy (NULL: all). The group, or NULL out of memory. */
+static group *group_add(groups *gs, const char *key, const summary *s, int64_t t, const char *policy)
 {
 	group *g = group_get(gs, key && *key ? key : "(none)"); /* "" is unset too */
-	const cJSON *md = lg_json_get(rec, "metadata");
-	double d;
-	if (!g) {
-		gs->oom = 1;
-		return;
-	}
+	if (!g)
+		return NULL;
 	g->traces++;
-	g->success += str_is(rec, "status", "success");
+	g->success += sum_is(s->status, "success");
+	if (t != INT64_MIN && t > g->last)
+		g->last = t;
 	/* Only finite numbers are measurements: 1e999 parses as infinity,
 	 * and one would make every sum and average inf or nan. */
-	if (lg_json_get_num(rec, "duration", &d) && isfinite(d)) {
+	if ((s->has & SUM_DURATION) && isfinite(s->duration)) {
 		if (g->ndur == g->capdur) {
 			size_t cap = g->capdur ? g->capdur * 2 : 16;
 			double *p = realloc(g->dur, cap * sizeof *p);
-			if (!p) {
-				gs->oom = 1;
-				return;
-			}
+			if (!p)
+				return NULL;
 			g->dur = p;
 			g->capdur = cap;
 		}
-		g->dur[g->ndur++] = d;
-		g->dur_sum += d;
+		g->dur[g->ndur++] = s->duration;
+		g->dur_sum += s->duration;
 	}
-	if (lg_json_get_num(lg_json_get(md, "tokens"), "total", &d) && isfinite(d))
-		g->tokens += d;
-	if (lg_json_get_num(md, "cost", &d) && isfinite(d))
-		g->cost += d;
-	const cJSON *vs = lg_json_get(rec, "violations");
-	for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next)
-		if (!strcmp(gs->by ? gs->by : "", "policy") ? str_is(v, "policy", key) : 1)
-			g->sev[query_severity(lg_json_str(v, "severity"))]++;
+	if ((s->has & SUM_TOKENS) && isfinite(s->tokens))
+		g->tokens += s->tokens;
+	if ((s->has & SUM_COST) && isfinite(s->cost))
+		g->cost += s->cost;
+	const unsigned char *pos = s->viol;
+	sum_violation v;
+	while (summary_next_violation(s, &pos, &v))
+		if (!policy || sum_is(v.policy, policy))
+			g->sev[v.severity]++;
+	return g;
 }
 
-static int stats_one(const MDB_val *raw, const cJSON *rec, void *vctx)
+/* The trace's key at a level (its one key; NULL when it has none). */
+static const char *level_key(stats_ctx *c, const char *by, const summary *s, lg_buf *b)
 {
-	groups *gs = vctx;
-	const char *by = gs->by, *key = NULL;
-	char day[11], hour[32];
-	(void)raw;
-	if (!by) {
-		key = "all";
-	} else if (!strcmp(by, "agent")) {
-		key = agent_name(rec);
-	} else if (!strcmp(by, "model")) {
-		key = lg_json_str(lg_json_get(rec, "metadata"), "model");
-	} else if (!strcmp(by, "day")) {
-		const char *ts = lg_json_str(rec, "timestamp");
-		if (ts && strlen(ts) >= 10) {
-			memcpy(day, ts, 10);
-			day[10] = '\0';
-			key = day;
-		}
-	} else if (!strcmp(by, "hour")) {
-		/* The UTC hour of the trace's time, as an ISO time. */
-		int64_t ms;
-		const char *ts = lg_json_str(rec, "timestamp");
-		if (ts && lg_time_parse(ts, &ms) == 0) {
-			char iso[32];
-			lg_time_format(ms - (ms % 3600000 + 3600000) % 3600000, iso);
-			snprintf(hour, sizeof hour, "%.13s:00:00Z", iso);
-			key = hour;
-		}
-	} else if (!strcmp(by, "integration")) {
-		key = lg_json_str(lg_json_get(rec, "source"), "integration");
-	} else if (!strcmp(by, "user")) {
-		key = lg_json_str(rec, "userId");
-	} else if (!strcmp(by, "session")) {
-		key = lg_json_str(rec, "sessionId");
-	} else if (!strcmp(by, "policy")) {
-		/* A trace counts once under each policy it violated. */
-		const cJSON *vs = lg_json_get(rec, "violations");
-		for (const cJSON *v = cJSON_IsArray(vs) ? vs->child : NULL; v; v = v->next) {
-			const char *p = lg_json_str(v, "policy");
-			int first = 1;
-			for (const cJSON *w = vs->child; w != v && p; w = w->next)
-				if (str_is(w, "policy", p))
-					first = 0;
-			if (p && first)
-				group_add(gs, p, rec);
-		}
-		return gs->oom;
+	if (!strcmp(by, "agent"))
+		return sum_cstr(s->agent, b, &c->oom);
+	if (!strcmp(by, "model"))
+		return sum_cstr(s->model, b, &c->oom);
+	if (!strcmp(by, "integration"))
+		return sum_cstr(s->integration, b, &c->oom);
+	if (!strcmp(by, "user"))
+		return sum_cstr(s->user, b, &c->oom);
+	if (!strcmp(by, "session"))
+		return sum_cstr(s->session, b, &c->oom);
+	const char *ts = sum_cstr(s->timestamp, &c->tmp, &c->oom);
+	b->len = 0;
+	if (!strcmp(by, "day")) {
+		if (!ts || strlen(ts) < 10 || lg_buf_add(b, ts, 10) || lg_buf_addc(b, '\0'))
+			return NULL;
+		return b->data;
 	}
-	group_add(gs, key, rec);
-	return gs->oom;
+	/* hour: the UTC hour of the trace's time, as an ISO time. */
+	int64_t ms;
+	char iso[32];
+	if (!ts || lg_time_parse(ts, &ms) != 0)
+		return NULL;
+	lg_time_format(ms - (ms % 3600000 + 3600000) % 3600000, iso);
+	if (lg_buf_printf(b, "%.13s:00:00Z", iso) < 0) {
+		c->oom = 1;
+		return NULL;
+	}
+	return b->data;
+}
+
+/* Calls add for each key the trace has at a level: one (maybe NULL), or
+ * by policy, once under each policy it violated (none without one). */
+static void level_each(stats_ctx *c, size_t level, const summary *s, int64_t t, groups *gs, const char *policy);
+
+static void level_add(stats_ctx *c, size_t level, const summary *s, int64_t t, groups *gs, const char *key,
+		      const char *policy)
+{
+	group *g = group_add(gs, key, s, t, policy);
+	if (!g) {
+		c->oom = 1;
+		return;
+	}
+	if (level + 1 < c->levels) {
+		if (!g->sub && !(g->sub = calloc(1, sizeof *g->sub))) {
+			c->oom = 1;
+			return;
+		}
+		/* The inner key's buffer may be the outer's: the outer key is in g. */
+		level_each(c, level + 1, s, t, g->sub, policy ? policy : strcmp(c->by[level], "policy") ? NULL : g->key);
+	}
+}
+
+static void level_each(stats_ctx *c, size_t level, const summary *s, int64_t t, groups *gs, const char *policy)
+{
+	const char *by = c->by[level];
+	if (!by) {
+		level_add(c, level, s, t, gs, "all", policy);
+		return;
+	}
+	if (strcmp(by, "policy") != 0) {
+		level_add(c, level, s, t, gs, level_key(c, by, s, &c->kb[level]), policy);
+		return;
+	}
+	/* A trace counts once under each policy it violated. */
+	const unsigned char *pos = s->viol, *at = pos, *w;
+	sum_violation v, x;
+	for (; !c->oom && summary_next_violation(s, &pos, &v); at = pos) {
+		int first = v.policy.s != NULL;
+		for (w = s->viol; first && w < at && summary_next_violation(s, &w, &x);)
+			if (x.policy.s && x.policy.n == v.policy.n && !memcmp(x.policy.s, v.policy.s, v.policy.n))
+				first = 0;
+		if (first) {
+			const char *p = sum_cstr(v.policy, &c->kb[level], &c->oom);
+			if (p)
+				level_add(c, level, s, t, gs, p, p);
+		}
+	}
+}
+
+static int stats_one(const scan_item *it, void *vctx)
+{
+	stats_ctx *c = vctx;
+	level_each(c, 0, it->sum, db_time_of_key(it->key.mv_data), &c->top, NULL);
+	return c->oom;
+}
+
+static int by_level(const char *s, size_t n)
+{
+	static const char *const ok[] = { "agent", "model", "day", "hour", "policy", "integration", "user", "session" };
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (strlen(ok[i]) == n && strncmp(s, ok[i], n) == 0)
+			return (int)i;
+	return -1;
 }
 
 int query_valid_by(const char *by)
 {
-	static const char *const ok[] = { "agent", "model", "day", "hour", "policy", "integration", "user", "session" };
-	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-		if (strcmp(by, ok[i]) == 0)
-			return 1;
-	return 0;
+	const char *comma = strchr(by, ',');
+	if (!comma)
+		return by_level(by, strlen(by)) >= 0;
+	int a = by_level(by, (size_t)(comma - by)), b = by_level(comma + 1, strlen(comma + 1));
+	return a >= 0 && b >= 0 && a != b;
 }
 
 static int dbl_cmp(const void *a, const void *b)
@@ -537,10 +755,41 @@ static double p95(group *g)
 	return g->dur[rank ? rank - 1 : 0];
 }
 
+/* The groups packed to the front of the table and sorted, most traces
+ * first (each level); returns how many. */
+static size_t groups_sort(groups *gs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < gs->cap; i++)
+		if (gs->g[i].key)
+			gs->g[n++] = gs->g[i];
+	gs->n = n;
+	if (n)
+		qsort(gs->g, n, sizeof *gs->g, group_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (gs->g[i].sub)
+			groups_sort(gs->g[i].sub);
+	return n;
+}
+
+static void groups_free(groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		free(gs->g[i].key);
+		free(gs->g[i].dur);
+		if (gs->g[i].sub) {
+			groups_free(gs->g[i].sub);
+			free(gs->g[i].sub);
+		}
+	}
+	free(gs->g);
+}
+
 static cJSON *group_json(group *g)
 {
 	cJSON *o = cJSON_CreateObject(), *v = cJSON_CreateObject();
 	double p = p95(g);
+	char iso[32];
 	lg_json_set(o, "key", cJSON_CreateString(g->key));
 	lg_json_set(o, "traces", lg_json_int((int64_t)g->traces));
 	lg_json_set(o, "successRate", lg_json_double(round((double)g->success / (double)g->traces * 1e4) / 1e4));
@@ -554,6 +803,13 @@ static cJSON *group_json(group *g)
 	lg_json_set(v, "low", lg_json_int((int64_t)g->sev[1]));
 	lg_json_set(v, "total", lg_json_int((int64_t)(g->sev[0] + g->sev[1] + g->sev[2] + g->sev[3] + g->sev[4])));
 	lg_json_set(o, "violations", v);
+	lg_json_set(o, "lastSeen", g->last != INT64_MIN ? cJSON_CreateString(lg_time_format(g->last, iso)) : cJSON_CreateNull());
+	if (g->sub) {
+		cJSON *arr = cJSON_CreateArray();
+		for (size_t i = 0; i < g->sub->n; i++)
+			cJSON_AddItemToArray(arr, group_json(&g->sub->g[i]));
+		lg_json_set(o, "groups", arr);
+	}
 	return o;
 }
 
@@ -567,52 +823,67 @@ static const char *cell(char *buf, size_t n, int decimals, double v)
 	return buf;
 }
 
-static void print_table(FILE *out, const char *by, group *g, size_t n)
+/* The rows of gs; a second level's rows follow their group's, indented. */
+static void print_rows(FILE *out, groups *gs, int indent)
 {
-	char avg[64], p95s[64], tok[400], cost[400];
+	char avg[64], p95s[64], tok[400], cost[400], key[32];
+	for (size_t i = 0; i < gs->n; i++) {
+		group *g = &gs->g[i];
+		double p = p95(g);
+		snprintf(key, sizeof key, "%s%s", indent ? "  " : "", g->key);
+		fprintf(out, "%-24.24s %8lu %7.1f%% %10s %10s %12s %12s %5lu %5lu %5lu %5lu\n",
+			key, g->traces, 100.0 * (double)g->success / (double)g->traces,
+			cell(avg, sizeof avg, 0, g->ndur ? g->dur_sum / (double)g->ndur : 0),
+			cell(p95s, sizeof p95s, 0, isnan(p) ? 0 : p), cell(tok, sizeof tok, 0, g->tokens),
+			cell(cost, sizeof cost, 6, g->cost), g->sev[4], g->sev[3], g->sev[2], g->sev[1]);
+		if (g->sub)
+			print_rows(out, g->sub, 1);
+	}
+}
+
+static void print_table(FILE *out, const char *by, groups *gs)
+{
 	fprintf(out, "%-24s %8s %8s %10s %10s %12s %12s %5s %5s %5s %5s\n", by ? by : "scope",
 		"traces", "success", "avg_ms", "p95_ms", "tokens", "cost_usd", "crit", "high", "med", "low");
-	for (size_t i = 0; i < n; i++) {
-		double p = p95(&g[i]);
-		fprintf(out, "%-24.24s %8lu %7.1f%% %10s %10s %12s %12s %5lu %5lu %5lu %5lu\n",
-			g[i].key, g[i].traces, 100.0 * (double)g[i].success / (double)g[i].traces,
-			cell(avg, sizeof avg, 0, g[i].ndur ? g[i].dur_sum / (double)g[i].ndur : 0),
-			cell(p95s, sizeof p95s, 0, isnan(p) ? 0 : p), cell(tok, sizeof tok, 0, g[i].tokens),
-			cell(cost, sizeof cost, 6, g[i].cost), g[i].sev[4], g[i].sev[3], g[i].sev[2], g[i].sev[1]);
-	}
+	print_rows(out, gs, 0);
 }
 
 int query_stats(store_db *db, const query_filter *f, const char *by, int json, FILE *out)
 {
-	groups gs = { NULL, 0, 0, by, 0 };
+	stats_ctx c;
 	out_ctx o = { out, { 0 }, 0, 0, 0 };
-	int status = scan(db, f, 1, stats_one, &gs);
-	size_t n = 0;
-	if (gs.oom && !status) {
+	char first[32];
+	memset(&c, 0, sizeof c);
+	c.levels = 1;
+	c.by[0] = by;
+	const char *comma = by ? strchr(by, ',') : NULL;
+	if (comma) {
+		snprintf(first, sizeof first, "%.*s", (int)(comma - by), by);
+		c.by[0] = first;
+		c.by[1] = comma + 1;
+		c.levels = 2;
+	}
+	int status = scan(db, f, NEED_SUMMARY, stats_one, &c);
+	if (c.oom && !status) {
 		lg_err("out of memory");
 		status = LG_EXIT_BAD;
 	}
-	for (size_t i = 0; i < gs.cap; i++)
-		if (gs.g[i].key)
-			gs.g[n++] = gs.g[i];
-	if (n)
-		qsort(gs.g, n, sizeof *gs.g, group_cmp);
+	size_t n = groups_sort(&c.top);
 	if (!status && json) {
 		cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 		lg_json_set(root, "by", by ? cJSON_CreateString(by) : cJSON_CreateNull());
 		for (size_t i = 0; i < n; i++)
-			cJSON_AddItemToArray(arr, group_json(&gs.g[i]));
+			cJSON_AddItemToArray(arr, group_json(&c.top.g[i]));
 		lg_json_set(root, "groups", arr);
 		if (lg_json_print(&o.buf, root) == 0)
 			out_line(&o, o.buf.data, o.buf.len);
 		cJSON_Delete(root);
 	} else if (!status) {
-		print_table(out, by, gs.g, n);
+		print_table(out, by, &c.top);
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(gs.g[i].key);
-		free(gs.g[i].dur);
-	}
-	free(gs.g);
+	groups_free(&c.top);
+	for (size_t i = 0; i < 2; i++)
+		lg_buf_free(&c.kb[i]);
+	lg_buf_free(&c.tmp);
 	return out_done(&o, status);
 }

@@ -40,8 +40,13 @@ int query_match_violation(const query_filter *f, const cJSON *v);
 /* Each returns an exit status. */
 int query_export(store_db *db, const query_filter *f, FILE *out);
 int query_count(store_db *db, const query_filter *f, FILE *out);
-int query_violations(store_db *db, const query_filter *f, FILE *out);
-/* by: NULL (everything), agent, model, day, hour, policy, integration, user, session. */
+/* total: after the lines, {"$lg":"violations","total":N}, N the number of
+ * matching violations, past --limit too. */
+int query_violations(store_db *db, const query_filter *f, int total, FILE *out);
+/* by: NULL (everything), agent, model, day, hour, policy, integration,
+ * user, session, or two of them "A,B": A's groups, each with B's groups
+ * of its traces ("groups"). Each group has lastSeen, its newest trace's
+ * time. */
 int query_stats(store_db *db, const query_filter *f, const char *by, int json, FILE *out);
 int query_valid_by(const char *by);
 #endif

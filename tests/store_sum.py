@@ -4,10 +4,11 @@ every value, as lines for `mdb_load -T -s SUBDB DIR` (docs/store.md,
 "Checksums"). Written from the format's description, not from the C code, so
 a test that plants entries this way also checks that description.
 
-usage: store_sum.py [--time MS] [--raw] SUBDB KEY VALUE
+usage: store_sum.py [--time MS] [--raw] [--hex] SUBDB KEY VALUE
   --time MS  the key is a time key: 8 bytes of MS (big-endian, sign bit
              flipped), then KEY
   --raw      no checksum (a value as stores written before checksums hold it)
+  --hex      VALUE is given in hex (a binary value, such as a summary)
 """
 import struct
 import sys
@@ -62,11 +63,13 @@ def escape(b):
 
 
 def main(argv):
-    raw, ms, rest = False, None, []
+    raw, hexval, ms, rest = False, False, None, []
     while argv:
         a, argv = argv[0], argv[1:]
         if a == "--raw":
             raw = True
+        elif a == "--hex":
+            hexval = True
         elif a == "--time":
             ms, argv = int(argv[0]), argv[1:]
         elif a.startswith("--"):
@@ -77,6 +80,8 @@ def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
     subdb, key, value = (a.encode() for a in argv)
+    if hexval:
+        value = bytes.fromhex(argv[2])
     if ms is not None:
         key = struct.pack(">Q", (ms & MASK) ^ (1 << 63)) + key
     if not raw:

@@ -73,7 +73,7 @@ expect_eq "stats --by hour" "2026-11-20T10:00:00Z:1 2026-11-20T11:00:00Z:1 2026-
 	"$(S stats --by hour --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | sort | join(" ")')"
 
 # ---- stats ----
-expect_eq "stats --by agent --json" '{"by":"agent","groups":[{"key":"Support","traces":3,"successRate":0.6667,"avgDuration":2000,"p95Duration":3000,"tokens":570,"cost":0.042,"violations":{"critical":1,"high":1,"medium":0,"low":1,"total":3}},{"key":"(none)","traces":2,"successRate":1,"avgDuration":8000,"p95Duration":8000,"tokens":10,"cost":0.001,"violations":{"critical":0,"high":0,"medium":0,"low":0,"total":0}},{"key":"Coder","traces":1,"successRate":0,"avgDuration":500,"p95Duration":500,"tokens":2000,"cost":0.2,"violations":{"critical":1,"high":0,"medium":0,"low":0,"total":1}}]}' \
+expect_eq "stats --by agent --json" '{"by":"agent","groups":[{"key":"Support","traces":3,"successRate":0.6667,"avgDuration":2000,"p95Duration":3000,"tokens":570,"cost":0.042,"violations":{"critical":1,"high":1,"medium":0,"low":1,"total":3},"lastSeen":"2026-11-21T09:00:00.000Z"},{"key":"(none)","traces":2,"successRate":1,"avgDuration":8000,"p95Duration":8000,"tokens":10,"cost":0.001,"violations":{"critical":0,"high":0,"medium":0,"low":0,"total":0},"lastSeen":"2026-11-23T00:00:00.000Z"},{"key":"Coder","traces":1,"successRate":0,"avgDuration":500,"p95Duration":500,"tokens":2000,"cost":0.2,"violations":{"critical":1,"high":0,"medium":0,"low":0,"total":1},"lastSeen":"2026-11-21T10:00:00.000Z"}]}' \
 	"$(S stats --by agent --json)"
 expect_eq "stats --by policy --json (keys, traces)" "cost:1 injection:1 pii:1 secrets:1" \
 	"$(S stats --by policy --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | join(" ")')"
@@ -84,16 +84,37 @@ S stats --by model >"$T/out"
 expect_eq "stats table header" "model                      traces  success     avg_ms     p95_ms       tokens     cost_usd  crit  high   med   low" "$(head -n1 "$T/out")"
 expect_eq "stats table first row" "gpt-4o                          3    66.7%       4000       8000          560     0.041000     1     1     0     1" "$(sed -n 2p "$T/out")"
 expect_status "stats --by bogus exit 2" 2 lg-store --db "$DB" stats --by colour
+expect_status "stats --by one level twice exit 2" 2 lg-store --db "$DB" stats --by agent,agent
+expect_status "stats --by three levels exit 2" 2 lg-store --db "$DB" stats --by agent,hour,day
+# two levels: each agent's traces split by hour, each group as one level's
+expect_eq "stats --by agent,hour: the agents, each with its hours" \
+	'Support:3:2026-11-21T09:00:00.000Z[2026-11-20T10:00:00Z:1 2026-11-20T11:00:00Z:1 2026-11-21T09:00:00Z:1] (none):2:2026-11-23T00:00:00.000Z[2026-11-22T00:00:00Z:1 2026-11-23T00:00:00Z:1] Coder:1:2026-11-21T10:00:00.000Z[2026-11-21T10:00:00Z:1]' \
+	"$(S stats --by agent,hour --json | jq -r '[.groups[] | "\(.key):\(.traces):\(.lastSeen)[\([.groups[] | "\(.key):\(.traces)"] | join(" "))]"] | join(" ")')"
+for a in Support Coder; do
+	expect_eq "stats --by agent,hour: $a's hours are stats --by hour --agent $a" \
+		"$(S stats --by hour --agent "$a" --json | jq -c '.groups')" \
+		"$(S stats --by agent,hour --json | jq -c --arg a "$a" '.groups[] | select(.key == $a) | .groups')"
+done
+expect_eq "stats --by policy,day: a trace under each policy, its violations of that policy" \
+	'cost:2026-11-20:1:1 injection:2026-11-20:1:1 pii:2026-11-20:1:1 secrets:2026-11-21:1:1' \
+	"$(S stats --by policy,day --json | jq -r '[.groups[] | .key as $p | .groups[] | "\($p):\(.key):\(.traces):\(.violations.total)"] | sort | join(" ")')"
+S stats --by agent,model >"$T/out"
+expect_eq "stats --by agent,model table: the second level indented" "  gpt-4o                        2    50.0%       2000       3000          550     0.040000     1     1     0     1" "$(sed -n 3p "$T/out")"
 
 # ---- violations, ack, resolve ----
 expect_eq "violations, all" "v-a1-pii v-a1-cost v-a2-inj v-b1-sec" "$(S violations | jq -r .id | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "violation line carries its trace" '{"id":"v-b1-sec","policy":"secrets","severity":"critical","message":"aws key","status":"new","externalId":"b1","traceTimestamp":"2026-11-21T10:00:00.000Z","agent":"Coder","integration":"staging"}' \
 	"$(S violations --policy secrets)"
 expect_eq "violations --severity critical --agent Support" "v-a1-pii" "$(S violations --severity critical --agent Support | jq -r .id)"
+expect_eq "violations --limit --total: the lines, then all that match" 'v-a1-pii v-a1-cost {"$lg":"violations","total":4}' \
+	"$(S violations --limit 2 --total | jq -rc '.id // .' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "violations --total with filters" '{"$lg":"violations","total":2}' "$(S violations --severity critical --total | tail -n1)"
+expect_status "--total goes with violations only" 2 lg-store --db "$DB" export --total
 S ack v-a1-pii --note "looking into it" >"$T/out"; s=$?
 expect_eq "ack exit 0" 0 "$s"
 expect_eq "ack prints the violation" '{"id":"v-a1-pii","policy":"pii","severity":"critical","message":"email","status":"acknowledged","acknowledgedAt":"2026-11-27T12:00:00.000Z","notes":"looking into it"}' "$(cat "$T/out")"
 expect_eq "violations --status acknowledged" "v-a1-pii" "$(S violations --status acknowledged | jq -r .id)"
+expect_eq "violations --status new --total after the ack" '{"$lg":"violations","total":3}' "$(S violations --status new --total | tail -n1)"
 S resolve v-a1-pii >/dev/null
 expect_eq "resolve keeps the note" "resolved|looking into it|resolved by user" "$(S violations --status resolved | jq -r '"\(.status)|\(.notes)|\(.resolution)"')"
 expect_status "ack of a resolved violation exit 1" 1 lg-store --db "$DB" ack v-a1-pii

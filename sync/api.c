@@ -472,15 +472,21 @@ static void get_stats(serve_ctx *s, const api_req *r, api_resp *out)
 	if (api_filters(&a, r, out, 1) || (got = api_arg(r, out, "by", by, sizeof by)) < 0)
 		return;
 	if (got) {
-		size_t i;
-		for (i = 0; i < sizeof bys / sizeof *bys && strcmp(by, bys[i]); i++)
+		/* One key, or two (agent,hour: each agent's hours). */
+		const char *comma = strchr(by, ',');
+		size_t n = comma ? (size_t)(comma - by) : strlen(by), i, k = 0;
+		for (i = 0; i < sizeof bys / sizeof *bys && (strlen(bys[i]) != n || strncmp(by, bys[i], n)); i++)
 			;
-		if (i == sizeof bys / sizeof *bys) {
-			api_error(out, 400, "bad_request", "by: want agent, model, user, day, hour, policy, integration or session");
+		if (comma)
+			for (k = 0; k < sizeof bys / sizeof *bys && strcmp(comma + 1, bys[k]); k++)
+				;
+		if (i == sizeof bys / sizeof *bys || k == sizeof bys / sizeof *bys || (comma && i == k)) {
+			api_error(out, 400, "bad_request",
+				  "by: want agent, model, user, day, hour, policy, integration or session, or two of them (agent,hour)");
 			return;
 		}
 		api_argv_add(&a, "--by");
-		api_argv_add(&a, bys[i]);
+		api_argv_add(&a, by);
 	}
 	if (!api_store_exists(s)) {
 		j = cJSON_CreateObject();

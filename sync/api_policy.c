@@ -152,17 +152,27 @@ static cJSON *violation_json(const cJSON *v)
 
 typedef struct {
 	cJSON *arr;
-	long skip, limit, total;
+	long skip, limit, seen, total;
 	int bad;
 } vpage;
 
+/* A violation line, or the total lg-store counts after them (--total:
+ * the lines stop at the page's end, the count goes on). */
 static int violation_line(const char *line, size_t n, void *ctx)
 {
 	vpage *p = ctx;
-	long at = p->total++;
+	lg_json_error je;
+	if (n > 7 && !memcmp(line, "{\"$lg\":", 7)) {
+		cJSON *t = lg_json_parse(line, n, &je);
+		double d;
+		if (lg_json_get_num(t, "total", &d))
+			p->total = (long)d;
+		cJSON_Delete(t);
+		return 0;
+	}
+	long at = p->seen++;
 	if (at < p->skip || at >= p->skip + p->limit)
 		return 0;
-	lg_json_error je;
 	cJSON *v = lg_json_parse(line, n, &je), *o = v ? violation_json(v) : NULL;
 	cJSON_Delete(v);
 	if (!o) {
@@ -187,7 +197,7 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 	argv_b a = { .n = 0 };
 	vpage p = { 0 };
 	int reverse, got;
-	char cursor[32], next[32];
+	char cursor[32], next[32], lim[32];
 	api_argv_add(&a, "violations");
 	if (api_filters(&a, r, out, 0) || api_paging(r, out, &p.limit, &reverse))
 		return;
@@ -200,6 +210,12 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 	p.skip = got ? atol(cursor) : 0;
 	if (reverse)
 		api_argv_add(&a, "--reverse");
+	/* The page's lines, and the count of all (from the summaries: the
+	 * records past the page are not read). */
+	snprintf(lim, sizeof lim, "%ld", p.skip + p.limit);
+	api_argv_add(&a, "--limit");
+	api_argv_add(&a, lim);
+	api_argv_add(&a, "--total");
 	p.arr = cJSON_CreateArray();
 	if (api_store_exists(s) && api_store_lines(s, out, a.args, violation_line, &p, NULL, !a.relative)) {
 		cJSON_Delete(p.arr);

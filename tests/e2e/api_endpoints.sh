@@ -187,8 +187,15 @@ areq GET "/api/stats?by=hour&since=7d"
 expect_eq "stats by hour" "$(lg-store stats --by hour --from 7d --json)" "$(body .data)"
 areq GET /api/stats
 expect_eq "stats of everything" '"all"' "$(body '.data.groups[0].key')"
+areq GET "/api/stats?by=agent,hour&since=7d"
+expect_eq "stats by agent,hour: each agent's hours, lg-store's JSON" "$(lg-store stats --by agent,hour --from 7d --json)" "$(body .data)"
+expect_eq "stats by agent,hour: groups within groups" "true" "$(body '.data.groups[0].groups | length > 0')"
 areq GET "/api/stats?by=colour"
 expect_error "stats: bad by: 400" 400 bad_request
+areq GET "/api/stats?by=agent,agent"
+expect_error "stats: one key twice: 400" 400 bad_request
+areq GET "/api/stats?by=agent,colour"
+expect_error "stats: a bad second key: 400" 400 bad_request
 
 # ---- violations ----
 areq GET "/api/policies/violations?limit=1000"

@@ -152,9 +152,38 @@ static void generated(void)
 		}
 		cJSON_Delete(rec);
 	}
+	/* Mutations that stay valid JSON: odd spacing, keys and values cut
+	 * or joined where the skipping of members must still find its way. */
+	for (int i = 0; i < 20000; i++) {
+		lg_json_error e;
+		char m[4096];
+		size_t mn;
+		text.len = 0;
+		gen_object(&text, 0, 1);
+		if (text.len + 5 > sizeof m)
+			continue;
+		memcpy(m, text.data, text.len + 1);
+		mn = text.len;
+		rj_mutate(m, &mn, 0);
+		cJSON *rec = lg_json_parse(m, mn, &e);
+		if (!cJSON_IsObject(rec)) {
+			cJSON_Delete(rec);
+			continue;
+		}
+		tried++;
+		a.len = t.len = 0;
+		int rc = summary_encode_text(m, mn, &t);
+		if (summary_encode(rec, &a) != 0 || rc < 0)
+			differ++;
+		else if (rc == 1)
+			escaped++;
+		else if (a.len != t.len || memcmp(a.data, t.data, a.len) != 0)
+			differ++;
+		cJSON_Delete(rec);
+	}
 	T_OK(tried > 15000, "generated: most records are valid JSON");
 	T_INT(differ, 0, "generated: the summary of the text is the summary of the tree");
-	T_OK(escaped == 0, "generated: keys without escapes never need the parser");
+	T_OK(escaped < tried / 100, "generated: keys with escapes (from mutations only) are rare");
 	static const char esc[] = "{\"ag\\u0065nt\":{\"name\":\"A\"}}";
 	T_INT(summary_encode_text(esc, strlen(esc), &t), 1, "generated: a key with escapes asks for the parser");
 	lg_buf_free(&text);

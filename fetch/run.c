@@ -29,7 +29,12 @@
  * every row of it (legacy pages have no order among equal timestamps). */
 #define LEGACY_TIE_ROUNDS 16
 
-typedef enum { WIN_DONE, WIN_AGAIN, WIN_FALLBACK, WIN_FAIL } win_result;
+/* Trace ids one v2 request re-fetches through the filter parameter. */
+#define REFETCH_BATCH 50
+
+/* WIN_SINGLE: the server ignored a re-fetch's filter of several trace ids
+ * (a server from before it): read them one by one. */
+typedef enum { WIN_DONE, WIN_AGAIN, WIN_FALLBACK, WIN_FAIL, WIN_SINGLE } win_result;
 
 typedef struct {
 	const run_opts *o;
@@ -49,6 +54,9 @@ typedef struct {
 	int v2_checked;          /* --api auto: v2 compared with legacy (or legacy absent) */
 	int no_scores;           /* the scores API answered 404 */
 	long scores;             /* scores attached to the traces out */
+	char *filter;            /* re-fetch: the v2 filter of a batch of ids */
+	strmap want;             /* re-fetch: the ids of that batch */
+	int no_filter;           /* re-fetch: v2 ignored the filter */
 	int64_t t0;
 	char error[1100];
 	int exit_code;
@@ -282,6 +290,8 @@ static void pages_url(const run_state *s, lg_buf *u, pages_kind kind, window w, 
 		url_param_long(u, "limit", s->v2_limit);
 		if (trace_id)
 			url_param(u, "traceId", trace_id);
+		else if (kind == PAGES_TRACE)
+			url_param(u, "filter", s->filter);
 		url_param_time(u, "fromStartTime", w.from);
 		url_param_time(u, "toStartTime", w.to);
 	}
@@ -353,6 +363,12 @@ static win_result cursor_pages(run_state *s, pages_kind kind, window w, const ch
 		cJSON *data = lg_json_get(body, "data");
 		while (cJSON_IsArray(data) && data->child) {
 			cJSON *row = cJSON_DetachItemViaPointer(data, data->child);
+			if (kind == PAGES_TRACE && !trace_id && !strmap_get(&s->want, lg_json_str(row, "traceId") ?
+									     lg_json_str(row, "traceId") : "")) {
+				cJSON_Delete(row);
+				s->no_filter = 1;
+				continue;
+			}
 			int rc = kind == PAGES_SCORES ? assembly_add_score(&s->a, row) : assembly_add_v2(&s->a, row);
 			if (rc < 0) {
 				cJSON_Delete(body);
@@ -366,6 +382,10 @@ static win_result cursor_pages(run_state *s, pages_kind kind, window w, const ch
 		free(cursor);
 		cursor = next && *next ? strdup(next) : NULL;
 		cJSON_Delete(body);
+		if (s->no_filter && kind == PAGES_TRACE && !trace_id) {
+			res = WIN_SINGLE;
+			break;
+		}
 		if (same) {
 			res = run_fail(s, LG_EXIT_API, "the server returned the same cursor twice");
 			break;
@@ -798,6 +818,8 @@ static int run_finish(run_state *s, FILE *out, int auth_hints)
 	assembly_clear(&s->a);
 	window_free(&s->q);
 	free(s->project_id);
+	free(s->filter);
+	strmap_clear(&s->want);
 	lg_buf_free(&s->line);
 	lg_stream_free(&s->st);
 	return status;
@@ -987,6 +1009,56 @@ static win_result refetch_legacy(run_state *s, const char *id)
 	return WIN_DONE;
 }
 
+/* The v2 filter that asks for the n trace ids (the events table's trace id
+ * column, "any of"), and the set of them to check the rows against. */
+static int batch_filter(run_state *s, char *const *ids, size_t n)
+{
+	static int mark;
+	strmap_clear(&s->want);
+	free(s->filter);
+	s->filter = NULL;
+	cJSON *f = cJSON_CreateArray(), *c = cJSON_CreateObject(), *v = cJSON_CreateArray();
+	cJSON_AddItemToArray(f, c);
+	cJSON_AddStringToObject(c, "type", "stringOptions");
+	cJSON_AddStringToObject(c, "column", "traceId");
+	cJSON_AddStringToObject(c, "operator", "any of");
+	cJSON_AddItemToObject(c, "value", v);
+	int bad = 0;
+	for (size_t i = 0; i < n && !bad; i++)
+		bad = !cJSON_AddItemToArray(v, cJSON_CreateString(ids[i])) || strmap_put(&s->want, ids[i], &mark) != 0;
+	s->filter = bad ? NULL : lg_json_to_string(f);
+	cJSON_Delete(f);
+	return s->filter ? 0 : -1;
+}
+
+/* Reads the n traces named into the assembly: v2 by the filter (several) or
+ * traceId (one); legacy one by one. */
+static win_result refetch_some(run_state *s, char *const *ids, size_t n)
+{
+	window all = { s->o->from, s->o->to };
+	win_result r = WIN_FALLBACK;
+	if (s->api != API_LEGACY && n > 1) {
+		if (batch_filter(s, ids, n) != 0)
+			return run_fail(s, LG_EXIT_BAD, "out of memory");
+		r = cursor_pages(s, PAGES_TRACE, all, NULL);
+		if (r == WIN_SINGLE) {
+			assembly_clear(&s->a);
+			if (s->c->verbose)
+				lg_err("the server ignored the v2 filter on trace ids; re-fetching them one by one");
+			for (size_t i = 0; i < n && r != WIN_FAIL && r != WIN_FALLBACK; i++)
+				r = cursor_pages(s, PAGES_TRACE, all, ids[i]);
+		}
+	} else if (s->api != API_LEGACY) {
+		r = cursor_pages(s, PAGES_TRACE, all, ids[0]);
+	}
+	if (r != WIN_FALLBACK)
+		return r;
+	assembly_clear(&s->a);
+	for (size_t i = 0; i < n && r != WIN_FAIL; i++)
+		r = refetch_legacy(s, ids[i]);
+	return r;
+}
+
 int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
 {
 	run_state s;
@@ -995,20 +1067,15 @@ int run_refetch(const run_opts *o, char *const *ids, size_t n, FILE *out)
 	if (fetch_project(&s) != 0) {
 		run_fail(&s, s.c->exit_code, s.c->error);
 	} else if (start_run(&s) == 0) {
-		for (size_t i = 0; i < n && !s.st.stop; i++) {
+		for (size_t i = 0, k; i < n && !s.st.stop; i += k) {
 			if (stop_requested()) {
 				char e[64];
 				snprintf(e, sizeof e, "interrupted by %s", stop_signal_name());
 				run_fail(&s, LG_EXIT_BAD, e);
 				break;
 			}
-			window all = { o->from, o->to };
-			win_result r = s.api == API_LEGACY ? WIN_FALLBACK : cursor_pages(&s, PAGES_TRACE, all, ids[i]);
-			if (r == WIN_FALLBACK) {
-				assembly_clear(&s.a);
-				r = refetch_legacy(&s, ids[i]);
-			}
-			if (r == WIN_FAIL)
+			k = s.no_filter ? 1 : n - i < REFETCH_BATCH ? n - i : REFETCH_BATCH;
+			if (refetch_some(&s, ids + i, k) == WIN_FAIL)
 				break;
 			if (assembly_emit(&s.a, s.project_id, emit_trace, &s) < 0) {
 				run_fail(&s, LG_EXIT_BAD, "out of memory");

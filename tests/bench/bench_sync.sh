@@ -41,12 +41,12 @@ secs=$(echo "$(date +%s.%N) - $start" | bc)
 kill "$spid"; wait "$spid" 2>/dev/null
 stored=$("$BIN/lg-store" --db "$D/db" count)
 data=$(grep -vc '"/api/public/projects"' "$D/req.log")
-byid=$(grep -c '"traceId"' "$D/req.log")
+byid=$(jq -r 'select(.query.traceId != null or .query.filter != null) | .n' "$D/req.log" | wc -l)
 windows=$((data - byid))
 pending=$("$BIN/lg-store" --db "$D/db" status b | jq -c .data.incomplete)
 per() { echo "$1 * 1000 / $stored" | bc -l; }
 kinds=$(jq -r 'select(.path != "/api/public/projects")
-	| if .query.traceId then "id" elif .path == "/api/public/v3/scores" then "scores"
+	| if .query.traceId or .query.filter then "id" elif .path == "/api/public/v3/scores" then "scores"
 	  elif .path == "/api/public/v2/observations" then "v2" else "legacy" end' "$D/req.log" | sort | uniq -c |
 	awk '{printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1}')
 printf 'sync: %d traces (5 observations each), 48 runs over 4 simulated hours in %.1fs: %d data requests = %.1f per 1,000 traces (windows %.1f, re-fetch by id %.1f; %s); incomplete at the end %s\n' \

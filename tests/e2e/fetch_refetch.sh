@@ -57,6 +57,24 @@ expect_eq trace-id-v2 "run-start refetch|$id1|$id2|run-end completed" \
 expect_eq trace-id-no-checkpoint 0 "$(grep -c '"checkpoint"' "$T/f.out")"
 want=$(jq -c --arg i "$id1" '[.observations[] | select(.traceId == $i) | .id] | sort' "$T/ds.json")
 expect_eq trace-id-whole "$want" "$(jq -c --arg i "$id1" 'select(.id == $i) | [.observations[].id] | sort' "$T/f.out")"
+# several ids go in one request, through v2's filter on the trace id column
+# ("any of"); each trace as whole as when asked for alone
+v2req() { jq -c 'select(.path == "/api/public/v2/observations") | [.query.traceId, (.query.filter // "null" | fromjson)]' "$T/req.log"; }
+: >"$T/req.log"
+LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --trace-ids "$T/all.ids" >"$T/b.out"
+expect_eq trace-ids-one-request "[null,[{\"type\":\"stringOptions\",\"column\":\"traceId\",\"operator\":\"any of\",\"value\":$(jq -R . "$T/all.ids" | jq -sc .)}]]" "$(v2req)"
+expect_eq trace-ids-batch-whole "$(jq -c '[.observations[] | "\(.traceId) \(.id)"] | sort' "$T/ds.json")" \
+	"$(jq -s -c '[.[] | select(."$lg" == null) | .id as $t | .observations[] | "\($t) \(.id)"] | sort' "$T/b.out")"
+# a server from before the filter ignores it (rows of other traces come):
+# the ids are then read one by one, with the same traces out
+stop_server
+start_server --dataset "$T/ds.json" --log "$T/req.log" --v2-no-filter || exit 1
+export LANGFUSE_HOST=$SERVER_URL
+printf '%s\n' "$id1" no-such-trace "$id2" >"$T/ids3"
+LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --trace-ids "$T/ids3" >"$T/nf.out"
+expect_eq trace-ids-no-filter-same "$(jq -c 'select(."$lg" == null)' "$T/f.out")" "$(jq -c 'select(."$lg" == null)' "$T/nf.out")"
+expect_eq trace-ids-no-filter-single "\"$id1\" \"no-such-trace\" \"$id2\"" \
+	"$(v2req | jq -r '.[0] | select(. != null) | tojson' | paste -sd' ')"
 printf '%s\r\n\n%s\n' "$id2" no-such-trace >"$T/ids"
 LG_NOW=2026-11-27T06:00:00Z lg-fetch -q --api legacy --trace-ids "$T/ids" >"$T/l.out"
 expect_eq trace-ids-legacy "$id2" "$(jq -r 'select(."$lg" == null) | .id' "$T/l.out")"

@@ -9,6 +9,12 @@ GEN="$ROOT/tests/server/gen_dataset.py"
 CLOCK="$T/clock"
 clock() { printf '%s\n' "$1" >"$CLOCK.tmp" && mv "$CLOCK.tmp" "$CLOCK"; }
 sync_at() { clock "$1"; LG_NOW=$1 lg-sync run prod --quiet; }
+# "id clock" for each trace a request of the log re-fetched by id (the
+# traceId parameter, or v2's filter on the trace id column)
+asked() { jq -r '[.query.traceId // ((.query.filter // "[]") | fromjson | .[] | select(.column == "traceId") | .value[])]
+	as $ids | .clock as $c | $ids[] | "\(.) \($c)"' "$1"; }
+# the requests that re-fetched by id
+byid() { jq -r 'select(.query.traceId != null or .query.filter != null) | .n' "$1" | wc -l; }
 python3 "$GEN" --traces 30 --seed 51 --end 2026-11-27T01:00:00Z --span 1h --obs-min 2 --obs-max 4 --out "$T/ds.json"
 clock 2026-11-27T00:00:00Z
 # every trace late: half of them whole 50 minutes, half row by row up to 50
@@ -35,11 +41,11 @@ expect_eq long-roots-whole '{"pending":0,"gaveUp":0}' "$(lg-sync status prod | j
 expect_eq whole-io "" "$(lg-store --db "$LG_DB" export | jq -r --slurpfile ds "$T/ds.json" '
 	($ds[0].traces | map({key: .id, value: .output}) | from_entries) as $o
 	| select(.incomplete != null or .output != $o[.externalId]) | .externalId')"
-n=$(jq -r 'select(.query.traceId != null) | .query.traceId' "$T/req.log" | wc -l)
+n=$(byid "$T/req.log")
 if [ "$n" -gt 0 ]; then pass refetched-by-id; else fail refetched-by-id "no traceId request"; fi
 # no trace is re-fetched before the overlap's second read had its chance:
 # at least 1h15 (an hour on a grid of 15 minutes) after it started
-young=$(jq -r 'select(.query.traceId != null) | "\(.query.traceId) \(.clock)"' "$T/req.log" | while read -r id at; do
+young=$(asked "$T/req.log" | while read -r id at; do
 	ts=$(jq -r --arg i "$id" '.traces[] | select(.id == $i) | .timestamp' "$T/ds.json")
 	[ $(( $(date -u -d "$at" +%s) - $(date -u -d "$ts" +%s) )) -ge 4500 ] || echo "$id@$at"
 done)
@@ -59,7 +65,8 @@ rootless=$(lg-sync status prod | jq .data.incomplete.pending)
 if [ "$rootless" -gt 2 ]; then pass rootless-pending; else fail rootless-pending "$rootless pending"; fi
 : >"$T/req2.log"
 sync_at 2026-11-27T02:10:00Z
-expect_eq refetch-limit 2 "$(jq -r 'select(.query.traceId != null) | .query.traceId' "$T/req2.log" | wc -l)"
+expect_eq refetch-limit 2 "$(asked "$T/req2.log" | wc -l)"
+expect_eq refetch-one-request 1 "$(byid "$T/req2.log")"
 sync_at 2026-11-27T02:45:00Z
 expect_eq horizon-gave-up "{\"pending\":0,\"gaveUp\":$rootless}" "$(lg-sync status prod | jq -c .data.incomplete)"
 expect_eq gave-up-stored "$rootless" "$(lg-store --db "$LG_DB" export | jq -r 'select(.incomplete != null) | .externalId' | wc -l)"
@@ -70,7 +77,7 @@ expect_contains summary-counts "$T/line" "0 incomplete re-fetched, 0 still incom
 jq '.integrations[0].refetchLimit = 0' "$LG_CONFIG" >"$T/c" && mv "$T/c" "$LG_CONFIG"
 : >"$T/req2.log"
 LG_NOW=2026-11-27T03:00:00Z lg-sync run prod --quiet
-expect_eq refetch-off 0 "$(jq -r 'select(.query.traceId != null) | .query.traceId' "$T/req2.log" | wc -l)"
+expect_eq refetch-off 0 "$(asked "$T/req2.log" | wc -l)"
 jq '.integrations[0].refetchLimit = "many"' "$LG_CONFIG" >"$T/c" && mv "$T/c" "$LG_CONFIG"
 expect_status bad-refetch-limit 2 lg-sync run prod
 expect_contains bad-refetch-limit-named "$T/err" "refetchLimit: must be an integer from 0 to 1000"

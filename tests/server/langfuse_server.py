@@ -688,6 +688,61 @@ def zod_error(path, code, message, **extra):
     return ApiError(400, {"message": "Invalid request data", "error": [issue]})
 
 
+# The v2 `filter` parameter: a JSON array of the events table's filters
+# (langfuse packages/shared/src/interfaces/filters.ts, eventsTableSingleFilter;
+# columns by uiTableId or uiTableName from tableMappings/mapEventsTable.ts).
+# Modelled: the trace id column with "any of" (stringOptions) or "=" (string),
+# what lg-fetch asks for; a column the real server does not know is its 400,
+# any other filter a 400 naming what this server does not model.
+V2_FILTER_TRACE_COLUMNS = ("traceId", "Trace ID")
+
+
+def v2_filter(raw):
+    """The trace ids a v2 filter parameter asks for, or None without one."""
+    if raw is None:
+        return None
+    try:
+        f = json.loads(raw)
+    except ValueError:
+        raise zod_error("filter", "custom", "Invalid JSON in filter parameter")
+    if not isinstance(f, list) or not all(isinstance(x, dict) for x in f):
+        raise zod_error("filter", "invalid_type", "Invalid input: expected array")
+    ids = None
+    for x in f:
+        col, typ, op, val = x.get("column"), x.get("type"), x.get("operator"), x.get("value")
+        if not isinstance(col, str) or typ not in ("string", "stringOptions", "datetime", "number", "null",
+                                                      "boolean", "arrayOptions", "stringObject",
+                                                      "numberObject", "booleanObject", "categoryOptions",
+                                                      "positionInTrace"):
+            raise zod_error("filter", "invalid_union", "Invalid input")
+        if col not in V2_FILTER_TRACE_COLUMNS:
+            if col in V2_EVENTS_COLUMNS:
+                raise ApiError(400, {"message": "the test server does not model a v2 filter on %s" % col,
+                                     "error": "InvalidRequestError"})
+            raise ApiError(400, {"message": "Column %s does not match a UI / CH table mapping." % col,
+                                 "error": "InvalidRequestError"})
+        if typ == "stringOptions" and op == "any of" and isinstance(val, list) and val \
+                and all(isinstance(v, str) for v in val):
+            want = set(val)
+        elif typ == "string" and op == "=" and isinstance(val, str):
+            want = {val}
+        else:
+            raise ApiError(400, {"message": "the test server does not model the v2 filter %s %s on %s"
+                                 % (typ, op, col), "error": "InvalidRequestError"})
+        ids = want if ids is None else ids & want
+    return None if ids is None else sorted(ids)
+
+
+# uiTableId and uiTableName of the events table's columns the real server filters on.
+V2_EVENTS_COLUMNS = set("""environment ingestionApiKey ingestionSdkName ingestionSdkVersion ingestionSource
+type id name startTime endTime timeToFirstToken latency tokensPerSecond inputCost outputCost totalCost
+level statusMessage model providedModelName modelId inputTokens outputTokens totalTokens tokens metadata
+evaluatorId ruleId version release promptName promptVersion input output sessionId traceName userId
+traceTags tags""".split()) | {"Environment", "Type", "ID", "Name", "Start Time", "End Time", "Level",
+                              "Model", "Metadata", "Version", "Release", "Input", "Output", "Session ID",
+                              "Trace Name", "User ID", "Tags"}
+
+
 def q_one(q, name):
     v = q.get(name)
     if not v:
@@ -876,6 +931,9 @@ class Api:
             except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
                 raise ApiError(400, {"message": "Invalid cursor format", "error": "InvalidRequestError"})
         f_trace = q_one(q, "traceId")
+        f_traces = None if a.v2_no_filter else v2_filter(q_one(q, "filter"))
+        if f_traces is not None:
+            f_trace = None      # an advanced filter on a column wins over its simple parameter
         f_type = q_one(q, "type")
         f_name = q_one(q, "name")
         f_user = q_one(q, "userId")
@@ -923,8 +981,9 @@ class Api:
 
         want = limit + 1
         out = []
-        if f_trace is not None:
-            cand = [o for o in ds.v2_by_trace.get(f_trace, [])]
+        if f_trace is not None or f_traces is not None:
+            ids = f_traces if f_traces is not None else [f_trace]
+            cand = [o for t in set(ids) for o in ds.v2_by_trace.get(t, [])]
             cand.sort(key=lambda o: (o["_st"], o["_h"], o["id"]), reverse=True)
             for o in cand:
                 key = (o["_st"], o["_h"], o["id"])
@@ -1470,6 +1529,9 @@ def build_parser():
                    help="v2: fraction of traces whose root observation never arrives")
     p.add_argument("--stale-duplicates", type=float, default=0.0, metavar="P",
                    help="v2: fraction of rows that also come as an older copy (no end, no output)")
+    p.add_argument("--v2-no-filter", action="store_true",
+                   help="v2 ignores the filter parameter (a server from before it: its query schema "
+                        "drops parameters it does not know)")
     p.add_argument("--v2-missing-before", metavar="ISO",
                    help="v2: rows that start before ISO are not there yet (backfill in progress)")
     p.add_argument("--legacy-ties", action="store_true",

@@ -733,11 +733,16 @@ static int one_window(run_state *s, window w)
 		return -1;
 	/* An incremental run reads what the runs before it found in v2: v2
 	 * holding rows of the window is the server serving it, and only a
-	 * window v2 holds empty is counted against the legacy API. */
-	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && s->a.n &&
-	    strcmp(s->o->mode, "incremental") == 0)
+	 * window v2 holds empty is counted against the legacy API. Not the
+	 * new range of a run that splits: its rows are read again in a
+	 * settled range an overlap later, and counted there if v2 still holds
+	 * none; an empty v2 is caught then, the rows read from the legacy API
+	 * then, and every run between costs no count. */
+	int incremental = strcmp(s->o->mode, "incremental") == 0;
+	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && s->a.n && incremental)
 		s->v2_checked = 1;
-	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && v2_holds_too_little(s, w)) {
+	int count_due = !incremental || s->o->fresh_from <= 0 || w.from < s->o->fresh_from;
+	if (s->o->api == API_AUTO && s->api == API_V2 && !s->v2_checked && count_due && v2_holds_too_little(s, w)) {
 		s->api = API_LEGACY;
 		s->v2_checked = 1;
 		assembly_clear(&s->a);

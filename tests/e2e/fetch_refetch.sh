@@ -24,12 +24,16 @@ expect_eq settle-checkpoints "2026-11-27T01:15:00.000Z 2026-11-27T02:20:00.000Z"
 : >"$T/req.log"
 LG_NOW=2026-11-27T02:25:00Z lg-fetch -q --cursor 2026-11-27T02:20:00Z >/dev/null
 expect_eq settle-not-due "2026-11-27T02:20:00.000Z-2026-11-27T02:25:00.000Z" "$(windows)"
+# the new range v2 holds empty is not counted against the legacy API: it
+# is counted when it is read again settled
+expect_eq new-range-not-counted 0 "$(grep -c '"/api/public/traces"' "$T/req.log")"
 : >"$T/req.log"
 LG_NOW=2026-11-27T02:30:00Z lg-fetch -q --cursor 2026-11-27T02:25:00Z >/dev/null
 expect_eq settle-tiles "2026-11-27T01:15:00.000Z-2026-11-27T01:30:00.000Z 2026-11-27T02:25:00.000Z-2026-11-27T02:30:00.000Z" "$(windows)"
 # a run from a cursor whose first window v2 holds rows of trusts v2: no
-# legacy count (a backfill-like run counts once); an empty one is counted
-expect_eq incremental-empty-counted 2 "$(grep -c '"/api/public/traces"' "$T/req.log")"
+# legacy count (a backfill-like run counts once); an empty settled one is
+# counted (the new one is not)
+expect_eq incremental-empty-counted 1 "$(grep -c '"/api/public/traces"' "$T/req.log")"
 : >"$T/req.log"
 LG_NOW=2026-11-27T02:00:00Z lg-fetch -q --cursor 2026-11-27T01:55:00Z >"$T/inc2.out"
 expect_eq incremental-settled-rows yes "$([ "$(grep -vc '"\$lg"' "$T/inc2.out")" -gt 0 ] && echo yes)"
@@ -47,6 +51,24 @@ expect_eq one-range-on-grid "2026-11-27T01:30:00.000Z-2026-11-27T03:30:00.000Z" 
 : >"$T/req.log"
 LG_NOW=2026-11-27T02:05:00Z lg-fetch -q --cursor 2026-11-27T02:00:00Z --overlap 0 >/dev/null
 expect_eq overlap-0-new-only "2026-11-27T02:00:00.000Z-2026-11-27T02:05:00.000Z" "$(windows)"
+
+# an empty v2 (v3 with the v4 preview) caught by an incremental run: runs
+# that read only a new range count nothing; the settled range, which v2
+# holds empty, is counted, and it and the rest of the run come from the
+# legacy API
+stop_server
+start_server --dataset "$T/ds.json" --log "$T/req.log" --mode v3-preview || exit 1
+export LANGFUSE_HOST=$SERVER_URL
+: >"$T/req.log"
+LG_NOW=2026-11-27T01:05:00Z lg-fetch -q --cursor 2026-11-27T01:00:00Z >"$T/p1.out"
+expect_eq preview-new-only "v2 0 0" "$(head -1 "$T/p1.out" | jq -r .api) $(grep -c '"/api/public/traces"' "$T/req.log") $(grep -vc '"\$lg"' "$T/p1.out")"
+LG_NOW=2026-11-27T01:15:00Z lg-fetch --cursor 2026-11-27T01:10:00Z >"$T/p2.out" 2>"$T/p2.err"
+expect_eq preview-settled-legacy "legacy $(jq '[.traces[] | select(.timestamp < "2026-11-27T00:15")] | length' "$T/ds.json")" \
+	"$(head -1 "$T/p2.out" | jq -r .api) $(grep -vc '"\$lg"' "$T/p2.out")"
+expect_contains preview-said-why "$T/p2.err" "v2 observations hold 0 traces in 2026-11-27T00:00:00.000Z..2026-11-27T00:15:00.000Z"
+stop_server
+start_server --dataset "$T/ds.json" --log "$T/req.log" || exit 1
+export LANGFUSE_HOST=$SERVER_URL
 
 # by id
 jq -r '.traces[].id' "$T/ds.json" | sort >"$T/all.ids"

@@ -1,7 +1,10 @@
 // Agents: a card per agent with its figures for the period and the change
 // against the period before, a timeline of traces per hour, and cost and
 // latency over time for the selected agents. Every figure comes from
-// /api/stats (lg-store's aggregates), never from fetching traces.
+// /api/stats (lg-store's aggregates, from its per-trace summaries), never
+// from fetching traces: the cards with their last-seen time from one call
+// (and one for the period before), the timeline of every agent from one
+// by=agent,hour call.
 import { h, append, clear, fmtInt, fmtPct, fmtCost, fmtMs, fmtTime, fmtAgo, setPct, select, loading, showError, SEVERITIES } from './dom.js';
 import { get } from './api.js';
 import { RANGES, window_, hourKey, hoursBetween } from './period.js';
@@ -118,22 +121,24 @@ export async function render(root, ctx) {
 			}, w));
 	}
 
-	// Per selected agent: GET /api/stats?by=hour&agent=NAME over the period.
+	// Every agent's hours over the period, in one call
+	// (GET /api/stats?by=agent,hour), asked once per period.
+	let hourly = null;
 	async function drawSeries() {
 		const gen = ++seriesGen;
 		const agents = [...state.selected];
 		for (const c of chartObjs) c.destroy();
 		chartObjs = [];
-		const need = agents.filter((a) => !series.has(a));
-		await Promise.all(need.map(async (a) => {
-			const d = await get('/api/stats', { by: 'hour', agent: a, since: w.from, until: w.to });
-			series.set(a, d.groups || []);
-		}));
+		const into = series;   // a reload meanwhile starts a map of its own
+		if (!hourly) hourly = get('/api/stats', { by: 'agent,hour', since: w.from, until: w.to }).then((d) => {
+			for (const g of d.groups || []) into.set(g.key, g.groups || []);
+		});
+		await hourly;
 		if (gen !== seriesGen || !ctx.live()) return;
 		let hours;
 		if (w.from) hours = hoursBetween(w.from, w.to);
 		else {
-			const keys = agents.flatMap((a) => series.get(a).map((g) => hourKey(g.key))).filter(Boolean).sort();
+			const keys = agents.flatMap((a) => (series.get(a) || []).map((g) => hourKey(g.key))).filter(Boolean).sort();
 			hours = keys.length ? hoursBetween(keys[0] + ':00:00Z', new Date(Date.parse(keys[keys.length - 1] + ':00:00Z') + 3600e3).toISOString()) : [];
 		}
 		drawTimeline(agents, hours);
@@ -194,20 +199,12 @@ export async function render(root, ctx) {
 		for (const c of [cost.chart, lat.chart]) if (c) chartObjs.push(c);
 	}
 
-	// When each agent was last seen: its newest trace (the API lists newest
-	// first, so this reads one record per agent).
-	async function lastSeen() {
-		await Promise.all(groups.filter((g) => g.key !== NONE && g.lastSeen === undefined).map(async (g) => {
-			const d = await get('/api/traces', { agent: g.key, limit: 1 });
-			g.lastSeen = d.traces?.[0]?.timestamp ?? null;
-		}));
-	}
-
 	async function reload() {
 		ctx.busy();
 		loading(cards, 'agents');
 		w = window_(state.range);
 		series = new Map();
+		hourly = null;
 		period.textContent = w.from ? 'From ' + fmtTime(w.from) + ' to ' + fmtTime(w.to) + ', compared with the ' +
 			RANGES.find((r) => r[0] === state.range)[1].toLowerCase().replace('last ', '') + ' before' : 'All traces in the store';
 		period.dataset.from = w.from || '';
@@ -223,9 +220,8 @@ export async function render(root, ctx) {
 			if (!state.selected) state.selected = new Set(groups.filter((g) => g.key !== NONE).slice(0, 5).map((g) => g.key));
 			drawCards();
 			ctx.paint();
-			await Promise.all([drawSeries(), lastSeen()]);
+			await drawSeries();
 			if (!ctx.live()) return;
-			drawCards();
 		} catch (e) {
 			if (!ctx.live()) return;
 			clear(cards);

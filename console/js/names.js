@@ -1,8 +1,7 @@
-// The agent names the filter lists offer. lg-store's stats read every
-// record of the window they cover, so the list comes from the page's own
-// period, at most the last 7 days, loads after the page's data, never
-// before it, and is kept a minute in the tab (sessionStorage) so that
-// moving between pages does not ask again.
+// The agent names the filter lists offer: the agents of the page's own
+// period, at most the last 7 days, asked after the page's data, never
+// before it, and kept a minute in the tab (sessionStorage) so that moving
+// between pages does not ask again.
 import { get } from './api.js';
 import { rangeMs } from './period.js';
 

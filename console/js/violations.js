@@ -101,8 +101,7 @@ export async function render(root, ctx) {
 	async function reload() { cursors = [null]; page = 0; await load(); }
 
 	// The list is what the page is for: it is drawn as soon as it comes;
-	// the counts per policy and per day (stats reading every record of
-	// the period) follow.
+	// the counts per policy and per day follow.
 	async function load() {
 		const w = window_(state.range);
 		period.textContent = w.from ? 'Traces from ' + fmtTime(w.from) + ' to ' + fmtTime(w.to) : 'All traces in the store';

@@ -8,17 +8,13 @@
 set -u
 : "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
 N=${BENCH_CONSOLE_TRACES:-100000}
-CHROMIUM=${LG_CHROMIUM:-/usr/bin/chromium}
+. "$ROOT/tests/console_lib.sh"
 [ -x "$CHROMIUM" ] || { echo "chromium not installed (scripts/install-deps): console bench not run"; exit 0; }
-BROWSER="$ROOT/tests/browser"
-if [ ! -f "$BROWSER/node_modules/.package-lock.json" ] ||
-	[ "$BROWSER/package-lock.json" -nt "$BROWSER/node_modules/.package-lock.json" ]; then
-	(cd "$BROWSER" && npm ci --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci failed in tests/browser"; exit 1; }
-fi
 
 W="$BENCH_DIR/console"
 STORE="$W/store-$N-$(date -u +%F)"
 mkdir -p "$W"
+console_deps "$W/npm.log" || { echo "npm ci failed in tests/browser: $(tail -3 "$W/npm.log")"; exit 1; }
 export LG_DB="$STORE/db" LG_CONFIG="$W/config.json" HOME="$W/home" XDG_CONFIG_HOME="$W/home/.config"
 if [ ! -f "$STORE/done" ]; then
 	rm -rf "$W"/store-* && mkdir -p "$STORE"
@@ -35,18 +31,9 @@ echo sk-lf-bench-0000-secret | "$BIN/lg-sync" add bench --name Bench --public-ke
 	--host http://127.0.0.1:9 >/dev/null 2>&1
 echo "store: $("$BIN/lg-store" count) traces, $(du -sm "$LG_DB" | cut -f1) MB"
 
-( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$W/token" )
-"$BIN/lg-sync" serve --listen 127.0.0.1:0 --token-file "$W/token" --console "$ROOT/console" 2>"$W/serve.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT
-URL=
-for _ in $(seq 200); do
-	URL=$(sed -n 's/^lg-sync: serving \(http:[^ ]*\).*/\1/p' "$W/serve.err" | head -n1)
-	[ -n "$URL" ] && break
-	sleep 0.05
-done
-[ -n "$URL" ] || { echo "lg-sync serve did not start: $(head -c 300 "$W/serve.err")"; exit 1; }
-TOKEN=$(cat "$W/token")
+console_serve "$BIN/lg-sync" "$W"; started=$?
+trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null' EXIT
+[ $started -eq 0 ] || { echo "lg-sync serve did not start: $(head -c 300 "$W/serve.err")"; exit 1; }
 
 # The calls the pages make, one at a time.
 api() { # LABEL PATH?QUERY
@@ -60,14 +47,17 @@ api() { # LABEL PATH?QUERY
 AGENT=$("$BIN/lg-store" stats --by agent --json --from 24h | jq -r '[.groups[].key | select(. != "(none)")][0]')
 A=$(printf %s "$AGENT" | jq -sRr @uri)
 api "stats by agent, 24h" "/api/stats?by=agent&since=24h"
+api "stats by agent,hour, 24h (timeline)" "/api/stats?by=agent,hour&since=24h"
 api "stats by hour, one agent, 24h" "/api/stats?by=hour&agent=$A&since=24h"
-api "traces, one agent, limit 1 (last seen)" "/api/traces?agent=$A&limit=1"
+api "traces, one agent, limit 1" "/api/traces?agent=$A&limit=1"
 api "stats by policy, 24h" "/api/stats?by=policy&since=24h"
 api "stats by policy, 7d" "/api/stats?by=policy&since=7d"
 api "stats by day, 7d" "/api/stats?by=day&since=7d"
 api "violations, 24h, limit 100" "/api/policies/violations?since=24h&limit=100"
 api "violations, 7d, limit 100" "/api/policies/violations?since=7d&limit=100"
 api "traces, 24h, limit 50" "/api/traces?since=24h&limit=50"
+api "stats by agent, 7d (filter names)" "/api/stats?by=agent&since=7d"
+api "stats by agent, all time" "/api/stats?by=agent"
 
 LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" LG_MODE=bench \
 	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'

@@ -7,18 +7,12 @@
 # $LG_SCREENSHOTS (default build/screenshots; docs/screenshots to refresh
 # the README's).
 . "$ROOT/tests/lib.sh"
-CHROMIUM=${LG_CHROMIUM:-/usr/bin/chromium}
+. "$ROOT/tests/console_lib.sh"
 if [ ! -x "$CHROMIUM" ]; then
 	echo "SKIP console_browser: no $CHROMIUM (scripts/install-deps installs Debian's chromium)"
 	exit 0
 fi
-BROWSER="$ROOT/tests/browser"
-# npm ci when node_modules is missing or older than the lock file.
-if [ ! -f "$BROWSER/node_modules/.package-lock.json" ] ||
-	[ "$BROWSER/package-lock.json" -nt "$BROWSER/node_modules/.package-lock.json" ]; then
-	if (cd "$BROWSER" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1; then pass npm-ci
-	else fail npm-ci "$(tail -5 "$T/npm.log")"; exit 1; fi
-fi
+console_deps "$T/npm.log" || { fail npm-ci "$(tail -5 "$T/npm.log")"; exit 1; }
 
 unset LG_NOW LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" XDG_DATA_HOME="$T/home/.local/share"
@@ -38,23 +32,14 @@ expect_status sync-broken-fails 3 lg-sync run broken
 expect_eq stored-traces 602 "$(lg-store count)"
 
 # lg-sync serve on a free loopback port with a token of our own.
-( umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/token" )
-lg-sync serve --listen 127.0.0.1:0 --token-file "$T/token" --console "$ROOT/console" 2>"$T/serve.err" &
-SERVE_PID=$!
+console_serve lg-sync "$T"; started=$?
 trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null; stop_server' EXIT
-URL=
-for _ in $(seq 200); do
-	URL=$(sed -n 's/^lg-sync: serving \(http:[^ ]*\).*/\1/p' "$T/serve.err" | head -n1)
-	[ -n "$URL" ] && break
-	kill -0 "$SERVE_PID" 2>/dev/null || break
-	sleep 0.05
-done
-if [ -z "$URL" ]; then fail serve-start "$(head -c 400 "$T/serve.err")"; exit 1; fi
+if [ $started -ne 0 ]; then fail serve-start "$(head -c 400 "$T/serve.err")"; exit 1; fi
 pass serve-start
 
 SHOTS=${LG_SCREENSHOTS:-$ROOT/build/screenshots}
 case $SHOTS in /*) ;; *) SHOTS="$ROOT/$SHOTS" ;; esac
-LG_URL="$URL" LG_TOKEN="$(cat "$T/token")" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" \
+LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" \
 	LG_SHOTS="$SHOTS" LG_SYNC_ID=demo LG_XSS_ID=xss-trace-1 \
 	node "$BROWSER/console.mjs"
 for p in agents violations traces trace integrations; do

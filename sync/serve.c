@@ -1,8 +1,10 @@
 /* lg-sync serve: the HTTP server around the API (api.c) on
- * libmicrohttpd. A fixed pool of threads answers every connection, so the
- * server's memory and the number of store queries running at once do not
- * grow with the number of clients. Here: the listen socket, the limits,
- * static files for the console and the access log. */
+ * libmicrohttpd. Each connection has a thread of its own, so a request
+ * waiting for a slow store query keeps no other connection from being
+ * read (nor from being timed out while it waits); the store queries
+ * running at once (QUERIES) and the connections (CONN_ACCEPTED) are
+ * bounded whatever the number of clients. Here: the listen socket, the
+ * limits, static files for the console and the access log. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 #include "private.h"
 #include "serve.h"
 
-#define POOL_THREADS 8        /* store queries at once, too */
+#define QUERIES 8             /* API requests answered at once (store queries) */
 #define CONN_ANSWERED 256     /* open connections answered; more get 429 */
 #define CONN_ACCEPTED 320     /* open connections accepted at all */
 #define CONN_TIMEOUT 10       /* seconds without a byte before a connection is closed */
@@ -54,6 +57,7 @@ struct serve_server {
 	serve_ctx s;
 	struct MHD_Daemon *d;
 	atomic_int open;
+	sem_t queries; /* QUERIES tickets: an API request holds one */
 	char where[300];
 	/* libmicrohttpd's timeout counts idle time only: a client that sends
 	 * a byte of its headers every few seconds would hold a connection for
@@ -336,7 +340,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		api_req r = { method, segs + 1, n - 1, q->body.data, q->body.len,
 			      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
 			      query_arg, conn };
+		/* A request waiting here holds its own thread only; its
+		 * connection is not timed out meanwhile. */
+		while (sem_wait(&sv->queries) != 0 && errno == EINTR)
+			;
 		api_handle(&sv->s, &r, &a);
+		sem_post(&sv->queries);
 		return send_json(conn, method, url, q, &a);
 	}
 	return serve_static(sv, conn, method, url, q, segs, n);
@@ -516,6 +525,7 @@ serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&sv->wmu, NULL);
 	pthread_cond_init(&sv->wcond, NULL);
+	sem_init(&sv->queries, 0, QUERIES);
 	if (o->token_file)
 		snprintf(s->token_path, sizeof s->token_path, "%s", o->token_file);
 	else if (serve_token_default_path(s->token_path, sizeof s->token_path) != 0) {
@@ -542,10 +552,10 @@ serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
 	if (!loopback)
 		lg_err("serve: warning: %s is not a loopback address: the API has no TLS; put it behind a TLS proxy", sv->where);
 	signal(SIGPIPE, SIG_IGN);
-	sv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, sv,
+	sv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+				 0, NULL, NULL, on_request, sv,
 				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sv,
 				 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS,
 				 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_ACCEPTED,
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 				 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
@@ -573,6 +583,7 @@ fail:
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&sv->wmu);
 	pthread_cond_destroy(&sv->wcond);
+	sem_destroy(&sv->queries);
 	explicit_bzero(s->token, sizeof s->token);
 	free(sv);
 	return NULL;
@@ -602,6 +613,7 @@ void serve_stop(serve_server *sv)
 		pthread_mutex_destroy(&sv->s.mu);
 		pthread_mutex_destroy(&sv->wmu);
 		pthread_cond_destroy(&sv->wcond);
+		sem_destroy(&sv->queries);
 		free(sv);
 		return;
 	}

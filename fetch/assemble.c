@@ -15,6 +15,7 @@ struct trace_group {
 	cJSON *ctx;       /* v2: denormalised trace fields (root row's preferred) */
 	cJSON *scores;    /* the window's scores of this trace, or NULL */
 	int ctx_is_root;
+	int legacy_ingested; /* a synthetic root, or rows hung under one */
 	int64_t first;    /* earliest start (or legacy trace timestamp) */
 };
 
@@ -512,12 +513,15 @@ static cJSON *fold_synthetic_root(trace_group *g)
 		if (id && !strcmp(id, sid) && lg_json_is_null(lg_json_get(o, "parentObservationId")))
 			syn = o;
 	}
-	if (syn)
+	if (syn) {
 		cJSON_DetachItemViaPointer(g->obs, syn);
+		g->legacy_ingested = 1;
+	}
 	const cJSON *trace_md = syn ? lg_json_get(syn, "metadata") : NULL;
 	for (cJSON *o = g->obs->child; o; o = o->next) {
 		const char *p = lg_json_str(o, "parentObservationId");
 		if (p && !strcmp(p, sid)) {
+			g->legacy_ingested = 1;
 			lg_json_set(o, "parentObservationId", cJSON_CreateNull());
 			if (lg_json_get(o, "isRootObservation"))
 				lg_json_set(o, "isRootObservation", cJSON_CreateTrue());
@@ -596,6 +600,12 @@ static cJSON *trace_from_rows(trace_group *g, cJSON *obs, const cJSON *syn, cons
 		cJSON_AddItemToObject(t, "projectId", cJSON_CreateString(pid));
 	cJSON_AddItemToObject(t, "scores", g->scores ? g->scores : cJSON_CreateArray());
 	g->scores = NULL;
+	/* Not a Langfuse field: it tells lg-map (and through the record,
+	 * lg-store) that the server copied the trace metadata into this
+	 * trace's observations, so the copies in fragments read apart from
+	 * the synthetic root can be removed when they are merged. */
+	if (g->legacy_ingested)
+		cJSON_AddItemToObject(t, "legacyIngested", cJSON_CreateTrue());
 	double lat, cost;
 	obs_metrics(obs, &lat, &cost);
 	cJSON_AddItemToObject(t, "latency", lg_json_double(lat));

@@ -330,6 +330,11 @@ cJSON *map_trace(cJSON *trace, const map_opts *o, char *err, size_t errlen)
 	const char *proj = lg_json_str(trace, "projectId");
 	if (proj)
 		cJSON_AddItemToObject(src, "projectId", cJSON_CreateString(proj));
+	/* lg-fetch's mark of a trace ingested through Langfuse's legacy path,
+	 * whose trace metadata the server copied into every observation: the
+	 * store removes the copies from spans merged in later. */
+	if (cJSON_IsTrue(lg_json_get(trace, "legacyIngested")))
+		cJSON_AddItemToObject(src, "legacyIngested", cJSON_CreateTrue());
 	lg_json_set(rec, "source", src);
 	return rec;
 }

@@ -340,6 +340,38 @@ static void restore_derived(cJSON *rec, cJSON *saved)
 	move_key(rec, saved, "status");
 }
 
+static int derived_key(const char *k)
+{
+	for (size_t i = 0; i < sizeof derived_md / sizeof *derived_md; i++)
+		if (strcmp(k, derived_md[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Langfuse copies the trace metadata of a trace ingested through its
+ * legacy path into every observation's (source.legacyIngested, set by
+ * lg-map from lg-fetch's mark). lg-fetch removes the copies when the
+ * trace's synthetic root is among the rows it read; spans read apart from
+ * it are cleaned here, on the merged record: span metadata entries whose
+ * key and value are the trace's go (the keys lg-map computes, whose trace
+ * values it replaced, aside), as one complete read would have left them. */
+static void drop_copied_metadata(cJSON *base)
+{
+	const cJSON *tm = lg_json_get(base, "metadata");
+	if (!cJSON_IsTrue(lg_json_get(lg_json_get(base, "source"), "legacyIngested")) || !cJSON_IsObject(tm))
+		return;
+	cJSON *spans = lg_json_get(base, "spans");
+	for (cJSON *sp = cJSON_IsArray(spans) ? spans->child : NULL; sp; sp = sp->next) {
+		cJSON *md = lg_json_get(sp, "metadata");
+		for (cJSON *c = cJSON_IsObject(md) ? md->child : NULL, *next; c; c = next) {
+			next = c->next;
+			const cJSON *t = c->string && !derived_key(c->string) ? lg_json_get(tm, c->string) : NULL;
+			if (t && lg_json_equal(c, t))
+				cJSON_Delete(cJSON_DetachItemViaPointer(md, c));
+		}
+	}
+}
+
 int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 {
 	const cJSON *old_spans = lg_json_get(base, "spans");
@@ -385,6 +417,7 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	else if (derived)
 		restore_derived(base, derived);
 	cJSON_Delete(derived);
+	drop_copied_metadata(base);
 	/* Whole or not is a property of the merged spans, never of a fragment. */
 	if (rc == 0 && lg_incomplete_apply(base) < 0)
 		rc = -1;

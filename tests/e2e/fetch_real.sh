@@ -77,6 +77,28 @@ printf '%s\n' '{"externalId":"e1","timestamp":"2026-11-20T10:00:00.000Z","userId
 expect_eq 'lg-store stats --by user: "" and null both under (none)' "(none):2" \
 	"$(lg-store --db "$T/db2" stats --by user --json | jq -r '[.groups[] | "\(.key):\(.traces)"] | join(" ")')"
 
+# trace metadata copied into the observations of legacy-ingested traces,
+# read in fragments (small windows: --max-rows 20) apart from the synthetic
+# root, in the order lg-fetch emits them and the reverse: stored, the
+# records equal those of one complete read (copies removed by the merge)
+start_server --dataset "$T/ds.json" --legacy-ingested 0.5 --seed 4 || exit 1
+stored() { # NAME: $T/NAME.out through lg-map, lg-detect and lg-store, exported
+	lg-map <"$T/$1.out" | lg-detect | lg-store --db "$T/db.$1" put 2>/dev/null
+	lg-store --db "$T/db.$1" export | jq -S -c 'del(.stale)' | sort
+}
+fetch
+cp "$T/out" "$T/whole.out"
+fetch --max-rows 20
+cp "$T/out" "$T/frag.out"
+{ head -1 "$T/frag.out"; grep -v '"\$lg"' "$T/frag.out" | tac; tail -1 "$T/frag.out"; } >"$T/rev.out"
+expect_eq "copied metadata: fragments" yes "$([ "$(grep -vc '"\$lg"' "$T/frag.out")" -gt 160 ] && echo yes)"
+stored whole >"$T/whole.rec"
+expect_eq "copied metadata: fragments merge as one read" "$(cat "$T/whole.rec")" "$(stored frag)"
+expect_eq "copied metadata: in the reverse order too" "$(cat "$T/whole.rec")" "$(stored rev)"
+expect_eq "copied metadata: no span keeps a copy" 0 "$(jq -s '[.[] | select(.source.legacyIngested) | .metadata as $tm
+	| .spans[].metadata | objects | to_entries[] | select(.value == $tm[.key])] | length' "$T/whole.rec")"
+stop_server
+
 # --api auto on a server whose v2 answers 200 but holds nothing (v3 with the
 # v4 preview) or only recent rows (backfill running): counted against the
 # legacy endpoints, read from them, and said so

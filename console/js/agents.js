@@ -8,7 +8,7 @@
 import { h, append, clear, fmtInt, fmtPct, fmtCost, fmtMs, fmtTime, fmtAgo, setPct, select, loading, showError, SEVERITIES } from './dom.js';
 import { get } from './api.js';
 import { RANGES, window_, hourKey, hoursBetween } from './period.js';
-import { chartBox, color } from './charts.js';
+import { chartBox, chartLib, color } from './charts.js';
 
 const SORTS = [
 	['traces', 'Trace count'], ['name', 'Agent name'], ['success', 'Success rate'],
@@ -133,7 +133,7 @@ export async function render(root, ctx) {
 		if (!hourly) hourly = get('/api/stats', { by: 'agent,hour', since: w.from, until: w.to }).then((d) => {
 			for (const g of d.groups || []) into.set(g.key, g.groups || []);
 		});
-		await hourly;
+		await Promise.all([hourly, chartLib()]);
 		if (gen !== seriesGen || !ctx.live()) return;
 		let hours;
 		if (w.from) hours = hoursBetween(w.from, w.to);

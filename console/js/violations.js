@@ -5,7 +5,7 @@
 import { h, append, clear, onActivate, fmtInt, fmtTime, select, loading, showError, sevBadge, statusBadge, SEVERITIES } from './dom.js';
 import { api, get } from './api.js';
 import { RANGES, window_ } from './period.js';
-import { chartBox, SEV_COLORS } from './charts.js';
+import { chartBox, chartLib, SEV_COLORS } from './charts.js';
 import { agentNames } from './names.js';
 
 const LIMIT = 100;
@@ -118,7 +118,6 @@ export async function render(root, ctx) {
 		try {
 			const res = await listed;
 			if (!ctx.live()) return;
-			if (pols) policies = (await pols).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
 			drawFilters();
 			drawList(res);
 			const next = res.nextCursor || null;
@@ -126,7 +125,14 @@ export async function render(root, ctx) {
 				h('button', { type: 'button', disabled: page === 0, 'data-action': 'prev', onclick: () => { page--; load(); } }, '← Previous'),
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →')));
 			ctx.paint();
-			const [byPolicy, byDay] = await counted;
+			// The policy names for the filter (lg-policy --list) come after
+			// the list, never before it.
+			if (pols) {
+				policies = (await pols).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
+				if (!ctx.live()) return;
+				drawFilters();
+			}
+			const [[byPolicy, byDay]] = await Promise.all([counted, chartLib()]);
 			if (!ctx.live()) return;
 			drawSummary((byPolicy.groups || []).filter((g) => !state.policy || g.key === state.policy), byDay.groups || []);
 		} catch (e) {

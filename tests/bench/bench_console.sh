@@ -64,4 +64,5 @@ api "stats by agent, 7d (filter names)" "/api/stats?by=agent&since=7d"
 api "stats by agent, all time" "/api/stats?by=agent"
 
 LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" LG_MODE=bench \
+	LG_BENCH_COMMIT="cursor bench-commit --reset 2026-01-01T00:00:00Z" \
 	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'

@@ -354,25 +354,34 @@ async function check(page) {
 }
 
 // Bench: each page loaded LG_BENCH_RUNS times (a full load: HTML, scripts,
-// the API calls, the drawing); prints the median and the worst.
+// the API calls, the drawing); prints the median and the worst. Twice:
+// "fresh", each load just after a commit to the store (as after each
+// sync: lg-sync serve's kept answers no longer hold), and "kept", the
+// same load again with the answers kept since. A commit is a cursor set
+// to a time of no integration's (LG_BENCH_COMMIT, e.g. "cursor
+// bench-commit --reset 2026-01-01T00:00:00Z").
 async function bench(page) {
 	await page.goto(URL_ + '/', { waitUntil: 'load' });
 	await page.evaluate((t) => sessionStorage.setItem('lg-token', t), TOKEN);
 	const runs = Number(process.env.LG_BENCH_RUNS || 5);
+	const commit = (process.env.LG_BENCH_COMMIT || '').split(' ').filter(Boolean);
 	const some = storeLines('export', '--from', '1h').pop() || storeLines('export').pop();
-	for (const [name, hash, ready] of [['agents', '#/agents', 'agents'], ['violations', '#/violations', 'violations'],
-		['traces', '#/traces', 'traces'], ['trace', '#/traces/' + encodeURIComponent(some.externalId), 'traces'],
-		['integrations', '#/integrations', 'integrations']]) {
-		const paint = [], done = [];
-		await open(page, hash, ready);   // warm: the first load of a page
-		for (let i = 0; i < runs; i++) {
-			const t = await open(page, hash, ready);
-			paint.push(t.paint);
-			done.push(t.ready);
+	for (const fresh of commit.length ? [true, false] : [false]) {
+		for (const [name, hash, ready] of [['agents', '#/agents', 'agents'], ['violations', '#/violations', 'violations'],
+			['traces', '#/traces', 'traces'], ['trace', '#/traces/' + encodeURIComponent(some.externalId), 'traces'],
+			['integrations', '#/integrations', 'integrations']]) {
+			const paint = [], done = [];
+			await open(page, hash, ready);   // warm: the first load of a page
+			for (let i = 0; i < runs; i++) {
+				if (fresh) store(...commit);
+				const t = await open(page, hash, ready);
+				paint.push(t.paint);
+				done.push(t.ready);
+			}
+			const med = (a) => String(a.sort((x, y) => x - y)[a.length >> 1]).padStart(5);
+			console.log('console ' + (fresh ? 'fresh ' : 'kept  ') + name.padEnd(13) + ' main content median ' + med(paint) + ' ms, worst ' + String(paint[paint.length - 1]).padStart(5) +
+				' ms; complete median ' + med(done) + ' ms, worst ' + String(done[done.length - 1]).padStart(5) + ' ms (' + runs + ' loads)');
 		}
-		const med = (a) => String(a.sort((x, y) => x - y)[a.length >> 1]).padStart(5);
-		console.log('console ' + name.padEnd(13) + ' main content median ' + med(paint) + ' ms, worst ' + String(paint[paint.length - 1]).padStart(5) +
-			' ms; complete median ' + med(done) + ' ms, worst ' + String(done[done.length - 1]).padStart(5) + ' ms (' + runs + ' loads)');
 	}
 }
 

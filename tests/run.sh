@@ -28,7 +28,7 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	mkdir -p "$VROOT/bin"
 	cat >"$VG.new" <<'EOW'
 #!/bin/sh
-exec env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+exec env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	${LG_VALGRIND_LOG:+"--log-file=$LG_VALGRIND_LOG/%p"} "$@"
 EOW
 	chmod +x "$VG.new" && mv -f "$VG.new" "$VG"

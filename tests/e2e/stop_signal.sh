@@ -33,7 +33,8 @@ wait_until() {
 }
 checkpoints_at_least() { [ "$(grep -c '"checkpoint"' "$1" 2>/dev/null)" -ge "$2" ]; }
 # watch PID: SIGKILL after 25 s, so a signal that does not work fails the
-# test instead of hanging it; unwatch after wait.
+# test instead of hanging it; unwatch after wait. Started when the signal
+# is sent: a slow start (valgrind) is not a stop that does not work.
 watch() { ( sleep 25; kill -KILL "$1" ) 2>/dev/null & WATCH=$!; }
 unwatch() { kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null; }
 # within NAME MS START_MS: the time since START_MS is under MS
@@ -68,8 +69,8 @@ tee "$T/fetch.out" <"$T/fifo" | lg-map --integration prod | lg-store --db "$LG_D
 PUTP=$!
 lg-fetch --integration prod --lookback 2h15m >"$T/fifo" 2>"$T/fetch.err" &
 FP=$!
-watch "$FP"
 wait_until 300 checkpoints_at_least "$T/fetch.out" 4
+watch "$FP"
 t0=$(now_ms)
 kill -TERM "$FP"
 wait "$FP"
@@ -111,9 +112,9 @@ slow_server --fault-slow-ms 20000 --log "$T/slow.log" || exit 1
 write_config "$SERVER_URL"
 lg-fetch --integration prod --lookback 1h >"$T/blocked.out" 2>"$T/blocked.err" &
 FP=$!
-watch "$FP"
 wait_until 100 grep -q '/api/public/projects' "$T/slow.log"
 sleep 0.5 # the data request is on its way (20 s)
+watch "$FP"
 t0=$(now_ms)
 kill -TERM "$FP"
 wait "$FP"
@@ -130,8 +131,8 @@ slow_server --fault-429-every 1 --retry-after 30 || exit 1
 write_config "$SERVER_URL"
 lg-fetch --integration prod --lookback 1h >"$T/ra.out" 2>"$T/ra.err" &
 FP=$!
-watch "$FP"
 wait_until 100 grep -q 'Retry-After' "$T/ra.err"
+watch "$FP"
 t0=$(now_ms)
 kill -HUP "$FP"
 wait "$FP"
@@ -145,8 +146,8 @@ expect_eq retry-after-throttled-counts-the-wait-done yes \
 # ---- a second signal kills at once: both arrive while lg-fetch is stopped
 lg-fetch --integration prod --lookback 1h >/dev/null 2>"$T/two.err" &
 FP=$!
-watch "$FP"
 wait_until 100 grep -q 'Retry-After' "$T/two.err"
+watch "$FP"
 kill -STOP "$FP"
 kill -HUP "$FP"
 kill -TERM "$FP"
@@ -162,9 +163,9 @@ slow_server --fault-slow-ms 300 --fault-422-window 600 || exit 1
 write_config "$SERVER_URL"
 lg-sync daemon >"$T/daemon.log" 2>"$T/daemon.err" &
 DP=$!
-watch "$DP"
 cursor_set() { [ -n "$(lg-store --db "$LG_DB" cursor prod 2>/dev/null)" ]; }
 wait_until 300 cursor_set
+watch "$DP"
 t0=$(now_ms)
 kill -TERM "$DP"
 wait "$DP"
@@ -186,10 +187,10 @@ expect_eq daemon-no-stage-left "" "$(pgrep -f "$LG_DB" || true)"
 # ---- lg-sync run: SIGTERM stops the run, the next integration is not started
 lg-sync run prod other >"$T/run.out" 2>"$T/run.err" &
 RP=$!
-watch "$RP"
 before=$cursor
 cursor_moved() { [ "$(lg-store --db "$LG_DB" cursor prod 2>/dev/null)" != "$before" ]; }
 wait_until 300 cursor_moved
+watch "$RP"
 t0=$(now_ms)
 kill -TERM "$RP"
 wait "$RP"

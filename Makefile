@@ -61,6 +61,9 @@ $(BINOUT)/lg-$(1): $$($(1)_OBJ) $$($(1)_USES) $(COMMON_LIB) | $(BINOUT)
 	$$(CC) $$(LDSAN) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_USES) $(COMMON_LIB) $$(PKG_LIBS) $$($(1)_LIBS)
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rules,$(t))))
+# lg-ship's sources include store/'s headers: a changed record there must
+# rebuild them, not link a stale one against the new store code.
+$(ship_OBJ): $(wildcard store/*.h)
 # lg-sync's unit tests take its pure pieces only (the rest needs main.c).
 sync_LIBOBJ := $(OUT)/sync/http.o
 

@@ -525,6 +525,34 @@ out:
 	return res;
 }
 
+/* After a legacy page of a window: whether the read ends here (*res says
+ * how): too many rows held (re-planned narrower, or beyond any split), the
+ * last page (short), or pages that bring nothing new. */
+static int legacy_page_ends(run_state *s, window w, int short_page, long before, int *idle, win_result *res)
+{
+	long held = s->a.rows + s->a.traces_held;
+	int ov = overflowed(s, w, held, 0);
+	if (ov) {
+		*res = ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
+		return 1;
+	}
+	if (held > ROW_HARD_FACTOR * s->o->max_rows) {
+		*res = too_many_rows(s, w);
+		return 1;
+	}
+	progress(s, w.from, 0);
+	if (short_page) {
+		*res = WIN_DONE;
+		return 1;
+	}
+	const char *why = endless(NULL, NULL, held - before, idle);
+	if (why) {
+		*res = endless_fail(s, why);
+		return 1;
+	}
+	return 0;
+}
+
 /* Traces ascending by timestamp with a fixed toTimestamp: fromTimestamp
  * steps to the last timestamp seen (offset pages drift). A whole page of
  * one timestamp is read by legacy_tie, then the steps go on after it. */
@@ -547,17 +575,8 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 		long n = legacy_page(s, w, lg_buf_cstr(u), "timestamp", 1, &last, &res, NULL, NULL);
 		if (n < 0)
 			return res;
-		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
-		if (ov)
-			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
-		if (s->a.rows + s->a.traces_held > ROW_HARD_FACTOR * s->o->max_rows)
-			return too_many_rows(s, w);
-		progress(s, w.from, 0);
-		if (n < limit)
-			return WIN_DONE;
-		const char *why = endless(NULL, NULL, s->a.rows + s->a.traces_held - before, &idle);
-		if (why)
-			return endless_fail(s, why);
+		if (legacy_page_ends(s, w, n < limit, before, &idle, &res))
+			return res;
 		if (last > from) {
 			from = last;
 		} else {
@@ -589,17 +608,8 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 		long n = legacy_page(s, w, lg_buf_cstr(u), "startTime", 0, &last, &res, NULL, NULL);
 		if (n < 0)
 			return res;
-		int ov = overflowed(s, w, s->a.rows + s->a.traces_held, 0);
-		if (ov)
-			return ov > 0 ? WIN_AGAIN : run_fail(s, LG_EXIT_BAD, "out of memory");
-		if (s->a.rows + s->a.traces_held > ROW_HARD_FACTOR * s->o->max_rows)
-			return too_many_rows(s, w);
-		progress(s, w.from, 0);
-		if (n < limit)
-			return WIN_DONE;
-		const char *why = endless(NULL, NULL, s->a.rows + s->a.traces_held - before, &idle);
-		if (why)
-			return endless_fail(s, why);
+		if (legacy_page_ends(s, w, n < limit, before, &idle, &res))
+			return res;
 		if (last + 1 < to) {
 			to = last + 1;
 		} else {

@@ -22,7 +22,11 @@ BIN="$BUILD/bin"
 # under memcheck too. (build/valgrind/NAME is as deep as build/asan/bin:
 # lg-sync serve finds console/ the same way.)
 VG=""
+TIMEOUT=${TEST_TIMEOUT:-600}
 if [ "${VALGRIND:-0}" = 1 ]; then
+	# Under memcheck every tool is many times slower: a suite of many runs
+	# (store_crash) needs more than the usual bound.
+	TIMEOUT=${TEST_TIMEOUT:-2400}
 	VROOT="$ROOT/build/valgrind"
 	VG="$VROOT/vg"
 	mkdir -p "$VROOT/bin"
@@ -77,9 +81,9 @@ run_one() { # name cmd...
 	fi
 	start=$(date +%s)
 	# A hung test must not eat CI's time: each script gets TEST_TIMEOUT seconds.
-	timeout -k 10 "${TEST_TIMEOUT:-600}" "$@" >"$out" 2>"$out.err"
+	timeout -k 10 "$TIMEOUT" "$@" >"$out" 2>"$out.err"
 	rc=$?
-	[ "$rc" -eq 124 ] && echo "FAIL $name: timed out after ${TEST_TIMEOUT:-600}s" >>"$out"
+	[ "$rc" -eq 124 ] && echo "FAIL $name: timed out after ${TIMEOUT}s" >>"$out"
 	rm -rf "$TMPDIR_T"
 	if [ -n "$VG" ]; then
 		: >"$out.valgrind"

@@ -83,10 +83,11 @@ jq '.integrations |= map(. + {autoSync: true, interval: "1s"})' "$LG_CONFIG" >"$
 lg-sync daemon >"$T/daemon.log" 2>"$T/daemon.err" &
 DPID=$!
 trap 'stop_server; kill "$PID2" 2>/dev/null; kill "$DPID" 2>/dev/null' EXIT
-# wait_runs ID N: until the daemon log has N completed runs of ID (30 s at most)
+# wait_runs ID N: until the daemon log has N completed runs of ID (180 s at
+# most: a run of five stages under valgrind takes seconds)
 wait_runs() {
 	_i=0
-	while [ "$(grep -c " $1 completed: " "$T/daemon.log")" -lt "$2" ] && [ $_i -lt 300 ]; do sleep 0.1; _i=$((_i + 1)); done
+	while [ "$(grep -c " $1 completed: " "$T/daemon.log")" -lt "$2" ] && [ $_i -lt 1800 ]; do sleep 0.1; _i=$((_i + 1)); done
 }
 wait_runs good1 1
 jq '.integrations += [{id: "bad2", publicKey: "pk-lf-g", secretKey: "sk-lf-good-secret-0001",

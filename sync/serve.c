@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -552,6 +553,11 @@ serve_server *serve_start(sync_ctx *c, const serve_opts *o, int *rc)
 	if (!loopback)
 		lg_err("serve: warning: %s is not a loopback address: the API has no TLS; put it behind a TLS proxy", sv->where);
 	signal(SIGPIPE, SIG_IGN);
+	/* A thread per connection: glibc would give each of up to 8 a core
+	 * its own heap arena, and each arena keeps what it once held, so the
+	 * server's memory would grow with the clients. The answers are made in
+	 * a child (lg-store); a connection's thread only copies them out. */
+	mallopt(M_ARENA_MAX, 2);
 	sv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
 				 0, NULL, NULL, on_request, sv,
 				 MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sv,

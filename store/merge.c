@@ -217,7 +217,12 @@ static void keep_history(cJSON *nv, const cJSON *old)
 	}
 }
 
-static void merge_violations(cJSON *base, cJSON *in, int64_t now_ms)
+/* whole: in's evaluation saw all of the merged record's content. Only
+ * then does a stored violation it did not find stop being detected; an
+ * evaluation of a fragment (a late span, a trace's later scores) leaves
+ * the others as they are, and the merged record is stale until it is
+ * evaluated whole. */
+static void merge_violations(cJSON *base, cJSON *in, int64_t now_ms, int whole)
 {
 	cJSON *inv = lg_json_get(in, "violations");
 	int evaluated = cJSON_IsArray(lg_json_get(lg_json_get(in, "evaluation"), "policies"));
@@ -244,7 +249,7 @@ static void merge_violations(cJSON *base, cJSON *in, int64_t now_ms)
 			continue;
 		}
 		const char *st = lg_json_str(o, "status");
-		if (pol && policy_ran(in, pol) && !(st && strcmp(st, "resolved") == 0)) {
+		if (whole && pol && policy_ran(in, pol) && !(st && strcmp(st, "resolved") == 0)) {
 			set_str(o, "status", "resolved");
 			set_str(o, "resolution", "no longer detected");
 			set_str(o, "resolvedAt", now);
@@ -380,13 +385,15 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	cJSON *stored_agent_name = name ? cJSON_Duplicate(name, 1) : NULL;
 	int spans_changed = 0;
 
-	merge_violations(base, in, now_ms);
-	if (cJSON_IsObject(lg_json_get(in, "evaluation")))
-		move_key(base, in, "evaluation");
+	/* Violations last: whether their evaluation saw the whole record is
+	 * known once the rest is merged. */
+	cJSON *in_violations = lg_json_take(in, "violations"), *in_evaluation = lg_json_take(in, "evaluation");
 	cJSON *spans = lg_json_get(in, "spans");
 	if (cJSON_IsArray(spans) && (spans_changed = merge_spans(base, spans)) < 0) {
 		cJSON_Delete(stored_agent_name);
 		cJSON_Delete(derived);
+		cJSON_Delete(in_violations);
+		cJSON_Delete(in_evaluation);
 		return -1;
 	}
 	merge_object_key(base, in, "metadata");
@@ -421,6 +428,17 @@ int merge_record(cJSON *base, cJSON *in, int64_t now_ms)
 	/* Whole or not is a property of the merged spans, never of a fragment. */
 	if (rc == 0 && lg_incomplete_apply(base) < 0)
 		rc = -1;
+	const char *seen = lg_json_str(in_evaluation, "contentHash");
+	char hex[17];
+	if (seen)
+		merge_content_hash(base, hex);
+	if (in_violations)
+		lg_json_set(in, "violations", in_violations);
+	if (in_evaluation)
+		lg_json_set(in, "evaluation", in_evaluation);
+	merge_violations(base, in, now_ms, !seen || strcmp(seen, hex) == 0);
+	if (cJSON_IsObject(lg_json_get(in, "evaluation")))
+		move_key(base, in, "evaluation");
 	return rc;
 }
 

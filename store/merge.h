@@ -18,6 +18,7 @@ int merge_conflict(const cJSON *stored, const cJSON *incoming);
  *              agents[] and metadata.agent_name follow it
  *   violations incoming replaces stored for the policies that ran; surviving
  *              ids keep status/notes/ack info, vanished ones become resolved
+ *              when the evaluation saw the whole merged content
  *   evaluation incoming wins when present
  *   others     incoming non-null values win
  * Metrics (tokens, cost, model(s), latency, status, duration) are derived:

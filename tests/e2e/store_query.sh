@@ -185,3 +185,21 @@ S check >"$T/out" 2>"$T/err"; s=$?
 expect_eq "check finds planted entries: exit 1" 1 "$s"
 expect_eq "check names them" "lg-store: check: v-ghost: violation index entry without a record holding it
 lg-store: check: ghost: stale index entry for a record that is not stale" "$(cat "$T/err")"
+
+# A trace that comes in two fragments, each evaluated on its own (a late
+# span in a later run): the second evaluation did not see the first's
+# input, so the violation found there stays as people left it, and the
+# whole record, evaluated again, still has it.
+DB="$T/db-fragments"
+echo '{"externalId":"f1","timestamp":"2026-11-20T10:00:00.000Z","input":"mail jane.doe@example.org please","output":"ok","spans":[{"id":"s1","name":"root","startTime":"2026-11-20T10:00:00.000Z"}],"source":{"system":"langfuse","integration":"prod"}}' |
+	lg-policy | S put 2>/dev/null
+vid=$(S violations | jq -r 'select(.policy == "pii") | .id')
+S ack "$vid" --note "on it" >/dev/null
+echo '{"externalId":"f1","timestamp":"2026-11-20T10:00:00.000Z","spans":[{"id":"s2","name":"late","startTime":"2026-11-20T10:30:00.000Z"}],"source":{"system":"langfuse","integration":"prod"}}' |
+	lg-policy | S put 2>/dev/null
+expect_eq "a fragment's evaluation leaves an acknowledged violation" "acknowledged" \
+	"$(S get f1 | jq -r --arg v "$vid" '.violations[] | select(.id == $v) | .status')"
+expect_eq "the merged record is stale" true "$(S get f1 | jq -r .stale)"
+S export --stale | lg-policy | S put 2>/dev/null
+expect_eq "evaluated whole: still acknowledged, with its note" "acknowledged on it" \
+	"$(S get f1 | jq -r --arg v "$vid" '.violations[] | select(.id == $v) | "\(.status) \(.notes)"')"

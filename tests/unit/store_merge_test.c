@@ -233,13 +233,21 @@ static const char *STORED_V =
 	"{\"id\":\"v2\",\"policy\":\"pii\",\"severity\":\"high\",\"status\":\"new\"},"
 	"{\"id\":\"v3\",\"policy\":\"cost\",\"severity\":\"low\",\"status\":\"new\"}]}";
 
+/* An evaluation of pii with contentHash %s. */
+#define IN_FMT "{\"violations\":[" \
+		"{\"id\":\"v1\",\"policy\":\"pii\",\"severity\":\"high\",\"status\":\"new\",\"detectedAt\":\"2026-02-01T00:00:00.000Z\",\"message\":\"m2\"}," \
+		"{\"id\":\"v4\",\"policy\":\"pii\",\"severity\":\"critical\"}]," \
+		"\"evaluation\":{\"contentHash\":\"%s\",\"policies\":[\"pii\"],\"evaluatedAt\":\"2026-02-01T00:00:00.000Z\"}}"
+
 static void test_violations(void)
 {
-	/* pii ran again: v1 still found, v2 gone, v4 new; cost did not run. */
-	const char *in = "{\"violations\":["
-		"{\"id\":\"v1\",\"policy\":\"pii\",\"severity\":\"high\",\"status\":\"new\",\"detectedAt\":\"2026-02-01T00:00:00.000Z\",\"message\":\"m2\"},"
-		"{\"id\":\"v4\",\"policy\":\"pii\",\"severity\":\"critical\"}],"
-		"\"evaluation\":{\"contentHash\":\"x\",\"policies\":[\"pii\"],\"evaluatedAt\":\"2026-02-01T00:00:00.000Z\"}}";
+	/* pii ran again over the whole record: v1 still found, v2 gone, v4
+	 * new; cost did not run. */
+	char whole[17], in[1024];
+	cJSON *stored = t_json(STORED_V);
+	merge_content_hash(stored, whole);
+	cJSON_Delete(stored);
+	snprintf(in, sizeof in, IN_FMT, whole);
 	char *got = merged_at(STORED_V, in, "violations");
 	cJSON *vs = t_json(got);
 	cJSON *v1 = cJSON_GetArrayItem(vs, 0), *v4 = cJSON_GetArrayItem(vs, 1);
@@ -258,6 +266,23 @@ static void test_violations(void)
 	T_OK(lg_json_str(v2, "resolvedAt") != NULL, "violations: resolvedAt set");
 	T_STR(lg_json_str(v3, "status"), "new", "violations: a policy that did not run keeps its violations");
 	T_INT(cJSON_GetArraySize(vs), 4, "violations: nothing lost");
+	cJSON_Delete(vs);
+	free(got);
+
+	/* The same evaluation of a fragment (it saw other content than the
+	 * merged record's): what it did not find may be in the rest, so
+	 * nothing stored is resolved, and an acknowledgment stays. */
+	snprintf(in, sizeof in, IN_FMT, "0123456789abcdef");
+	got = merged_at(STORED_V, in, "violations");
+	vs = t_json(got);
+	v1 = cJSON_GetArrayItem(vs, 0);
+	v2 = NULL;
+	for (cJSON *v = vs->child; v; v = v->next)
+		if (!strcmp(lg_json_str(v, "id"), "v2"))
+			v2 = v;
+	T_STR(lg_json_str(v1, "status"), "acknowledged", "violations: a fragment's evaluation keeps an ack");
+	T_STR(lg_json_str(v2, "status"), "new", "violations: a fragment's evaluation resolves nothing");
+	T_INT(cJSON_GetArraySize(vs), 4, "violations: a fragment's evaluation loses nothing");
 	cJSON_Delete(vs);
 	free(got);
 

@@ -6,8 +6,7 @@
 # config and obeyed by the next run.
 . "$ROOT/tests/lib.sh"
 . "$ROOT/tests/e2e/api_lib.bash"
-export LG_CONFIG="$T/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
-unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_CONSOLE_DIR
+api_setup
 GEN="$ROOT/tests/server/gen_dataset.py"
 
 python3 "$GEN" --traces 30 --seed 7 --out "$T/p.json" --end "$(date -u -d '-20 minutes' +%Y-%m-%dT%H:%M:%SZ)" --span 6h
@@ -15,8 +14,6 @@ python3 "$GEN" --traces 30 --seed 7 --out "$T/p.json" --end "$(date -u -d '-20 m
 # to be seen running.
 start_server --dataset "$T/p.json" --public-key pk-lf-api --secret-key sk-lf-api-secret-0001 \
 	--fault-slow-ms 400 --fault-slow-every 1 || exit 1
-trap 'stop_api; stop_server' EXIT
-umask 077
 echo sk-lf-m-secret >"$T/key"
 jq -n --arg k "$T/key" --arg u "$SERVER_URL" '{integrations: [
 	{id: "prod", name: "Production", publicKey: "pk-lf-api", secretKey: "sk-lf-api-secret-0001",

@@ -5,8 +5,8 @@
 # server answers /api/health and a real request; at the end it has not
 # leaked descriptors, never printed the token or a secret, and stops clean.
 . "$ROOT/tests/lib.sh"
-export LG_CONFIG="$T/cfg/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
-unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_NOW LG_CONSOLE_DIR
+. "$ROOT/tests/e2e/api_lib.bash"
+api_setup
 SECRET=sk-lf-hostile-secret-4242
 CONN_TIMEOUT=10 MAX_CONNS=256 MAX_BODY=16384   # the limits the API documents
 
@@ -14,8 +14,6 @@ CONN_TIMEOUT=10 MAX_CONNS=256 MAX_BODY=16384   # the limits the API documents
 python3 "$ROOT/tests/server/gen_dataset.py" --traces 30 --seed 7 --out "$T/ds.json" \
 	--end 2026-11-27T09:30:00Z --span 2h
 start_server --dataset "$T/ds.json" --public-key pk-lf-h --secret-key "$SECRET" || exit 1
-SPID=
-trap 'stop_server; [ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null' EXIT
 echo "$SECRET" | lg-sync add hostile --public-key pk-lf-h --host "$SERVER_URL" >/dev/null 2>"$T/add.err" ||
 	{ fail setup-add "$(cat "$T/add.err")"; exit 1; }
 LG_NOW=2026-11-27T10:00:00Z lg-sync run hostile --quiet 2>"$T/run.err" || { fail setup-run "$(cat "$T/run.err")"; exit 1; }
@@ -38,17 +36,10 @@ echo "$CANARY" >"$T/www/console/notes.conf"
 echo "$CANARY" >"$T/www/console/sub/x.txt"
 ln -s "$T/canary.txt" "$T/www/console/link.txt"
 
-lg-sync serve --listen 127.0.0.1:0 --console "$T/www/console" >"$T/serve.out" 2>"$T/serve.err" &
-SPID=$!
-i=0
-while ! grep -q 'serving http://' "$T/serve.err" && kill -0 "$SPID" 2>/dev/null && [ $i -lt 300 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-PORT=$(sed -n 's|^lg-sync: serving http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$T/serve.err" | head -n1)
-[ -n "$PORT" ] || { fail serve-start "$(head -c 400 "$T/serve.err")"; exit 1; }
+start_api --console "$T/www/console" || exit 1
+SPID=$API_PID PORT=${API##*:}
 TOKEN_FILE="$XDG_CONFIG_HOME/langguard/api-token"
 expect_eq token-file-private 600 "$(stat -c %a "$TOKEN_FILE" 2>/dev/null)"
-TOKEN=$(head -n1 "$TOKEN_FILE")
 FDS0=$(ls "/proc/$SPID/fd" | wc -l)
 
 python3 "$ROOT/tests/e2e/api_hostile.py" --port "$PORT" --token-file "$TOKEN_FILE" \
@@ -66,18 +57,16 @@ while [ "$(ls "/proc/$SPID/fd" 2>/dev/null | wc -l)" -gt $((FDS0 + 2)) ] && [ $i
 FDS1=$(ls "/proc/$SPID/fd" 2>/dev/null | wc -l)
 if [ "$FDS1" -le $((FDS0 + 2)) ]; then pass no-descriptor-leak; else
 	fail no-descriptor-leak "$FDS0 descriptors before the attacks, $FDS1 after"; fi
-if kill -0 "$SPID" 2>/dev/null; then pass server-up; else fail server-up "lg-sync serve died: $(tail -c 400 "$T/serve.err")"; fi
-kill -TERM "$SPID"
-wait "$SPID"
-expect_eq serve-exit 0 "$?"
-SPID=
-expect_not_contains token-never-printed "$T/serve.err" "$TOKEN"
-expect_not_contains token-never-printed-stdout "$T/serve.out" "$TOKEN"
-expect_not_contains secret-never-printed "$T/serve.err" "$SECRET"
-expect_not_contains canary-never-printed "$T/serve.err" "$CANARY"
-if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.err"; then
-	fail serve-sanitizers "$(grep -m3 -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/serve.err")"
+if kill -0 "$SPID" 2>/dev/null; then pass server-up; else fail server-up "lg-sync serve died: $(tail -c 400 "$T/api.err")"; fi
+stop_api
+expect_eq serve-exit 0 "$API_RC"
+expect_not_contains token-never-printed "$T/api.err" "$TOKEN"
+expect_not_contains token-never-printed-stdout "$T/api.out" "$TOKEN"
+expect_not_contains secret-never-printed "$T/api.err" "$SECRET"
+expect_not_contains canary-never-printed "$T/api.err" "$CANARY"
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$T/api.err"; then
+	fail serve-sanitizers "$(grep -m3 -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/api.err")"
 else pass serve-sanitizers; fi
 # The access log has a line per request, without query strings.
-expect_contains access-log-lines "$T/serve.err" '"GET /api/health" 200'
-expect_not_contains access-log-no-query "$T/serve.err" 'agent=qqqq'
+expect_contains access-log-lines "$T/api.err" '"GET /api/health" 200'
+expect_not_contains access-log-no-query "$T/api.err" 'agent=qqqq'

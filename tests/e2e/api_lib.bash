@@ -1,6 +1,16 @@
 # Sourced by tests/e2e/api_*.sh: a real `lg-sync serve` on a free
 # loopback port, and curl helpers that keep the status and the body apart.
 
+# api_setup: what every API suite starts from: its config, store and token
+# under $T, none of the caller's Langfuse settings or clock, files private to
+# their owner (a token file must be), and both servers stopped on exit.
+api_setup() {
+	export LG_CONFIG="$T/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
+	unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_NOW LG_CONSOLE_DIR
+	umask 077
+	trap 'stop_api; stop_server' EXIT
+}
+
 # start_api [ARGS...]: lg-sync serve --listen 127.0.0.1:0 ARGS; sets API_PID,
 # API (the base URL), TOKEN and H (the Authorization header).
 start_api() {

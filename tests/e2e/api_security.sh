@@ -4,10 +4,7 @@
 # it cannot read, start-up refusals, and daemon --listen.
 . "$ROOT/tests/lib.sh"
 . "$ROOT/tests/e2e/api_lib.bash"
-export LG_CONFIG="$T/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
-unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_CONSOLE_DIR
-trap 'stop_api' EXIT
-umask 077
+api_setup
 jq -n '{integrations: [{id: "prod", name: "P", publicKey: "pk-lf-x", secretKey: "sk-lf-x-secret",
 	host: "http://127.0.0.1:9", autoSync: false}]}' >"$LG_CONFIG"
 

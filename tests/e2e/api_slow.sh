@@ -5,10 +5,7 @@
 # is not a client's idleness.
 . "$ROOT/tests/lib.sh"
 . "$ROOT/tests/e2e/api_lib.bash"
-export LG_CONFIG="$T/config.json" LG_DB="$T/db" XDG_CONFIG_HOME="$T/xdg"
-unset LANGFUSE_PUBLIC_KEY LANGFUSE_SECRET_KEY LANGFUSE_HOST LG_CONSOLE_DIR
-trap 'stop_api' EXIT
-umask 077
+api_setup
 lg-map <"$ROOT/tests/data/trace_full.ndjson" | lg-detect | lg-policy | lg-store put --integration prod 2>"$T/put.err" ||
 	{ fail store "$(cat "$T/put.err")"; exit 0; }
 lg-store export --limit 5 | jq -c '.externalId' >"$T/want"

@@ -4,7 +4,9 @@
 # costs on its own (curl: the first, and the median of 5).
 # Env: BENCH_CONSOLE_TRACES (100000 traces over 30 days up to this hour;
 # the store is kept in BENCH_DIR for the day), BENCH_CONSOLE_RUNS (5 loads
-# per page), BENCH_DIR.
+# per page), BENCH_CONSOLE_PAGES (the pages loaded, comma-separated:
+# agents, violations, traces, trace, integrations; all when unset),
+# BENCH_DIR.
 set -u
 : "${ROOT:?}" "${BIN:?}" "${BENCH_DIR:?}"
 N=${BENCH_CONSOLE_TRACES:-100000}
@@ -65,4 +67,4 @@ api "stats by agent, all time" "/api/stats?by=agent"
 
 LG_URL="$URL" LG_TOKEN="$TOKEN" LG_STORE="$BIN/lg-store" LG_CHROMIUM="$CHROMIUM" LG_MODE=bench \
 	LG_BENCH_COMMIT="cursor bench-commit --reset 2026-01-01T00:00:00Z" \
-	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'
+	LG_BENCH_RUNS="${BENCH_CONSOLE_RUNS:-5}" LG_BENCH_PAGES="${BENCH_CONSOLE_PAGES:-}" TMPDIR_T="$W" node "$BROWSER/console.mjs" | grep -v '^PASS'

@@ -6,7 +6,8 @@
 // Environment: LG_URL (http://127.0.0.1:PORT), LG_TOKEN, LG_STORE (the
 // lg-store binary), LG_DB, LG_CHROMIUM (default /usr/bin/chromium),
 // LG_SHOTS (a directory for screenshots, optional), LG_MODE (check | bench),
-// LG_BENCH_RUNS (loads per page in bench mode), LG_SYNC_ID (the integration
+// LG_BENCH_RUNS (loads per page in bench mode), LG_BENCH_PAGES (the pages
+// it loads, e.g. "violations,traces"; all when empty), LG_SYNC_ID (the integration
 // "Sync now" runs), LG_XSS_ID (a hostile trace's id).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -364,12 +365,13 @@ async function bench(page) {
 	await page.goto(URL_ + '/', { waitUntil: 'load' });
 	await page.evaluate((t) => sessionStorage.setItem('lg-token', t), TOKEN);
 	const runs = Number(process.env.LG_BENCH_RUNS || 5);
+	const PAGES = (process.env.LG_BENCH_PAGES || '').split(',').filter(Boolean);
 	const commit = (process.env.LG_BENCH_COMMIT || '').split(' ').filter(Boolean);
 	const some = storeLines('export', '--reverse', '--limit', '1')[0]; /* the newest trace, however old */
 	for (const fresh of commit.length ? [true, false] : [false]) {
 		for (const [name, hash, ready] of [['agents', '#/agents', 'agents'], ['violations', '#/violations', 'violations'],
 			['traces', '#/traces', 'traces'], ['trace', '#/traces/' + encodeURIComponent(some.externalId), 'traces'],
-			['integrations', '#/integrations', 'integrations']]) {
+			['integrations', '#/integrations', 'integrations']].filter(([name]) => !PAGES.length || PAGES.includes(name))) {
 			const paint = [], done = [];
 			await open(page, hash, ready);   // warm: the first load of a page
 			for (let i = 0; i < runs; i++) {

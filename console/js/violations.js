@@ -8,7 +8,7 @@ import { RANGES, window_ } from './period.js';
 import { chartBox, chartLib, SEV_COLORS } from './charts.js';
 import { agentNames } from './names.js';
 
-const LIMIT = 100;
+const LIMIT = 50;
 const DEFAULTS = { severity: '', status: '', policy: '', agent: '', range: '24h' };
 const state = Object.assign({}, DEFAULTS);
 
@@ -74,10 +74,15 @@ export async function render(root, ctx) {
 			vs.length ? 'Violations ' + fmtInt(from + 1) + '–' + fmtInt(from + vs.length) + ' of ' + fmtInt(res.total ?? vs.length)
 				: 'No violation matches.'));
 		// One tbody per violation (its row and its details), redrawn whole
-		// after a status change.
+		// after a status change. The details are made when first opened,
+		// not for every row of the page before it shows.
 		const group = (v, open) => {
-			const detail = h('tr.detail', { hidden: !open }, h('td', { colspan: 7 },
-				evidence(v, (nv) => { Object.assign(v, nv); tb.replaceWith(group(v, true)); })));
+			const cell = h('td', { colspan: 7 });
+			const detail = h('tr.detail', { hidden: true }, cell);
+			const toggle = () => {
+				if (!cell.firstChild) cell.appendChild(evidence(v, (nv) => { Object.assign(v, nv); tb.replaceWith(group(v, true)); }));
+				detail.hidden = !detail.hidden;
+			};
 			const tb = h('tbody.violation', { 'data-id': v.id },
 				onActivate(h('tr.row', { tabindex: 0 },
 					h('td.nowrap', null, fmtTime(v.traceTimestamp || v.detectedAt)),
@@ -87,8 +92,9 @@ export async function render(root, ctx) {
 					h('td', null, h('a', { href: '#/traces/' + encodeURIComponent(v.externalId || v.traceId || ''),
 						onclick: (e) => e.stopPropagation() }, String(v.externalId || v.traceId || '').slice(0, 12))),
 					h('td.msg', null, v.message),
-					h('td', { 'data-field': 'status' }, statusBadge(v.status))), () => { detail.hidden = !detail.hidden; }),
+					h('td', { 'data-field': 'status' }, statusBadge(v.status))), toggle),
 				detail);
+			if (open) toggle();
 			return tb;
 		};
 		const table = h('table.violations', null,
@@ -100,8 +106,10 @@ export async function render(root, ctx) {
 	let cursors = [null], page = 0;
 	async function reload() { cursors = [null]; page = 0; await load(); }
 
-	// The list is what the page is for: it is drawn as soon as it comes;
-	// the counts per policy and per day follow.
+	// The list is what the page is for: it is asked alone and drawn as
+	// soon as it comes; the counts per policy and per day, and the policy
+	// names for the filter, are asked after it. Asked beside it, each would
+	// be one more process on the server taking the cores the list needs.
 	async function load() {
 		const w = window_(state.range);
 		period.textContent = w.from ? 'Traces from ' + fmtTime(w.from) + ' to ' + fmtTime(w.to) : 'All traces in the store';
@@ -111,13 +119,12 @@ export async function render(root, ctx) {
 		loading(list, 'violations');
 		clear(summary);
 		const f = { since: w.from, until: w.to, agent: state.agent, policy: state.policy };
-		const listed = get('/api/policies/violations', { severity: state.severity, status: state.status, policy: state.policy,
-			agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] });
-		const counted = Promise.all([get('/api/stats', Object.assign({ by: 'policy' }, f)), get('/api/stats', Object.assign({ by: 'day' }, f))]);
-		const pols = policies.length ? null : get('/api/policies').catch(() => []);
 		try {
-			const res = await listed;
+			const res = await get('/api/policies/violations', { severity: state.severity, status: state.status, policy: state.policy,
+				agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] });
 			if (!ctx.live()) return;
+			const counted = Promise.all([get('/api/stats', Object.assign({ by: 'policy' }, f)), get('/api/stats', Object.assign({ by: 'day' }, f))]);
+			const pols = policies.length ? null : get('/api/policies').catch(() => []);
 			drawFilters();
 			drawList(res);
 			const next = res.nextCursor || null;
@@ -125,8 +132,6 @@ export async function render(root, ctx) {
 				h('button', { type: 'button', disabled: page === 0, 'data-action': 'prev', onclick: () => { page--; load(); } }, '← Previous'),
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →')));
 			ctx.paint();
-			// The policy names for the filter (lg-policy --list) come after
-			// the list, never before it.
 			if (pols) {
 				policies = (await pols).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
 				if (!ctx.live()) return;

@@ -221,7 +221,7 @@ async function check(page) {
 	expectEq('violations-severity-counts', bySev, await page.$$eval('.sevtotals .kpi', (ks) => Object.fromEntries(ks.map((k) => [k.dataset.sev, k.querySelector('.kpi-value').textContent]))));
 	const rows = await page.$$eval('tbody.violation', (bs) => bs.map((b) => ({ id: b.dataset.id, status: b.querySelector('[data-field=status]').textContent })));
 	const newest = vs.slice().sort((a, b) => (a.traceTimestamp < b.traceTimestamp ? 1 : a.traceTimestamp > b.traceTimestamp ? -1 : 0));
-	expectEq('violations-first-page', Math.min(100, vs.length), rows.length);
+	expectEq('violations-first-page', Math.min(50, vs.length), rows.length);
 	expectEq('violations-newest-first', newest[0]?.traceTimestamp, (vs.find((v) => v.id === rows[0]?.id) || {}).traceTimestamp);
 	const target = rows.find((r) => r.status === 'new');
 	if (!target) fail('violations-ack', 'no new violation on the page');
@@ -322,7 +322,7 @@ async function check(page) {
 	expectEq('xss-list-name-as-text', [xss.name], await page.$$eval('table.traces tbody tr[data-id="' + XSS_ID + '"] td:nth-child(2)', (t) => t.map((x) => x.textContent)));
 	await page.goto(URL_ + '/#/violations?range=all&agent=' + encodeURIComponent('XSS ' + IMG), { waitUntil: 'load' });
 	await page.waitForSelector('body[data-ready="violations"]');
-	await page.click('tbody.violation tr.row td:first-child');
+	for (const row of await page.$$('tbody.violation tr.row td:first-child')) await row.click();
 	const ctxText = await page.$$eval('tbody.violation blockquote.context', (b) => b.map((x) => x.textContent).join('\n'));
 	expectTrue('xss-evidence-context-as-text', /<(script|img|svg)/.test(ctxText), ctxText.slice(0, 200));
 	await clean(page, w, 'xss');

@@ -6,7 +6,7 @@ import { h, append, clear, onActivate, fmtInt, fmtTime, select, loading, showErr
 import { api, get } from './api.js';
 import { RANGES, window_ } from './period.js';
 import { chartBox, chartLib, SEV_COLORS } from './charts.js';
-import { agentNames } from './names.js';
+import { agentNames, policyNames } from './names.js';
 
 const LIMIT = 50;
 const DEFAULTS = { severity: '', status: '', policy: '', agent: '', range: '24h' };
@@ -124,7 +124,7 @@ export async function render(root, ctx) {
 				agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] });
 			if (!ctx.live()) return;
 			const counted = Promise.all([get('/api/stats', Object.assign({ by: 'policy' }, f)), get('/api/stats', Object.assign({ by: 'day' }, f))]);
-			const pols = policies.length ? null : get('/api/policies').catch(() => []);
+			const pols = policies.length ? null : policyNames();
 			drawFilters();
 			drawList(res);
 			const next = res.nextCursor || null;
@@ -133,7 +133,7 @@ export async function render(root, ctx) {
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →')));
 			ctx.paint();
 			if (pols) {
-				policies = (await pols).map((p) => [p.id, p.name ? p.name + ' (' + p.id + ')' : p.id]);
+				policies = await pols;
 				if (!ctx.live()) return;
 				drawFilters();
 			}

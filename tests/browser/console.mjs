@@ -247,6 +247,17 @@ async function check(page) {
 	await page.waitForSelector('body[data-ready="violations"]');
 	const crit = storeLines('violations', '--from', vp.from, '--to', vp.to).filter((v) => v.severity === 'critical').length;
 	expectEq('violations-filter-severity', String(crit), await page.$eval('[data-field=shown]', (e) => e.dataset.total));
+	// The policy filter offers the policies a run evaluates; a load in the
+	// minute after uses the names the tab keeps, without asking again.
+	const pols = (await (await fetch(URL_ + '/api/policies', { headers: { Authorization: 'Bearer ' + TOKEN } })).json()).data;
+	const policyOptions = () => page.$$eval('select[name=policy] option', (os) => os.map((o) => o.value).filter(Boolean));
+	expectEq('violations-policy-filter', pols.map((p) => p.id), await policyOptions());
+	let asked = 0;
+	const onRequest = (r) => { if (new URL(r.url()).pathname === '/api/policies') asked++; };
+	page.on('request', onRequest);
+	await open(page, '#/violations', 'violations');
+	page.off('request', onRequest);
+	expectEq('violations-policy-names-kept', { asked: 0, policies: pols.map((p) => p.id) }, { asked, policies: await policyOptions() });
 	await clean(page, w, 'violations');
 
 	// Traces: the newest first, 50 a page, the next page continues.

@@ -13,6 +13,8 @@ BIN="$BUILD/bin"
 # build/valgrind/vg. An error makes the program exit 97 and is written to a
 # log of the test's own (LG_VALGRIND_LOG), which run_one turns into FAIL
 # lines: even a tool whose exit status or stderr the test does not look at.
+# A leak is such an error, "possibly lost" too: a block held at the end
+# only through a pointer into it is one nothing will free.
 # PCRE2's JIT code is opaque to memcheck (false "uninitialised" reports):
 # under valgrind the tools match with PCRE2's interpreter (LG_NO_JIT=1).
 # lg-sync runs the stages it finds beside itself (/proc/self/exe, which
@@ -32,7 +34,7 @@ if [ "${VALGRIND:-0}" = 1 ]; then
 	mkdir -p "$VROOT/bin"
 	cat >"$VG.new" <<'EOW'
 #!/bin/sh
-exec env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+exec env LG_NO_JIT=1 valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,possible --show-leak-kinds=definite,possible \
 	${LG_VALGRIND_LOG:+"--log-file=$LG_VALGRIND_LOG/%p"} "$@"
 EOW
 	chmod +x "$VG.new" && mv -f "$VG.new" "$VG"

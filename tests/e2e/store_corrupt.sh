@@ -45,6 +45,52 @@ done <"$T/commands"
 size=$(stat -c %s "$GOOD/data.mdb")
 expect_eq "good store passes check" "ok" "$(sed -n 's/.*: //p' "$T/want.9")"
 
+# The second leaf page of the records zeroed: check walks from the first
+# into it and LMDB's own assertion stops it. Exit 6 saying so, with the
+# environment closed (under valgrind: nothing of LMDB's left allocated).
+# The page is found through LMDB's format as the file holds it (data
+# format 1: the meta page with the larger transaction id, its main
+# database root, the "records" entry there, that tree's leaves in order).
+D="$T/leaf"
+rm -rf "$D" && cp -r "$GOOD" "$D"
+python3 - "$D/data.mdb" <<'EOF'
+import struct, sys
+path = sys.argv[1]
+b = bytearray(open(path, "rb").read())
+ps = struct.unpack_from("<I", b, 40)[0]
+cur = 1 if struct.unpack_from("<Q", b, ps + 144)[0] > struct.unpack_from("<Q", b, 144)[0] else 0
+
+def nodes(pg):  # the page's flags and its nodes' offsets
+    flags, lower = struct.unpack_from("<HH", b, pg * ps + 10)
+    return flags, [pg * ps + p for p in struct.unpack_from("<%dH" % ((lower - 16) // 2), b, pg * ps + 16)]
+
+def leaves(pg):  # a tree's leaf pages, in key order
+    flags, ns = nodes(pg)
+    if not flags & 1:
+        return [pg]
+    out = []
+    for n in ns:
+        lo, hi, fl = struct.unpack_from("<HHH", b, n)
+        out += leaves(lo | hi << 16 | fl << 32)
+    return out
+
+root = None
+for pg in leaves(struct.unpack_from("<Q", b, cur * ps + 128)[0]):
+    for n in nodes(pg)[1]:
+        fl, ks = struct.unpack_from("<HH", b, n + 4)
+        if fl & 2 and b[n + 8:n + 8 + ks] == b"records":
+            root = struct.unpack_from("<Q", b, n + 8 + ks + 40)[0]
+pages = leaves(root)
+if len(pages) < 2:
+    sys.exit("the records tree has one leaf")
+b[pages[1] * ps:(pages[1] + 1) * ps] = bytes(ps)
+open(path, "r+b").write(bytes(b))
+EOF
+expect_status "a records leaf zeroed: check exit 6" 6 lg-store --db "$D" check
+expect_contains "  LMDB's assertion" "$T/err" "/data.mdb: LMDB: mdb.c"
+expect_contains "  says the store is damaged" "$T/err" "(the store is damaged: restore from a backup)"
+rm -rf "$D"
+
 # damage FILE ROUND: one of three kinds, chosen and placed by the round's seed
 damage() {
 	python3 - "$1" "$SEED" "$2" <<'EOF'

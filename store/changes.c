@@ -103,86 +103,53 @@ static int create_feed(store_db *db)
 	return rc;
 }
 
-/* Puts up to FEED_BATCH records of the time index after *from (empty:
- * from the first) that are not in the feed there, in one transaction;
- * *from then names the last key looked at, *done says the end was reached
- * (and the store is marked). */
-static int feed_batch(store_db *db, lg_buf *from, int *done)
+/* The walk that puts the records of the time index that are not in the
+ * feed there; the last batch marks the store. */
+static int feed_pick(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v, int *take)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k = { from->len, from->data }, v;
-	lg_buf todo = { 0 }, last = { 0 };
-	size_t n = 0;
-	int rc = db_txn_begin(db, 0, &txn);
-	if (rc)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, db->by_time, &cur))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = db_cursor_get(cur, &k, &v, from->len ? MDB_SET_RANGE : MDB_FIRST);
-	if (!rc && from->len && k.mv_size == from->len && memcmp(k.mv_data, from->data, from->len) == 0)
-		rc = db_cursor_get(cur, &k, &v, MDB_NEXT);
-	for (; rc == 0 && n < FEED_BATCH; rc = db_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		MDB_val seq;
-		last.len = 0;
-		if (k.mv_size <= STORE_TIME_KEY || lg_buf_add(&last, k.mv_data, k.mv_size)) {
-			rc = k.mv_size <= STORE_TIME_KEY ? MDB_CORRUPTED : ENOMEM;
-			break;
-		}
-		const char *id = (const char *)k.mv_data + STORE_TIME_KEY;
-		size_t idlen = k.mv_size - STORE_TIME_KEY;
-		int got = db_get(txn, db->change_ids, id, idlen, &seq);
-		if (got == 0)
-			continue;
-		if (got != MDB_NOTFOUND) {
-			rc = got;
-			break;
-		}
-		n++;
-		if (lg_buf_add(&todo, &idlen, sizeof idlen) || lg_buf_add(&todo, id, idlen))
-			rc = ENOMEM;
-	}
-	mdb_cursor_close(cur);
-	*done = rc == MDB_NOTFOUND;
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	/* Noted once the cursor is gone: a put may move the pages it reads. */
-	for (size_t o = 0; !rc && o < todo.len;) {
-		size_t idlen;
-		memcpy(&idlen, todo.data + o, sizeof idlen);
-		o += sizeof idlen;
-		rc = changes_note(db, txn, todo.data + o, idlen, 1);
-		o += idlen;
-	}
-	if (!rc && *done)
-		rc = db_put(txn, db->state, FEED_KEY, sizeof FEED_KEY - 1, "1", 1);
-	if (rc)
-		mdb_txn_abort(txn);
-	else if ((rc = mdb_txn_commit(txn)) == 0 && last.len) {
-		from->len = 0;
-		rc = lg_buf_add(from, last.data, last.len) ? ENOMEM : 0;
-	}
-	db->seq_txn = 0;
-	lg_buf_free(&todo);
-	lg_buf_free(&last);
-	return rc;
+	store_db *db = ctx;
+	MDB_val seq;
+	(void)v;
+	if (k->mv_size <= STORE_TIME_KEY)
+		return MDB_CORRUPTED;
+	int got = db_get(txn, db->change_ids, (const char *)k->mv_data + STORE_TIME_KEY,
+			 k->mv_size - STORE_TIME_KEY, &seq);
+	*take = got == MDB_NOTFOUND;
+	return got == MDB_NOTFOUND ? 0 : got;
+}
+
+static int feed_apply(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	(void)v;
+	return changes_note(ctx, txn, (const char *)k->mv_data + STORE_TIME_KEY, k->mv_size - STORE_TIME_KEY, 1);
+}
+
+static int feed_finish(void *ctx, MDB_txn *txn)
+{
+	store_db *db = ctx;
+	return db_put(txn, db->state, FEED_KEY, sizeof FEED_KEY - 1, "1", 1);
+}
+
+/* Each batch's transaction reads the last sequence given anew. */
+static void feed_start(void *ctx)
+{
+	((store_db *)ctx)->seq_txn = 0;
 }
 
 int changes_open_feed(store_db *db)
 {
-	lg_buf from = { 0 };
-	int rc = 0, done = 0;
+	int rc = 0;
 	if (db->feed)
 		return 0;
 	while (!db->changes && (rc = create_feed(db)) == MDB_MAP_FULL)
 		if ((rc = db_grow(db)))
 			break;
-	while (!rc && !done)
-		if ((rc = feed_batch(db, &from, &done)) == MDB_MAP_FULL)
-			rc = db_grow(db);
-	lg_buf_free(&from);
+	if (!rc) {
+		db_backfill_spec s = { db->by_time, 0, FEED_BATCH, SIZE_MAX, db,
+				       feed_pick, feed_apply, feed_finish, feed_start };
+		rc = db_backfill(db, &s);
+		db->seq_txn = 0;
+	}
 	if (rc)
 		return db_fail(db, "change feed", rc);
 	db->feed = 1;

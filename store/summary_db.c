@@ -1,6 +1,7 @@
 /* The summaries sub-database: written beside each record, and built for
  * the records of a store from before it (summary.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "db_int.h"
@@ -64,108 +65,76 @@ static int create_summaries(store_db *db)
 	return rc;
 }
 
-/* Summarizes up to SUMMARY_BATCH records of the time index after *from
- * (empty: from the first) that have no summary, in one transaction; *from
- * then names the last key looked at, *done says the end was reached (and
- * the store is marked). */
-static int summary_batch(store_db *db, lg_buf *from, int *done)
+/* The walk that summarizes the records of the time index without a
+ * summary; the last batch marks the store. */
+typedef struct {
+	store_db *db;
+	lg_buf sum; /* scratch for each summary */
+} fill;
+
+static int summary_pick(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v, int *take)
 {
-	MDB_txn *txn;
-	MDB_cursor *cur;
-	MDB_val k = { from->len, from->data }, v;
-	lg_buf todo = { 0 }, last = { 0 }, sum = { 0 };
-	size_t n = 0;
-	int rc = db_txn_begin(db, 0, &txn);
-	if (rc)
-		return rc;
-	if ((rc = mdb_cursor_open(txn, db->by_time, &cur))) {
-		mdb_txn_abort(txn);
-		return rc;
+	store_db *db = ((fill *)ctx)->db;
+	MDB_val s;
+	(void)v;
+	if (k->mv_size <= STORE_TIME_KEY) {
+		db_report_damage(db, db->by_time, k, "key too short");
+		return DB_DAMAGED;
 	}
-	rc = db_cursor_get(cur, &k, &v, from->len ? MDB_SET_RANGE : MDB_FIRST);
-	if (!rc && from->len && k.mv_size == from->len && memcmp(k.mv_data, from->data, from->len) == 0)
-		rc = db_cursor_get(cur, &k, &v, MDB_NEXT);
-	for (; rc == 0 && n < SUMMARY_BATCH; rc = db_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		MDB_val s;
-		last.len = 0;
-		if (k.mv_size <= STORE_TIME_KEY) {
-			db_report_damage(db, db->by_time, &k, "key too short");
+	int got = db_get(txn, db->summaries, k->mv_data, k->mv_size, &s);
+	*take = got == MDB_NOTFOUND;
+	return got == MDB_NOTFOUND ? 0 : got;
+}
+
+static int summary_apply(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	fill *f = ctx;
+	store_db *db = f->db;
+	const unsigned char *key = k->mv_data;
+	size_t kn = k->mv_size;
+	MDB_val r;
+	lg_json_error jerr;
+	(void)v;
+	int rc = db_get(txn, db->records, (const char *)key + STORE_TIME_KEY, kn - STORE_TIME_KEY, &r);
+	if (rc) {
+		if (rc == MDB_NOTFOUND) {
+			db_report_damage(db, db->by_time, k, "points at a missing record");
 			rc = DB_DAMAGED;
-			break;
 		}
-		if (lg_buf_add(&last, k.mv_data, k.mv_size)) {
-			rc = ENOMEM;
-			break;
-		}
-		int got = db_get(txn, db->summaries, k.mv_data, k.mv_size, &s);
-		if (got == 0)
-			continue;
-		if (got != MDB_NOTFOUND) {
-			rc = got;
-			break;
-		}
-		n++;
-		if (lg_buf_add(&todo, &k.mv_size, sizeof k.mv_size) || lg_buf_add(&todo, k.mv_data, k.mv_size))
-			rc = ENOMEM;
+		return rc;
 	}
-	mdb_cursor_close(cur);
-	*done = rc == MDB_NOTFOUND;
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	/* Written once the cursor is gone: a put may move the pages it reads. */
-	for (size_t o = 0; !rc && o < todo.len;) {
-		size_t kn;
-		MDB_val r;
-		lg_json_error jerr;
-		memcpy(&kn, todo.data + o, sizeof kn);
-		o += sizeof kn;
-		const unsigned char *key = (const unsigned char *)todo.data + o;
-		o += kn;
-		if ((rc = db_get(txn, db->records, (const char *)key + STORE_TIME_KEY, kn - STORE_TIME_KEY, &r))) {
-			if (rc == MDB_NOTFOUND) {
-				MDB_val tk = { kn, (void *)(uintptr_t)key };
-				db_report_damage(db, db->by_time, &tk, "points at a missing record");
-				rc = DB_DAMAGED;
-			}
-			break;
-		}
-		cJSON *rec = lg_json_parse(r.mv_data, r.mv_size, &jerr);
-		if (!rec) {
-			MDB_val id = { kn - STORE_TIME_KEY, (void *)(uintptr_t)(key + STORE_TIME_KEY) };
-			db_report_damage(db, db->records, &id, "not JSON");
-			rc = DB_DAMAGED;
-			break;
-		}
-		rc = summary_note(db, txn, key, kn, rec, &sum);
-		cJSON_Delete(rec);
+	cJSON *rec = lg_json_parse(r.mv_data, r.mv_size, &jerr);
+	if (!rec) {
+		MDB_val id = { kn - STORE_TIME_KEY, (void *)(uintptr_t)(key + STORE_TIME_KEY) };
+		db_report_damage(db, db->records, &id, "not JSON");
+		return DB_DAMAGED;
 	}
-	if (!rc && *done)
-		rc = db_put(txn, db->state, SUMMARY_KEY, sizeof SUMMARY_KEY - 1, "1", 1);
-	if (rc)
-		mdb_txn_abort(txn);
-	else if ((rc = mdb_txn_commit(txn)) == 0 && last.len) {
-		from->len = 0;
-		rc = lg_buf_add(from, last.data, last.len) ? ENOMEM : 0;
-	}
-	lg_buf_free(&todo);
-	lg_buf_free(&last);
-	lg_buf_free(&sum);
+	rc = summary_note(db, txn, key, kn, rec, &f->sum);
+	cJSON_Delete(rec);
 	return rc;
+}
+
+static int summary_finish(void *ctx, MDB_txn *txn)
+{
+	store_db *db = ((fill *)ctx)->db;
+	return db_put(txn, db->state, SUMMARY_KEY, sizeof SUMMARY_KEY - 1, "1", 1);
 }
 
 int summary_open(store_db *db)
 {
-	lg_buf from = { 0 };
-	int rc = 0, done = 0;
+	int rc = 0;
 	if (db->summary)
 		return 0;
 	while (!db->summaries && (rc = create_summaries(db)) == MDB_MAP_FULL)
 		if ((rc = db_grow(db)))
 			break;
-	while (!rc && !done)
-		if ((rc = summary_batch(db, &from, &done)) == MDB_MAP_FULL)
-			rc = db_grow(db);
-	lg_buf_free(&from);
+	if (!rc) {
+		fill f = { db, { 0 } };
+		db_backfill_spec s = { db->by_time, 0, SUMMARY_BATCH, SIZE_MAX, &f,
+				       summary_pick, summary_apply, summary_finish, NULL };
+		rc = db_backfill(db, &s);
+		lg_buf_free(&f.sum);
+	}
 	if (rc)
 		return db_fail(db, "summaries", rc);
 	db->summary = 1;

@@ -86,11 +86,7 @@ static void gen_string(lg_buf *b)
 		"\\ud83d", "\\ude00", "\\ud83dx", "\\ud83d\\u0041", "\\u0000", "\\u0041", "12345678",
 		"violations", "evaluation", "stale", "0123456789abcdef0123456789", " ",
 	};
-	lg_buf_addc(b, '"');
-	unsigned n = rnd(6);
-	for (unsigned i = 0; i < n; i++)
-		lg_buf_adds(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
-	lg_buf_addc(b, '"');
+	rj_string(b, pieces, sizeof pieces / sizeof *pieces, 6);
 }
 
 static void gen_object(lg_buf *b, int depth, int top)
@@ -100,20 +96,7 @@ static void gen_object(lg_buf *b, int depth, int top)
 		"\"spans\"", "\"viol\\u0061tions\"", "\"st\\u0061le\"", "\"k\\n\"", "\"\"", "\"caf\xc3\xa9\"",
 		"\"\\ud83d\\ude00\"", "\"a\"", "\"b\"", "\"name\"",
 	};
-	lg_buf_addc(b, '{');
-	unsigned n = top ? 3 + rnd(6) : rnd(4);
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			lg_buf_addc(b, ',');
-		gen_ws(b);
-		lg_buf_adds(b, keys[rnd(sizeof keys / sizeof *keys)]);
-		gen_ws(b);
-		lg_buf_addc(b, ':');
-		gen_ws(b);
-		gen_value(b, depth + 1);
-		gen_ws(b);
-	}
-	lg_buf_addc(b, '}');
+	rj_object(b, keys, sizeof keys / sizeof *keys, top ? 3 + rnd(6) : rnd(4), depth);
 }
 
 int main(void)

@@ -1,8 +1,10 @@
 /* A random JSON generator biased toward the hard cases, for the unit tests
- * that check a one-pass scanner against the parser (common_texthash_test,
- * store_scan_test). The includer defines gen_string and gen_object, where
- * its own bias lives; numbers, white space, values and arrays are here,
- * and the mutations of a generated text. */
+ * that check a one-pass reader against the parser (common_texthash_test,
+ * store_scan_test, store_summary_test). The includer defines gen_string
+ * and gen_object, where its own bias lives (the pieces of its strings, the
+ * keys of its objects: rj_string, rj_member and rj_object build them);
+ * numbers, white space, values and arrays are here, and the mutations of
+ * a generated text. */
 #ifndef LG_T_RANDJSON_H
 #define LG_T_RANDJSON_H
 #include <string.h>
@@ -57,6 +59,41 @@ static void gen_value(lg_buf *b, int depth)
 		lg_buf_addc(b, ']');
 	}
 	}
+}
+
+/* A string of fewer than max pieces, each drawn from pieces[0..n). */
+static inline void rj_string(lg_buf *b, const char *const *pieces, size_t n, unsigned max)
+{
+	lg_buf_addc(b, '"');
+	unsigned k = rnd(max);
+	for (unsigned i = 0; i < k; i++)
+		lg_buf_adds(b, pieces[rnd((unsigned)n)]);
+	lg_buf_addc(b, '"');
+}
+
+/* A member after its leading white space: key (a JSON string), a value,
+ * white space. */
+static inline void rj_member(lg_buf *b, const char *key, int depth)
+{
+	lg_buf_adds(b, key);
+	gen_ws(b);
+	lg_buf_addc(b, ':');
+	gen_ws(b);
+	gen_value(b, depth + 1);
+	gen_ws(b);
+}
+
+/* An object of members members, their keys drawn from keys[0..n). */
+static inline void rj_object(lg_buf *b, const char *const *keys, size_t n, unsigned members, int depth)
+{
+	lg_buf_addc(b, '{');
+	for (unsigned i = 0; i < members; i++) {
+		if (i)
+			lg_buf_addc(b, ',');
+		gen_ws(b);
+		rj_member(b, keys[rnd((unsigned)n)], depth);
+	}
+	lg_buf_addc(b, '}');
 }
 
 /* Mutates m[0..*mn) (NUL-terminated, room for 4 more bytes) by 1 to 3

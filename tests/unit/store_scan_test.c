@@ -157,17 +157,6 @@ static void gen_string(lg_buf *b)
 	lg_buf_addc(b, '"');
 }
 
-static void gen_member(lg_buf *b, const char *key, int depth)
-{
-	gen_ws(b);
-	lg_buf_adds(b, key);
-	gen_ws(b);
-	lg_buf_addc(b, ':');
-	gen_ws(b);
-	gen_value(b, depth + 1);
-	gen_ws(b);
-}
-
 static void gen_object(lg_buf *b, int depth, int top)
 {
 	static const char *const keys[] = {
@@ -194,7 +183,9 @@ static void gen_object(lg_buf *b, int depth, int top)
 			continue;
 		}
 		/* top level: mostly keys the scan takes; nested: all of them */
-		gen_member(b, keys[rnd(sizeof keys / sizeof *keys - (top && rnd(8) ? 5 : 0))], depth);
+		const char *key = keys[rnd(sizeof keys / sizeof *keys - (top && rnd(8) ? 5 : 0))];
+		gen_ws(b);
+		rj_member(b, key, depth);
 	}
 	lg_buf_addc(b, '}');
 }

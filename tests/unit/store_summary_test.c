@@ -94,11 +94,7 @@ static void gen_string(lg_buf *b)
 		"a", "Support", "caf\xc3\xa9", "\xe2\x82\xac", "\\\"", "\\\\", "\\n", "\\u00e9", "}", "]", "{",
 		"[", ",", ":", "\\\"}", "success", "high", "pii", "2026-12-04T11:22:33Z", "\\u0000",
 	};
-	lg_buf_addc(b, '"');
-	unsigned n = rnd(5);
-	for (unsigned i = 0; i < n; i++)
-		lg_buf_adds(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
-	lg_buf_addc(b, '"');
+	rj_string(b, pieces, sizeof pieces / sizeof *pieces, 5);
 }
 
 static void gen_object(lg_buf *b, int depth, int top)
@@ -109,20 +105,7 @@ static void gen_object(lg_buf *b, int depth, int top)
 		"\"tokens\"", "\"total\"", "\"cost\"", "\"integration\"", "\"policy\"", "\"severity\"",
 		"\"spans\"", "\"input\"", "\"agen\"", "\"agent \"",
 	};
-	lg_buf_addc(b, '{');
-	unsigned n = top ? 1 + rnd(10) : rnd(5);
-	for (unsigned i = 0; i < n; i++) {
-		if (i)
-			lg_buf_addc(b, ',');
-		gen_ws(b);
-		lg_buf_adds(b, keys[rnd(sizeof keys / sizeof *keys)]);
-		gen_ws(b);
-		lg_buf_addc(b, ':');
-		gen_ws(b);
-		gen_value(b, depth + 1);
-		gen_ws(b);
-	}
-	lg_buf_addc(b, '}');
+	rj_object(b, keys, sizeof keys / sizeof *keys, top ? 1 + rnd(10) : rnd(5), depth);
 }
 
 static void generated(void)

@@ -183,11 +183,13 @@ static int violation_line(const char *line, size_t n, void *ctx)
 	return 0;
 }
 
+/* total -1: not counted (left out). */
 static cJSON *violations_answer(cJSON *arr, long total, const char *next)
 {
 	cJSON *o = cJSON_CreateObject();
 	lg_json_set(o, "violations", arr);
-	lg_json_set(o, "total", lg_json_int(total));
+	if (total >= 0)
+		lg_json_set(o, "total", lg_json_int(total));
 	lg_json_set(o, "nextCursor", next ? cJSON_CreateString(next) : cJSON_CreateNull());
 	return o;
 }
@@ -196,11 +198,18 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 {
 	argv_b a = { .n = 0 };
 	vpage p = { 0 };
-	int reverse, got;
-	char cursor[32], next[32], lim[32];
+	int reverse, got, counted = 1;
+	char cursor[32], next[32], lim[32], v[8];
 	api_argv_add(&a, "violations");
 	if (api_filters(&a, r, out, 0) || api_paging(r, out, &p.limit, &reverse))
 		return;
+	if ((got = api_arg(r, out, "total", v, sizeof v)) < 0)
+		return;
+	if (got && strcmp(v, "true") && strcmp(v, "false")) {
+		api_error(out, 400, "bad_request", "total: want true or false");
+		return;
+	}
+	counted = !got || !strcmp(v, "true");
 	if ((got = api_arg(r, out, "cursor", cursor, sizeof cursor)) < 0)
 		return;
 	if (got && (strspn(cursor, "0123456789") != strlen(cursor) || strlen(cursor) > 12)) {
@@ -211,11 +220,14 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 	if (reverse)
 		api_argv_add(&a, "--reverse");
 	/* The page's lines, and the count of all (from the summaries: the
-	 * records past the page are not read). */
-	snprintf(lim, sizeof lim, "%ld", p.skip + p.limit);
+	 * records past the page are not read). Without the count, one line
+	 * past the page says whether there is a next one: the walk stops
+	 * there instead of going through the whole range. */
+	snprintf(lim, sizeof lim, "%ld", p.skip + p.limit + !counted);
 	api_argv_add(&a, "--limit");
 	api_argv_add(&a, lim);
-	api_argv_add(&a, "--total");
+	if (counted)
+		api_argv_add(&a, "--total");
 	p.arr = cJSON_CreateArray();
 	if (api_store_exists(s) && api_store_lines(s, out, a.args, violation_line, &p, NULL, !a.relative)) {
 		cJSON_Delete(p.arr);
@@ -227,7 +239,9 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 		return;
 	}
 	snprintf(next, sizeof next, "%ld", p.skip + p.limit);
-	api_ok_bare(out, violations_answer(p.arr, p.total, p.skip + p.limit < p.total ? next : NULL));
+	if (!counted)
+		p.total = -1;
+	api_ok_bare(out, violations_answer(p.arr, p.total, p.skip + p.limit < (counted ? p.total : p.seen) ? next : NULL));
 }
 
 void api_get_violations_by_trace(serve_ctx *s, api_resp *out, const char *id)

@@ -66,13 +66,22 @@ export async function render(root, ctx) {
 		append(summary, h('div.split', null, h('div', null, h('h2', null, 'Per policy'), table), chart.el));
 	}
 
+	// The page's line, and "of N" once the total comes (without it when
+	// total is undefined).
+	function drawShown(el, vs, total) {
+		const from = page * LIMIT;
+		if (total !== undefined) el.dataset.total = String(total);
+		el.textContent = vs.length ? 'Violations ' + fmtInt(from + 1) + '–' + fmtInt(from + vs.length) +
+			(total !== undefined ? ' of ' + fmtInt(total) : '') : 'No violation matches.';
+	}
+
+	// Returns the setter of the total.
 	function drawList(res) {
 		clear(list);
 		const vs = res.violations || [];
-		const from = page * LIMIT;
-		list.appendChild(h('p.muted', { 'data-field': 'shown', 'data-total': String(res.total ?? vs.length) },
-			vs.length ? 'Violations ' + fmtInt(from + 1) + '–' + fmtInt(from + vs.length) + ' of ' + fmtInt(res.total ?? vs.length)
-				: 'No violation matches.'));
+		const shown = h('p.muted', { 'data-field': 'shown' });
+		drawShown(shown, vs, res.total);
+		list.appendChild(shown);
 		// One tbody per violation (its row and its details), redrawn whole
 		// after a status change. The details are made when first opened,
 		// not for every row of the page before it shows.
@@ -101,15 +110,19 @@ export async function render(root, ctx) {
 			h('thead', null, h('tr', null, ['Time', 'Severity', 'Policy', 'Agent', 'Trace', 'Message', 'Status'].map((t) => h('th', null, t)))));
 		for (const v of vs) table.appendChild(group(v, false));
 		list.appendChild(table);
+		return (total) => drawShown(shown, vs, total);
 	}
 
 	let cursors = [null], page = 0;
 	async function reload() { cursors = [null]; page = 0; await load(); }
 
-	// The list is what the page is for: it is asked alone and drawn as
-	// soon as it comes; the counts per policy and per day, and the policy
-	// names for the filter, are asked after it. Asked beside it, each would
-	// be one more process on the server taking the cores the list needs.
+	// The list is what the page is for: it is asked alone, without its
+	// total, and drawn as soon as it comes. Its total (a walk of the whole
+	// range), the counts per policy and per day, and the policy names for
+	// the filter are asked after it: asked beside it, each would be one
+	// more process on the server taking the cores the list needs. (The
+	// total is then a second read: a sync in between can make it count
+	// what the page does not show yet.)
 	async function load() {
 		const w = window_(state.range);
 		period.textContent = w.from ? 'Traces from ' + fmtTime(w.from) + ' to ' + fmtTime(w.to) : 'All traces in the store';
@@ -119,19 +132,22 @@ export async function render(root, ctx) {
 		loading(list, 'violations');
 		clear(summary);
 		const f = { since: w.from, until: w.to, agent: state.agent, policy: state.policy };
+		const q = { severity: state.severity, status: state.status, policy: state.policy, agent: state.agent, since: w.from, until: w.to };
 		try {
-			const res = await get('/api/policies/violations', { severity: state.severity, status: state.status, policy: state.policy,
-				agent: state.agent, since: w.from, until: w.to, limit: LIMIT, cursor: cursors[page] });
+			const res = await get('/api/policies/violations', Object.assign({ limit: LIMIT, cursor: cursors[page], total: 'false' }, q));
 			if (!ctx.live()) return;
+			const totalled = get('/api/policies/violations', Object.assign({ limit: 1 }, q));
 			const counted = Promise.all([get('/api/stats', Object.assign({ by: 'policy' }, f)), get('/api/stats', Object.assign({ by: 'day' }, f))]);
 			const pols = policies.length ? null : policyNames();
 			drawFilters();
-			drawList(res);
+			const setTotal = drawList(res);
 			const next = res.nextCursor || null;
 			list.appendChild(h('div.pager', null,
 				h('button', { type: 'button', disabled: page === 0, 'data-action': 'prev', onclick: () => { page--; load(); } }, '← Previous'),
 				h('button', { type: 'button', disabled: !next, 'data-action': 'next', onclick: () => { cursors[page + 1] = next; page++; load(); } }, 'Next →')));
 			ctx.paint();
+			setTotal((await totalled).total);
+			if (!ctx.live()) return;
 			if (pols) {
 				policies = await pols;
 				if (!ctx.live()) return;

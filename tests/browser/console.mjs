@@ -248,16 +248,27 @@ async function check(page) {
 	const crit = storeLines('violations', '--from', vp.from, '--to', vp.to).filter((v) => v.severity === 'critical').length;
 	expectEq('violations-filter-severity', String(crit), await page.$eval('[data-field=shown]', (e) => e.dataset.total));
 	// The policy filter offers the policies a run evaluates; a load in the
-	// minute after uses the names the tab keeps, without asking again.
+	// minute after uses the names the tab keeps, without asking again. The
+	// list is asked first without its total (the walk of the whole range),
+	// the total after.
 	const pols = (await (await fetch(URL_ + '/api/policies', { headers: { Authorization: 'Bearer ' + TOKEN } })).json()).data;
 	const policyOptions = () => page.$$eval('select[name=policy] option', (os) => os.map((o) => o.value).filter(Boolean));
 	expectEq('violations-policy-filter', pols.map((p) => p.id), await policyOptions());
 	let asked = 0;
-	const onRequest = (r) => { if (new URL(r.url()).pathname === '/api/policies') asked++; };
+	const lists = [];
+	const onRequest = (r) => {
+		const u = new URL(r.url());
+		if (u.pathname === '/api/policies') asked++;
+		if (u.pathname === '/api/policies/violations') lists.push(u.searchParams.get('total'));
+	};
 	page.on('request', onRequest);
 	await open(page, '#/violations', 'violations');
 	page.off('request', onRequest);
 	expectEq('violations-policy-names-kept', { asked: 0, policies: pols.map((p) => p.id) }, { asked, policies: await policyOptions() });
+	expectEq('violations-list-then-total', ['false', null], lists);
+	const vp2 = await page.$eval('.page-violations .period', (e) => ({ from: e.dataset.from, to: e.dataset.to }));
+	expectEq('violations-total-after-list', String(storeLines('violations', '--from', vp2.from, '--to', vp2.to).length),
+		await page.$eval('[data-field=shown]', (e) => e.dataset.total));
 	await clean(page, w, 'violations');
 
 	// Traces: the newest first, 50 a page, the next page continues.

@@ -206,6 +206,16 @@ expect_eq "violations: filtered total, a page of 2" "$crit 2" "$(body -r '"\(.to
 expect_eq "violations: nextCursor" '"2"' "$(body .nextCursor)"
 areq GET "/api/policies/violations?severity=critical&status=new&limit=2&cursor=2"
 expect_eq "violations: second page" "$(lg-store violations --severity critical --status new --reverse | sed -n 3,4p | jq -r .id)" "$(body -r '.violations[].id')"
+# total=false: the page without the count; one line past it says
+# whether there is a next page.
+areq GET "/api/policies/violations?severity=critical&status=new&limit=2&total=false"
+expect_eq "violations: total=false: a page of 2" \
+	"$(lg-store violations --severity critical --status new --reverse | head -n2 | jq -r .id)" "$(body -r '.violations[].id')"
+expect_eq "violations: total=false: no total, nextCursor" '["nextCursor","violations"] "2"' "$(body 'keys') $(body .nextCursor)"
+areq GET "/api/policies/violations?severity=critical&status=new&limit=$crit&total=false"
+expect_eq "violations: total=false: the last page" "$crit null" "$(body -r '"\(.violations | length) \(.nextCursor)"')"
+areq GET "/api/policies/violations?total=yes"
+expect_error "violations: bad total: 400" 400 bad_request
 areq GET "/api/policies/violations?cursor=x"
 expect_error "violations: bad cursor: 400" 400 bad_request
 VID=$(lg-store violations --severity critical | head -n1 | jq -r .id)

@@ -24,7 +24,8 @@ import zlib
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import langfuse_server as lfs  # noqa: E402  (reuse trace rendering so ndjson == GET /traces/{id})
+import lf_data  # noqa: E402
+import lf_render  # noqa: E402  (the server's rendering: ndjson == GET /traces/{id})
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from synth import Rand, b64u, iban_check, luhn_digit  # noqa: E402
 
@@ -529,11 +530,11 @@ class Gen(Rand):
         trace_input = {"messages": [{"role": "user", "content": user_text}]} if self.chance(0.5) else user_text
         trace_output = answer_msg if self.chance(0.5) else answer
         created = ts + root["dur"] + r.randint(200, 3000)
-        trace = {"id": tid, "timestamp": lfs.iso_ms(ts), "name": name, "input": trace_input,
+        trace = {"id": tid, "timestamp": lf_data.iso_ms(ts), "name": name, "input": trace_input,
                  "output": trace_output, "sessionId": session, "release": release, "version": version,
                  "userId": user, "metadata": metadata, "tags": tags, "public": self.chance(0.05),
-                 "environment": env, "bookmarked": self.chance(0.03), "createdAt": lfs.iso_ms(created),
-                 "updatedAt": lfs.iso_ms(created + r.randint(5, 400))}
+                 "environment": env, "bookmarked": self.chance(0.03), "createdAt": lf_data.iso_ms(created),
+                 "updatedAt": lf_data.iso_ms(created + r.randint(5, 400))}
         out_obs = []
         for o in obs:
             out_obs.append(self.materialise(o, trace, root, ts, model, over_limit, expensive, err_o, warn_o))
@@ -558,16 +559,16 @@ class Gen(Rand):
                      "name": "user-feedback", "value": val, "source": "API", "dataType": "NUMERIC",
                      "comment": self.choice([None, "helpful answer", "wrong product"]), "metadata": {},
                      "authorUserId": None, "configId": None, "queueId": None, "executionTraceId": None,
-                     "environment": env, "timestamp": lfs.iso_ms(sts), "createdAt": lfs.iso_ms(sts + 300),
-                     "updatedAt": lfs.iso_ms(sts + 300)}
+                     "environment": env, "timestamp": lf_data.iso_ms(sts), "createdAt": lf_data.iso_ms(sts + 300),
+                     "updatedAt": lf_data.iso_ms(sts + 300)}
             else:
                 sv = self.choice(["correct", "partially-correct", "incorrect"])
                 s = {"id": self.uuid(), "projectId": PROJECT["id"], "traceId": tid, "observationId": None,
                      "name": "correctness", "value": 0, "stringValue": sv, "source": "EVAL",
                      "dataType": "CATEGORICAL", "comment": None, "metadata": {}, "authorUserId": None,
                      "configId": None, "queueId": None, "executionTraceId": None, "environment": env,
-                     "timestamp": lfs.iso_ms(sts), "createdAt": lfs.iso_ms(sts + 300),
-                     "updatedAt": lfs.iso_ms(sts + 300)}
+                     "timestamp": lf_data.iso_ms(sts), "createdAt": lf_data.iso_ms(sts + 300),
+                     "updatedAt": lf_data.iso_ms(sts + 300)}
             scores.append(s)
         # ---- labels
         label = {"traceId": tid,
@@ -580,7 +581,7 @@ class Gen(Rand):
                 continue
             seen.add((kind, v))
             label["sensitive"].append({"kind": kind, "value": v, "locations": locate(v, trace, out_obs)})
-        latency, cost = lfs.trace_metrics(out_obs)
+        latency, cost = lf_render.trace_metrics(out_obs)
         label["flags"] = {
             "slow": latency > 5, "expensive": cost > 0.10,
             "overTokenLimit": any((o.get("promptTokens") or 0) > 4000 or (o.get("completionTokens") or 0) > 2000
@@ -704,11 +705,11 @@ class Gen(Rand):
         return {
             "id": o["id"], "projectId": PROJECT["id"], "traceId": trace["id"],
             "parentObservationId": o["parent"], "name": o["name"], "type": o["type"],
-            "environment": trace["environment"], "startTime": lfs.iso_ms(start),
-            "endTime": lfs.iso_ms(end), "version": trace["version"] if is_root else None,
-            "createdAt": lfs.iso_ms(created), "updatedAt": lfs.iso_ms(created + r.randint(5, 300)),
+            "environment": trace["environment"], "startTime": lf_data.iso_ms(start),
+            "endTime": lf_data.iso_ms(end), "version": trace["version"] if is_root else None,
+            "createdAt": lf_data.iso_ms(created), "updatedAt": lf_data.iso_ms(created + r.randint(5, 300)),
             "input": inp, "output": out, "metadata": md, "level": level, "statusMessage": status,
-            "model": m, "modelParameters": params, "completionStartTime": lfs.iso_ms(cstart) if cstart else None,
+            "model": m, "modelParameters": params, "completionStartTime": lf_data.iso_ms(cstart) if cstart else None,
             "promptId": prompt[0], "promptName": prompt[1], "promptVersion": prompt[2],
             "usageDetails": ud, "costDetails": cd, "usagePricingTierName": None, "usagePricingTierId": None,
             "latency": round(o["dur"] / 1000.0, 3), "timeToFirstToken": ttft,
@@ -720,14 +721,14 @@ class Gen(Rand):
 
     def run(self):
         a = self.a
-        self.end_ms = lfs.parse_iso_ms(a.end) if a.end else int(time.time() * 1000)
+        self.end_ms = lf_data.parse_iso_ms(a.end) if a.end else int(time.time() * 1000)
         self.span_ms = parse_duration(a.span)
         traces, obs, scores, labels = [], [], [], []
         prev_ts = None
         for i in range(a.traces):
             hint = prev_ts if (prev_ts is not None and self.chance(0.02)) else None   # same-ms ties
             t, ol, sc, lab = self.trace(i, hint)
-            prev_ts = lfs.parse_iso_ms(t["timestamp"])
+            prev_ts = lf_data.parse_iso_ms(t["timestamp"])
             traces.append(t)
             obs.extend(ol)
             scores.extend(sc)
@@ -809,7 +810,7 @@ def main(argv=None):
     try:
         parse_duration(a.span)
         if a.end:
-            lfs.parse_iso_ms(a.end)
+            lf_data.parse_iso_ms(a.end)
     except ValueError as e:
         p.error(str(e))
     g = Gen(a)
@@ -829,15 +830,15 @@ def main(argv=None):
         for t in traces:
             ol = by_trace.get(t["id"], [])
             ol = [{k: v for k, v in o.items() if not k.startswith("_")} for o in ol]
-            ol.sort(key=lambda o: (lfs.parse_iso_ms(o["startTime"]), o["parentObservationId"] is not None))
-            out.write(lfs.jdump(lfs.trace_full_details(t, ol, sc_by.get(t["id"], []), PROJECT["id"])) + "\n")
+            ol.sort(key=lambda o: (lf_data.parse_iso_ms(o["startTime"]), o["parentObservationId"] is not None))
+            out.write(lf_data.jdump(lf_render.trace_full_details(t, ol, sc_by.get(t["id"], []), PROJECT["id"])) + "\n")
     if out is not sys.stdout:
         out.close()
         os.replace(a.out + ".tmp", a.out)
     if a.labels:
         with open(a.labels + ".tmp", "w", encoding="utf-8") as f:
             for lab in labels:
-                f.write(lfs.jdump(lab) + "\n")
+                f.write(lf_data.jdump(lab) + "\n")
         os.replace(a.labels + ".tmp", a.labels)
     return 0
 

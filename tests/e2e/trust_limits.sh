@@ -29,12 +29,12 @@ expect_contains "gzip bomb: bounded after decoding" "$T/err" "a response larger 
 
 hostile_case endless endless-cursor "" ""
 expect_eq "endless cursors: exit 5" 5 "$FETCH_STATUS"
-expect_contains "endless cursors: said" "$T/err" "endless paging: the server sent pages without new rows; giving up on this run"
+expect_contains "endless cursors: said" "$T/err" "lg-fetch: endless paging: the server sent pages without new rows; giving up on this run"
 expect_eq "endless cursors: a handful of requests" 6 "$(tail -1 "$T/out" | jq -r .requests)"
 
 hostile_case cycle cycle-cursor "" ""
 expect_eq "cursor cycle: exit 5" 5 "$FETCH_STATUS"
-expect_contains "cursor cycle: said" "$T/err" "endless paging: the server sent a cursor that came before (a cycle)"
+expect_contains "cursor cycle: said" "$T/err" "lg-fetch: endless paging: the server sent a cursor that came before (a cycle)"
 
 hostile_case repeat legacy-repeat "--mode v3" "--api legacy --batch-size 4"
 expect_eq "legacy full pages without new rows: exit 5" 5 "$FETCH_STATUS"

@@ -7,6 +7,13 @@
 export PATH="$BIN:$PATH"
 T="$TMPDIR_T"
 
+# TIME_FACTOR: how far a bound on wall time set for native speed stretches:
+# 1, or 6 under valgrind, where each process's start and the leak scan at
+# its exit take seconds (a stop that ends five stages and then asks lg-store
+# three questions is eight processes' worth of them).
+TIME_FACTOR=1
+[ "${VALGRIND:-0}" = 1 ] && TIME_FACTOR=6
+
 pass() { printf 'PASS %s\n' "$1"; }
 fail() { printf 'FAIL %s: %s\n' "$1" "$2"; }
 

@@ -32,15 +32,17 @@ wait_until() {
 	until "$@" || [ $_i -ge "$_n" ]; do sleep 0.1; _i=$((_i + 1)); done
 }
 checkpoints_at_least() { [ "$(grep -c '"checkpoint"' "$1" 2>/dev/null)" -ge "$2" ]; }
-# watch PID: SIGKILL after 25 s, so a signal that does not work fails the
-# test instead of hanging it; unwatch after wait. Started when the signal
-# is sent: a slow start (valgrind) is not a stop that does not work.
-watch() { ( sleep 25; kill -KILL "$1" ) 2>/dev/null & WATCH=$!; }
+# watch PID: SIGKILL after 25 s (times TIME_FACTOR), so a signal that does
+# not work fails the test instead of hanging it; unwatch after wait.
+# Started when the signal is sent: a slow start (valgrind) is not a stop
+# that does not work.
+watch() { ( sleep $((25 * TIME_FACTOR)); kill -KILL "$1" ) 2>/dev/null & WATCH=$!; }
 unwatch() { kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null; }
-# within NAME MS START_MS: the time since START_MS is under MS
+# within NAME MS START_MS: the time since START_MS is under MS (times
+# TIME_FACTOR: under valgrind a stop is as prompt in processes, not in ms)
 within() {
-	_el=$(( $(now_ms) - $3 ))
-	if [ "$_el" -lt "$2" ]; then pass "$1"; else fail "$1" "took ${_el} ms (bound $2 ms)"; fi
+	_el=$(( $(now_ms) - $3 )) _b=$(($2 * TIME_FACTOR))
+	if [ "$_el" -lt "$_b" ]; then pass "$1"; else fail "$1" "took ${_el} ms (bound $_b ms)"; fi
 }
 
 slow_server --fault-slow-ms 300 --fault-422-window 600 || exit 1

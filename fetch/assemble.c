@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "assemble.h"
+#include "buf.h"
 #include "json.h"
 #include "metrics.h"
 #include "timeutil.h"
@@ -58,12 +59,10 @@ static trace_group *group_for(assembly *a, const char *trace_id)
 	if (g)
 		return g;
 	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		trace_group **v = realloc(a->list, cap * sizeof *v);
+		trace_group **v = lg_grow(a->list, &a->cap, 64, sizeof *v);
 		if (!v)
 			return NULL;
 		a->list = v;
-		a->cap = cap;
 	}
 	g = calloc(1, sizeof *g);
 	if (!g || !(g->id = strdup(trace_id)) || !(g->obs = cJSON_CreateArray()) ||

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "client.h"
 #include "config.h"
 #include "err.h"
@@ -128,12 +129,10 @@ static int add_trace_id(options *o, const char *id)
 	if (!*id || strlen(id) > 1000)
 		return lg_usage_error("--trace-id: '%.40s' is not a trace id", id);
 	if (o->n_ids == o->cap_ids) {
-		size_t cap = o->cap_ids ? o->cap_ids * 2 : 16;
-		char **v = realloc(o->trace_ids, cap * sizeof *v);
+		char **v = lg_grow(o->trace_ids, &o->cap_ids, 16, sizeof *v);
 		if (!v)
 			return LG_EXIT_BAD;
 		o->trace_ids = v;
-		o->cap_ids = cap;
 	}
 	if (!(o->trace_ids[o->n_ids] = strdup(id)))
 		return LG_EXIT_BAD;

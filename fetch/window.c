@@ -1,16 +1,15 @@
 #include <stdlib.h>
 
+#include "buf.h"
 #include "window.h"
 
 static int push(window_queue *q, window w)
 {
 	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		window *v = realloc(q->v, cap * sizeof *v);
+		window *v = lg_grow(q->v, &q->cap, 16, sizeof *v);
 		if (!v)
 			return -1;
 		q->v = v;
-		q->cap = cap;
 	}
 	q->v[q->n++] = w;
 	return 0;

@@ -72,6 +72,26 @@ static long legacy_page(run_state *s, window w, const char *path_query, const ch
 	return n;
 }
 
+/* The URL of a legacy page: traces in the order named, or observations
+ * (newest first, the server's only order), with a time in [from, to). */
+static void legacy_url(lg_buf *u, int traces, const char *order, long page, long limit, int64_t from,
+		       int64_t to)
+{
+	u->len = 0;
+	lg_buf_adds(u, traces ? "/api/public/traces" : "/api/public/observations");
+	url_param_long(u, "page", page);
+	url_param_long(u, "limit", limit);
+	if (traces) {
+		url_param(u, "orderBy", order);
+		url_param_time(u, "fromTimestamp", from);
+		url_param_time(u, "toTimestamp", to);
+		url_param(u, "fields", "core,io,metrics");
+	} else {
+		url_param_time(u, "fromStartTime", from);
+		url_param_time(u, "toStartTime", to);
+	}
+}
+
 /* Every trace (traces) or observation starting in millisecond t. Legacy
  * ORDER BY has no tie-breaker: among equal timestamps the order may change
  * from one request to the next, so paging by offset through them can skip
@@ -87,19 +107,7 @@ static win_result legacy_tie(run_state *s, window w, int64_t t, int traces, lg_b
 	win_result res = WIN_DONE;
 	for (int round = 0; round < LEGACY_TIE_ROUNDS; round++) {
 		for (long page = 1; page <= pages; page++) {
-			u->len = 0;
-			lg_buf_adds(u, traces ? "/api/public/traces" : "/api/public/observations");
-			url_param_long(u, "page", page);
-			url_param_long(u, "limit", limit);
-			if (traces) {
-				url_param(u, "orderBy", "id.asc");
-				url_param_time(u, "fromTimestamp", t);
-				url_param_time(u, "toTimestamp", t + 1);
-				url_param(u, "fields", "core,io,metrics");
-			} else {
-				url_param_time(u, "fromStartTime", t);
-				url_param_time(u, "toStartTime", t + 1);
-			}
+			legacy_url(u, traces, "id.asc", page, limit, t, t + 1);
 			long n = legacy_page(s, w, lg_buf_cstr(u), traces ? "timestamp" : "startTime", traces,
 					     &last, &res, &ids, &total);
 			if (n < 0)
@@ -121,11 +129,19 @@ out:
 	return res;
 }
 
-/* After a legacy page of a window: whether the read ends here (*res says
- * how): too many rows held (re-planned narrower, or beyond any split), the
- * last page (short), or pages that bring nothing new. */
-static int legacy_page_ends(run_state *s, window w, int short_page, long before, int *idle, win_result *res)
+/* A page of a window's walk (its URL in u), read into the assembly; then
+ * whether the walk ends here (*res says how): the page failed, too many
+ * rows held (re-planned narrower, or beyond any split), the last page
+ * (short), or pages that bring nothing new. */
+static int legacy_walk_page(run_state *s, window w, lg_buf *u, int traces, int64_t *last, int *idle,
+			    win_result *res)
 {
+	long before = s->a.rows + s->a.traces_held;
+	long n = legacy_page(s, w, lg_buf_cstr(u), traces ? "timestamp" : "startTime", traces, last, res, NULL,
+			     NULL);
+	if (n < 0)
+		return 1;
+	int short_page = n < page_limit(s);
 	long held = s->a.rows + s->a.traces_held;
 	int ov = run_overflowed(s, w, held, 0);
 	if (ov) {
@@ -159,19 +175,8 @@ static win_result legacy_traces(run_state *s, window w, lg_buf *u)
 	win_result res = WIN_DONE;
 	int idle = 0;
 	for (;;) {
-		long before = s->a.rows + s->a.traces_held;
-		u->len = 0;
-		lg_buf_adds(u, "/api/public/traces");
-		url_param_long(u, "page", 1);
-		url_param_long(u, "limit", limit);
-		url_param(u, "orderBy", "timestamp.asc");
-		url_param_time(u, "fromTimestamp", from);
-		url_param_time(u, "toTimestamp", w.to);
-		url_param(u, "fields", "core,io,metrics");
-		long n = legacy_page(s, w, lg_buf_cstr(u), "timestamp", 1, &last, &res, NULL, NULL);
-		if (n < 0)
-			return res;
-		if (legacy_page_ends(s, w, n < limit, before, &idle, &res))
+		legacy_url(u, 1, "timestamp.asc", 1, limit, from, w.to);
+		if (legacy_walk_page(s, w, u, 1, &last, &idle, &res))
 			return res;
 		if (last > from) {
 			from = last;
@@ -194,17 +199,8 @@ static win_result legacy_observations(run_state *s, window w, lg_buf *u)
 	win_result res = WIN_DONE;
 	int idle = 0;
 	for (;;) {
-		long before = s->a.rows + s->a.traces_held;
-		u->len = 0;
-		lg_buf_adds(u, "/api/public/observations");
-		url_param_long(u, "page", 1);
-		url_param_long(u, "limit", limit);
-		url_param_time(u, "fromStartTime", w.from);
-		url_param_time(u, "toStartTime", to);
-		long n = legacy_page(s, w, lg_buf_cstr(u), "startTime", 0, &last, &res, NULL, NULL);
-		if (n < 0)
-			return res;
-		if (legacy_page_ends(s, w, n < limit, before, &idle, &res))
+		legacy_url(u, 0, NULL, 1, limit, w.from, to);
+		if (legacy_walk_page(s, w, u, 0, &last, &idle, &res))
 			return res;
 		if (last + 1 < to) {
 			to = last + 1;

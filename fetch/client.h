@@ -41,7 +41,8 @@ typedef enum {
 
 /* GET host + path_query. */
 get_result client_get(client *c, const char *path_query, cJSON **out);
-/* The auth failure hints of the reference documentation, on stderr. */
+/* Hints after an authentication failure, on stderr: the kind of key, its
+ * project, the host of its region. */
 void client_auth_hints(const client *c, long status);
 /* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
 int64_t client_clock_ms(void);

@@ -12,6 +12,7 @@
  * "Basic <credential>" and any "sk-lf-" token become "***"; then the text
  * is cut at a character boundary with "…" when longer than n - 1. */
 void text_clean(const char *in, size_t len, char *out, size_t n, const char *const *secrets);
-/* base64 of s (RFC 4648, padded), malloc'd; NULL out of memory. */
+/* base64 of s (A-Z a-z 0-9 + /, padded with =), malloc'd; NULL out of
+ * memory. */
 char *text_base64(const char *s);
 #endif

@@ -6,8 +6,8 @@
 
 #include "buf.h"
 
-/* Appends "?key=value" or "&key=value", value percent-encoded (RFC 3986
- * unreserved characters kept). Returns 0, or -1 out of memory. */
+/* Appends "?key=value" or "&key=value", value percent-encoded (ASCII letters,
+ * digits and - . _ ~ kept as they are). Returns 0, or -1 out of memory. */
 int url_param(lg_buf *b, const char *key, const char *value);
 /* Same with a time formatted as 2025-06-05T15:45:52.971Z. */
 int url_param_time(lg_buf *b, const char *key, int64_t ms);

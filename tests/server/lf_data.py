@@ -307,18 +307,13 @@ def stale_copy(o):
     if r.get("completionTokens"):
         r["completionTokens"] = 0
         r["totalTokens"] = r.get("promptTokens") or 0
-    ud = r.get("usageDetails")
-    if isinstance(ud, dict) and ud:
-        ud = {k: (0 if "output" in k else v) for k, v in ud.items()}
-        if "total" in ud:
-            ud["total"] = sum(v for k, v in ud.items() if k != "total" and isinstance(v, (int, float)))
-        r["usageDetails"] = ud
-    cd = r.get("costDetails")
-    if isinstance(cd, dict) and cd:
-        cd = {k: (0 if "output" in k else v) for k, v in cd.items()}
-        if "total" in cd:
-            cd["total"] = sum(v for k, v in cd.items() if k != "total" and isinstance(v, (int, float)))
-        r["costDetails"] = cd
+    for key in ("usageDetails", "costDetails"):
+        det = r.get(key)
+        if isinstance(det, dict) and det:
+            det = {k: (0 if "output" in k else v) for k, v in det.items()}
+            if "total" in det:
+                det["total"] = sum(v for k, v in det.items() if k != "total" and isinstance(v, (int, float)))
+            r[key] = det
     if r.get("calculatedOutputCost"):
         r["calculatedTotalCost"] = (r.get("calculatedTotalCost") or 0) - r["calculatedOutputCost"]
         r["calculatedOutputCost"] = 0

@@ -96,6 +96,22 @@ int api_arg(const api_req *r, api_resp *out, const char *name, char *val, size_t
 	return *val != '\0';
 }
 
+/* The boolean parameter name into *on (dflt when absent or empty): 0, or
+ * -1 with the 400 answered (a bad escape, or neither true nor false). */
+int api_bool_arg(const api_req *r, api_resp *out, const char *name, int dflt, int *on)
+{
+	char v[8];
+	int got = api_arg(r, out, name, v, sizeof v);
+	if (got < 0)
+		return -1;
+	if (got && strcmp(v, "true") && strcmp(v, "false")) {
+		api_error(out, 400, "bad_request", "%s: want true or false", name);
+		return -1;
+	}
+	*on = got ? !strcmp(v, "true") : dflt;
+	return 0;
+}
+
 /* The request's body as a JSON object, or NULL with the 400 answered. */
 cJSON *api_body_object(const api_req *r, api_resp *out)
 {
@@ -165,13 +181,10 @@ int api_filters(argv_b *a, const api_req *r, api_resp *out, int trace_level)
 	if (got && pass(a, r, out, "severity", "--severity"))
 		return -1;
 	if (trace_level) {
-		if ((got = api_arg(r, out, "hasViolations", v, sizeof v)) < 0)
+		int has;
+		if (api_bool_arg(r, out, "hasViolations", 0, &has))
 			return -1;
-		if (got && strcmp(v, "true") && strcmp(v, "false")) {
-			api_error(out, 400, "bad_request", "hasViolations: want true or false");
-			return -1;
-		}
-		if (got && !strcmp(v, "true"))
+		if (has)
 			api_argv_add(a, "--has-violations");
 	}
 	return 0;
@@ -355,13 +368,9 @@ static void get_traces(serve_ctx *s, const api_req *r, api_resp *out)
 		return;
 	}
 	p.full = got && !strcmp(v, "full");
-	if ((got = api_arg(r, out, "total", v, sizeof v)) < 0)
+	int want_total;
+	if (api_bool_arg(r, out, "total", 0, &want_total))
 		return;
-	if (got && strcmp(v, "true") && strcmp(v, "false")) {
-		api_error(out, 400, "bad_request", "total: want true or false");
-		return;
-	}
-	int want_total = got && !strcmp(v, "true");
 	/* The same filters for the count; their values stay in a. */
 	const char *count[40];
 	memcpy(count, a.args, sizeof count);

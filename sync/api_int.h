@@ -36,6 +36,7 @@ typedef struct {
 void api_ok_data(api_resp *out, int status, cJSON *data);
 void api_ok_bare(api_resp *out, cJSON *o);
 int api_arg(const api_req *r, api_resp *out, const char *name, char *val, size_t cap);
+int api_bool_arg(const api_req *r, api_resp *out, const char *name, int dflt, int *on);
 cJSON *api_body_object(const api_req *r, api_resp *out);
 void api_argv_add(argv_b *a, const char *s);
 int api_filters(argv_b *a, const api_req *r, api_resp *out, int trace_level);

@@ -198,18 +198,13 @@ void api_get_violations(serve_ctx *s, const api_req *r, api_resp *out)
 {
 	argv_b a = { .n = 0 };
 	vpage p = { 0 };
-	int reverse, got, counted = 1;
-	char cursor[32], next[32], lim[32], v[8];
+	int reverse, got, counted;
+	char cursor[32], next[32], lim[32];
 	api_argv_add(&a, "violations");
 	if (api_filters(&a, r, out, 0) || api_paging(r, out, &p.limit, &reverse))
 		return;
-	if ((got = api_arg(r, out, "total", v, sizeof v)) < 0)
+	if (api_bool_arg(r, out, "total", 1, &counted))
 		return;
-	if (got && strcmp(v, "true") && strcmp(v, "false")) {
-		api_error(out, 400, "bad_request", "total: want true or false");
-		return;
-	}
-	counted = !got || !strcmp(v, "true");
 	if ((got = api_arg(r, out, "cursor", cursor, sizeof cursor)) < 0)
 		return;
 	if (got && (strspn(cursor, "0123456789") != strlen(cursor) || strlen(cursor) > 12)) {

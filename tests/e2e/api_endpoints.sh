@@ -146,6 +146,12 @@ areq GET "/api/traces?limit=0"
 expect_error "traces: limit 0: 400" 400 bad_request
 areq GET "/api/traces?limit=1001"
 expect_error "traces: limit 1001: 400" 400 bad_request
+areq GET "/api/traces?hasViolations=yes"
+expect_error "traces: bad hasViolations: 400" 400 bad_request
+expect_eq "traces: bad hasViolations: named" '"hasViolations: want true or false"' "$(body .error.message)"
+areq GET "/api/traces?total=1"
+expect_error "traces: bad total: 400" 400 bad_request
+expect_eq "traces: bad total: named" '"total: want true or false"' "$(body .error.message)"
 areq GET "/api/traces?cursor=garbage"
 expect_error "traces: a cursor it did not give: 400" 400 bad_request
 areq GET "/api/traces?severity=huge"
